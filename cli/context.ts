@@ -1,0 +1,161 @@
+/**
+ * What every command shares: resolving the warehouse directory (flag > WH_WAREHOUSE > cwd), the
+ * logger, rendering (human or --json), and mapping errors to exit codes. Only cli/ reads
+ * process.env or sets the exit code.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino, type Logger } from 'pino';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { WarehouseError, isWarehouseError, type ErrorCode, type EventLog } from '../src/log/index.js';
+import { openWarehouseLog } from '../src/projections/index.js';
+
+/** Exit codes, documented in docs/reference/exit-codes.md. */
+export const EXIT = { ok: 0, error: 1, leaseHeld: 2, validation: 3 } as const;
+
+export function exitCodeFor(code: ErrorCode | undefined): number {
+  switch (code) {
+    case 'LEASE_HELD':
+      return EXIT.leaseHeld;
+    case 'VALIDATION_FAILED':
+    case 'VERIFICATION_FAILED':
+    case 'SCHEMA_DRIFT':
+    case 'LOG_CORRUPT':
+      return EXIT.validation;
+    default:
+      return EXIT.error;
+  }
+}
+
+let versionCache: string | undefined;
+/** wh's version, from the package.json above this file (works from source and from dist/). */
+export function whVersion(): string {
+  if (versionCache !== undefined) return versionCache;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'wh') return (versionCache = pkg.version ?? '0.0.0');
+    }
+    dir = dirname(dir);
+  }
+  return (versionCache = '0.0.0');
+}
+
+export interface GlobalOptions {
+  readonly warehouse: string;
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly quiet: boolean;
+}
+
+const globalSchema = z.object({
+  warehouse: z.string().min(1).optional(),
+  json: z.boolean().optional(),
+  verbose: z.boolean().optional(),
+  quiet: z.boolean().optional(),
+});
+
+/** Resolve global options once: --warehouse, else WH_WAREHOUSE, else the current directory. */
+export function globals(cmd: Command): GlobalOptions {
+  const raw = globalSchema.parse(cmd.optsWithGlobals());
+  return Object.freeze({
+    warehouse: resolve(raw.warehouse ?? process.env['WH_WAREHOUSE'] ?? process.cwd()),
+    json: raw.json ?? false,
+    verbose: raw.verbose ?? false,
+    quiet: raw.quiet ?? false,
+  });
+}
+
+/** Structured logs go to stderr as JSON lines (pino); stdout is for results. */
+export function makeLogger(g: GlobalOptions): Logger {
+  return pino({ level: g.verbose ? 'debug' : g.quiet || g.json ? 'error' : 'warn', base: { wh: whVersion() } }, pino.destination(2));
+}
+
+/** Parse a command's options with its zod schema; a failure is an INVALID_ARGUMENT error. */
+export function parseOptions<T extends z.ZodTypeAny>(schema: T, value: unknown): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new WarehouseError('INVALID_ARGUMENT', `invalid option ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, {
+      suggestion: 'see --help for the accepted values',
+    });
+  }
+  return r.data;
+}
+
+export function openLog(g: GlobalOptions, options: { readonly?: boolean } = {}): EventLog {
+  return openWarehouseLog(g.warehouse, { readonly: options.readonly ?? false });
+}
+
+/** Print a result: JSON when --json, else the human rendering. */
+export function emit(g: GlobalOptions, value: unknown, human: () => string): void {
+  if (g.json) process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  else {
+    const text = human();
+    if (text !== '') process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  }
+}
+
+/** Render rows as an aligned text table. */
+export function table(rows: readonly Record<string, unknown>[], columns?: readonly string[]): string {
+  const cols = columns ?? (rows[0] === undefined ? [] : Object.keys(rows[0]));
+  if (cols.length === 0) return '(no rows)';
+  const cell = (v: unknown): string => (v === null || v === undefined ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const body = rows.map((r) => cols.map((c) => cell(r[c])));
+  const widths = cols.map((c, i) => Math.min(60, Math.max(c.length, ...body.map((b) => b[i]!.length))));
+  const line = (vals: readonly string[]) => vals.map((v, i) => (v.length > widths[i]! ? v.slice(0, widths[i]! - 1) + '…' : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u += 1;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+/** Print an error (message + fix) and set the exit code. */
+export function fail(e: unknown, json: boolean): void {
+  if (isWarehouseError(e)) {
+    if (json) process.stderr.write(JSON.stringify({ error: e.toJSON() }) + '\n');
+    else process.stderr.write(`wh: error: ${e.message}\n${e.suggestion !== undefined ? `  fix: ${e.suggestion}\n` : ''}`);
+    process.exitCode = exitCodeFor(e.code);
+    return;
+  }
+  const msg = (e as Error)?.message ?? String(e);
+  if (json) process.stderr.write(JSON.stringify({ error: { code: 'INTERNAL', message: msg } }) + '\n');
+  else process.stderr.write(`wh: unexpected error: ${msg}\n  fix: this is a bug; rerun with --verbose and report it\n${process.env['WH_DEBUG'] ? (e as Error)?.stack ?? '' : ''}`);
+  process.exitCode = EXIT.error;
+}
+
+/** Wrap a command action: resolve globals, run, render errors. */
+export function action<A extends unknown[]>(fn: (g: GlobalOptions, ...args: A) => Promise<void> | void) {
+  return async (...args: unknown[]): Promise<void> => {
+    const cmd = args[args.length - 1] as Command;
+    let g: GlobalOptions | undefined;
+    try {
+      g = globals(cmd);
+      await fn(g, ...(args.slice(0, -1) as A));
+    } catch (e) {
+      fail(e, g?.json ?? false);
+    }
+  };
+}
+
+/** Run `fn` with the log open, closing it after. */
+export async function withLog<T>(g: GlobalOptions, fn: (log: EventLog) => Promise<T> | T, options: { readonly?: boolean } = {}): Promise<T> {
+  const log = openLog(g, options);
+  try {
+    return await fn(log);
+  } finally {
+    log.close();
+  }
+}

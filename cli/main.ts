@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * `wh`: the command line. Each command lives in its own file; this file only assembles them.
+ * Exit codes: 0 ok, 1 error, 2 lease held, 3 validation or verification failure.
+ */
+import { Command, CommanderError } from 'commander';
+import { whVersion } from './context.js';
+import { register as registerInit } from './init.js';
+import { register as registerStatus } from './status.js';
+import { register as registerIngest } from './ingest.js';
+import { register as registerQuery } from './query.js';
+import { register as registerSnapshot } from './snapshot.js';
+import { register as registerLog } from './log.js';
+import { register as registerReplay } from './replay.js';
+import { register as registerAudit } from './audit.js';
+import { register as registerLease } from './lease.js';
+import { register as registerGc } from './gc.js';
+import { register as registerRebuild } from './rebuild.js';
+import { register as registerDemo } from './demo.js';
+
+export function buildProgram(): Command {
+  const program = new Command('wh')
+    .description('event-sourced local data warehouse for financial research')
+    .version(whVersion())
+    .option('-w, --warehouse <dir>', 'warehouse directory (default: $WH_WAREHOUSE, else the current directory)')
+    .option('--json', 'machine-readable JSON output on stdout (errors as JSON on stderr)')
+    .option('-v, --verbose', 'debug logs on stderr')
+    .option('-q, --quiet', 'only errors on stderr')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 error, 2 lease held by another writer, 3 validation or verification failure.\nDocs: docs/README.md',
+    );
+  for (const register of [registerInit, registerStatus, registerIngest, registerQuery, registerSnapshot, registerLog, registerReplay, registerAudit, registerLease, registerGc, registerRebuild, registerDemo]) {
+    register(program);
+  }
+  return program;
+}
+
+const program = buildProgram();
+program.exitOverride();
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 1;
+  } else {
+    throw e;
+  }
+}

@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { streamQuery } from '../src/query/index.js';
+import { action, parseOptions, table, withLog } from './context.js';
+
+const optionsSchema = z.object({
+  asOf: z.string().optional(),
+  format: z.enum(['table', 'csv', 'json']).optional(),
+  param: z.array(z.string()).optional(),
+  maxRows: z.coerce.number().int().positive().optional(),
+});
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export function register(program: Command): void {
+  program
+    .command('query')
+    .description('run SQL (DuckDB) over the warehouse; every dataset is a view named after it')
+    .argument('<sql>', 'the query, e.g. "SELECT count(*) FROM prices"')
+    .option('-a, --as-of <point>', 'read the warehouse as of a seq, an ISO date/time or a snapshot tag')
+    .option('-f, --format <fmt>', 'table | csv | json (default table; json when --json)')
+    .option('--param <value...>', 'values bound to $1, $2, ... (never interpolated)')
+    .option('--max-rows <n>', 'table format: stop printing after n rows (default 1000)')
+    .addHelpText('after', '\nExamples:\n  wh query "SELECT * FROM prices WHERE permno = $1" --param 10001\n  wh query "SELECT count(*) FROM prices" --as-of 2024-01-15\n  wh query "SELECT * FROM prices" --as-of paper-v1 --format csv > prices.csv\n')
+    .action(
+      action(async (g, sql: string, raw: unknown) => {
+        const opts = parseOptions(optionsSchema, raw);
+        const format = opts.format ?? (g.json ? 'json' : 'table');
+        await withLog(
+          g,
+          async (log) => {
+            const out = process.stdout;
+            let n = 0;
+            let header = false;
+            const tableRows: Record<string, unknown>[] = [];
+            const maxRows = opts.maxRows ?? 1000;
+            let columns: readonly string[] = [];
+            if (format === 'json') out.write('[');
+            for await (const chunk of streamQuery(g.warehouse, log, sql, { asOf: opts.asOf, params: opts.param })) {
+              columns = chunk.columns;
+              if (format === 'csv') {
+                if (!header) out.write(chunk.columns.map(csvCell).join(',') + '\n');
+                for (const r of chunk.rows) out.write(chunk.columns.map((c) => csvCell(r[c])).join(',') + '\n');
+              } else if (format === 'json') {
+                chunk.rows.forEach((r, i) => out.write((n + i === 0 ? '\n' : ',\n') + JSON.stringify(r)));
+              } else {
+                for (const r of chunk.rows) if (tableRows.length < maxRows) tableRows.push(r);
+              }
+              header = true;
+              n += chunk.rows.length;
+            }
+            if (format === 'json') out.write('\n]\n');
+            if (format === 'table') {
+              out.write(table(tableRows, columns) + '\n');
+              out.write(`(${n} row${n === 1 ? '' : 's'}${n > tableRows.length ? `, first ${tableRows.length} shown` : ''})\n`);
+            }
+          },
+          { readonly: true },
+        );
+      }),
+    );
+}

@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { currentLeases } from '../src/log/index.js';
+import { datasetsAt, quarantineAt, tagsAt, warehousePaths } from '../src/projections/index.js';
+import { diskUsage } from '../src/sync/index.js';
+import { action, emit, formatBytes, table, withLog } from './context.js';
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('datasets, partitions, rows, bytes, lease holders, recent events and disk usage')
+    .option('--events <n>', 'how many recent events to show', '5')
+    .action(
+      action(async (g, opts: { events: string }) => {
+        await withLog(g, (log) => {
+          const head = log.head();
+          const disk = diskUsage(warehousePaths(g.warehouse).root);
+          const status = {
+            warehouse: g.warehouse,
+            head: { seq: head.seq, time: head.time > 0 ? new Date(head.time).toISOString() : null },
+            datasets: datasetsAt(log),
+            leases: currentLeases(log),
+            tags: tagsAt(log).length,
+            quarantine: quarantineAt(log),
+            disk,
+            recent: log.read({ reverse: true, limit: Math.max(0, Number(opts.events) || 5) }).map((e) => ({ seq: e.seq, time: new Date(e.time).toISOString(), type: e.type })),
+          };
+          emit(g, status, () =>
+            [
+              `warehouse ${g.warehouse}  (log head seq ${head.seq}${status.head.time ? ' at ' + status.head.time : ''})`,
+              '',
+              status.datasets.length === 0
+                ? 'no datasets yet'
+                : table(status.datasets.map((d) => ({ dataset: d.dataset, partitions: d.partitions, rows: d.rows, size: formatBytes(d.bytes), last_written: d.lastWrittenAt }))),
+              '',
+              status.leases.length === 0
+                ? 'leases: none held'
+                : 'leases:\n' + table(status.leases.map((l) => ({ scope: l.scope, epoch: l.epoch, holder: `${l.holder.writerId.slice(0, 8)} pid ${l.holder.pid}@${l.holder.host}`, since: l.since, expires: l.expiresAt, purpose: l.purpose }))),
+              `snapshot tags: ${status.tags}   quarantined: ${status.quarantine.length}`,
+              `disk: ${(disk.usedFraction * 100).toFixed(1)}% used, ${formatBytes(disk.freeBytes)} free (${disk.level})`,
+              '',
+              'recent events:\n' + table(status.recent),
+            ].join('\n'),
+          );
+        }, { readonly: true });
+      }),
+    );
+}

@@ -1,0 +1,311 @@
+/**
+ * The event catalogue: one zod schema per event type (current version), a discriminated union over
+ * them, and the upcasters that lift older stored versions to the current one on read.
+ * Never edit a published schema in place: bump `eventVersions`, add an upcaster.
+ */
+import { z } from 'zod';
+
+const name = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only, starting with a letter or digit');
+const hash = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hex digest');
+const isoTime = z.string().datetime({ offset: true });
+
+/** Dataset names are SQL identifiers (they become DuckDB view names). */
+export const datasetNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9_]*$/, 'lowercase letters, digits and _ only, starting with a letter');
+/** Partition keys: `2024`, `all`, `2024-01`, `AAPL`... never a path. */
+export const partitionKeySchema = name;
+/** Snapshot tag names. */
+export const tagNameSchema = name;
+/** Lease scopes: `warehouse` or `dataset:<name>`. */
+export const leaseScopeSchema = z.union([
+  z.literal('warehouse'),
+  z.string().regex(/^dataset:[a-z][a-z0-9_]*$/),
+]);
+
+export const columnSchema = z.object({ name: z.string().min(1), type: z.string().min(1) });
+export type Column = z.infer<typeof columnSchema>;
+
+export const holderSchema = z.object({
+  host: z.string(),
+  pid: z.number().int(),
+  writerId: z.string(),
+  /** Identity of the process start (boot id + start ticks on Linux), so a reused pid is not the holder. */
+  startTime: z.string().nullable(),
+});
+export type LeaseHolder = z.infer<typeof holderSchema>;
+
+export const lineageSchema = z.object({
+  kind: z.enum(['ingest', 'sync', 'derive']),
+  /** Where the rows came from: a file path (ingest), a relation (sync), a dataset list (derive). */
+  source: z.string(),
+  /** SHA-256 of the source bytes or of the source SQL. */
+  sourceHash: z.string().nullable(),
+  sql: z.string().nullable(),
+  vintage: z.string().nullable(),
+  whVersion: z.string(),
+});
+export type Lineage = z.infer<typeof lineageSchema>;
+
+const ev = <T extends string, D extends z.ZodTypeAny>(type: T, data: D) =>
+  z.object({ type: z.literal(type), data });
+
+export const eventSchemas = {
+  WarehouseInitialized: ev(
+    'WarehouseInitialized',
+    z.object({ warehouseId: z.string(), formatVersion: z.number().int(), whVersion: z.string() }),
+  ),
+  LeaseAcquired: ev(
+    'LeaseAcquired',
+    z.object({
+      scope: leaseScopeSchema,
+      epoch: z.number().int().positive(),
+      holder: holderSchema,
+      expiresAt: isoTime,
+      purpose: z.string(),
+    }),
+  ),
+  LeaseRenewed: ev(
+    'LeaseRenewed',
+    z.object({ scope: leaseScopeSchema, epoch: z.number().int().positive(), expiresAt: isoTime }),
+  ),
+  LeaseReleased: ev('LeaseReleased', z.object({ scope: leaseScopeSchema, epoch: z.number().int().positive() })),
+  LeaseBroken: ev(
+    'LeaseBroken',
+    z.object({
+      scope: leaseScopeSchema,
+      epoch: z.number().int().positive(),
+      reason: z.string().min(1),
+      previousHolder: holderSchema,
+    }),
+  ),
+  PartitionWritten: ev(
+    'PartitionWritten',
+    z.object({
+      dataset: datasetNameSchema,
+      partition: partitionKeySchema,
+      object: hash,
+      rows: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+      schemaFingerprint: hash,
+      sortKey: z.array(z.string()),
+      lineage: lineageSchema,
+    }),
+  ),
+  PartitionRemoved: ev(
+    'PartitionRemoved',
+    z.object({ dataset: datasetNameSchema, partition: partitionKeySchema, reason: z.string() }),
+  ),
+  SchemaRegistered: ev(
+    'SchemaRegistered',
+    z.object({
+      dataset: datasetNameSchema,
+      fingerprint: hash,
+      columns: z.array(columnSchema),
+      key: z.array(z.string()),
+    }),
+  ),
+  SchemaDriftDetected: ev(
+    'SchemaDriftDetected',
+    z.object({
+      dataset: datasetNameSchema,
+      expected: hash,
+      actual: hash,
+      added: z.array(columnSchema),
+      removed: z.array(columnSchema),
+      changed: z.array(z.object({ name: z.string(), from: z.string(), to: z.string() })),
+      accepted: z.boolean(),
+    }),
+  ),
+  ChecksumVerified: ev(
+    'ChecksumVerified',
+    z.object({ objects: z.number().int().nonnegative(), events: z.number().int().nonnegative(), headHash: hash }),
+  ),
+  ChecksumMismatch: ev(
+    'ChecksumMismatch',
+    z.object({ object: hash, actual: z.string().nullable(), path: z.string(), problem: z.string() }),
+  ),
+  SnapshotTagged: ev(
+    'SnapshotTagged',
+    z.object({ tag: tagNameSchema, seq: z.number().int().nonnegative(), note: z.string().nullable() }),
+  ),
+  SnapshotDeleted: ev('SnapshotDeleted', z.object({ tag: tagNameSchema, reason: z.string().nullable() })),
+  QuarantineAdded: ev(
+    'QuarantineAdded',
+    z.object({
+      id: z.string().min(1),
+      path: z.string(),
+      reason: z.string(),
+      dataset: datasetNameSchema.nullable(),
+      partition: partitionKeySchema.nullable(),
+      rule: z.string().nullable(),
+    }),
+  ),
+  QuarantineCleared: ev('QuarantineCleared', z.object({ id: z.string().min(1), reason: z.string() })),
+  RetentionRefAdded: ev(
+    'RetentionRefAdded',
+    z.object({
+      ref: name,
+      target: z.object({ kind: z.enum(['tag', 'object', 'seq']), id: z.string() }),
+      reason: z.string(),
+    }),
+  ),
+  RetentionRefRemoved: ev('RetentionRefRemoved', z.object({ ref: name })),
+  ObjectsCollected: ev(
+    'ObjectsCollected',
+    z.object({ objects: z.array(hash), bytes: z.number().int().nonnegative(), temporaries: z.number().int() }),
+  ),
+  DiskWatermarkCrossed: ev(
+    'DiskWatermarkCrossed',
+    z.object({
+      level: z.enum(['ok', 'warning', 'critical', 'blocked']),
+      usedFraction: z.number(),
+      freeBytes: z.number(),
+      path: z.string(),
+    }),
+  ),
+} as const;
+
+export type EventType = keyof typeof eventSchemas;
+export const eventTypes = Object.keys(eventSchemas) as EventType[];
+
+/** Current version of every event type. Bump when a schema changes, and add an upcaster. */
+export const eventVersions: Record<EventType, number> = {
+  WarehouseInitialized: 1,
+  LeaseAcquired: 1,
+  LeaseRenewed: 1,
+  LeaseReleased: 1,
+  LeaseBroken: 1,
+  PartitionWritten: 1,
+  PartitionRemoved: 1,
+  SchemaRegistered: 1,
+  SchemaDriftDetected: 1,
+  ChecksumVerified: 1,
+  ChecksumMismatch: 1,
+  SnapshotTagged: 2,
+  SnapshotDeleted: 1,
+  QuarantineAdded: 1,
+  QuarantineCleared: 1,
+  RetentionRefAdded: 1,
+  RetentionRefRemoved: 1,
+  ObjectsCollected: 1,
+  DiskWatermarkCrossed: 1,
+};
+
+/**
+ * Upcasters: `upcasters[type][v]` lifts data stored at version v to v+1. Applied on read, so the
+ * stored bytes (and the hash chain over them) never change.
+ */
+export const upcasters: Partial<Record<EventType, Record<number, (data: Record<string, unknown>) => Record<string, unknown>>>> = {
+  // v1 of SnapshotTagged had no note.
+  SnapshotTagged: { 1: (data) => ({ ...data, note: null }) },
+};
+
+export const eventDraftSchema = z.discriminatedUnion('type', [
+  eventSchemas.WarehouseInitialized,
+  eventSchemas.LeaseAcquired,
+  eventSchemas.LeaseRenewed,
+  eventSchemas.LeaseReleased,
+  eventSchemas.LeaseBroken,
+  eventSchemas.PartitionWritten,
+  eventSchemas.PartitionRemoved,
+  eventSchemas.SchemaRegistered,
+  eventSchemas.SchemaDriftDetected,
+  eventSchemas.ChecksumVerified,
+  eventSchemas.ChecksumMismatch,
+  eventSchemas.SnapshotTagged,
+  eventSchemas.SnapshotDeleted,
+  eventSchemas.QuarantineAdded,
+  eventSchemas.QuarantineCleared,
+  eventSchemas.RetentionRefAdded,
+  eventSchemas.RetentionRefRemoved,
+  eventSchemas.ObjectsCollected,
+  eventSchemas.DiskWatermarkCrossed,
+]);
+
+/** An event before it is appended: its type and data. */
+export type EventDraft = z.infer<typeof eventDraftSchema>;
+/** The draft of one event type. */
+export type EventOf<T extends EventType> = Extract<EventDraft, { type: T }>;
+export type EventData<T extends EventType> = EventOf<T>['data'];
+
+/** Who appended an event. */
+export interface Actor {
+  readonly host: string;
+  readonly pid: number;
+  readonly writerId: string;
+}
+
+/** The lease under which a write event was appended. */
+export interface LeaseRef {
+  readonly scope: string;
+  readonly epoch: number;
+}
+
+/** An event as stored: its draft plus position, time, actor, lease and chain hashes. */
+export type StoredEvent = EventDraft & {
+  readonly seq: number;
+  /** Commit time, epoch milliseconds; strictly increasing with seq. */
+  readonly time: number;
+  readonly version: number;
+  readonly actor: Actor;
+  readonly lease: LeaseRef | null;
+  readonly prevHash: string;
+  readonly hash: string;
+};
+
+/**
+ * Which lease scope a write of this event needs, or null if it needs none. Metadata events (tags,
+ * retention refs, checksum results, alerts) are serialized by SQLite alone and need no lease.
+ */
+export function requiredScope(draft: EventDraft): string | null {
+  switch (draft.type) {
+    case 'PartitionWritten':
+    case 'PartitionRemoved':
+    case 'SchemaRegistered':
+    case 'SchemaDriftDetected':
+      return `dataset:${draft.data.dataset}`;
+    case 'ObjectsCollected':
+      return 'warehouse';
+    case 'QuarantineAdded':
+      return draft.data.dataset === null ? null : `dataset:${draft.data.dataset}`;
+    case 'WarehouseInitialized':
+    case 'LeaseAcquired':
+    case 'LeaseRenewed':
+    case 'LeaseReleased':
+    case 'LeaseBroken':
+    case 'ChecksumVerified':
+    case 'ChecksumMismatch':
+    case 'SnapshotTagged':
+    case 'SnapshotDeleted':
+    case 'QuarantineCleared':
+    case 'RetentionRefAdded':
+    case 'RetentionRefRemoved':
+    case 'DiskWatermarkCrossed':
+      return null;
+    default: {
+      const never: never = draft;
+      throw new Error(`unknown event ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Lift stored data of `version` to the current version of `type`. */
+export function upcast(type: EventType, version: number, data: Record<string, unknown>): Record<string, unknown> {
+  let v = version;
+  let d = data;
+  const steps = upcasters[type];
+  while (v < eventVersions[type]) {
+    const step = steps?.[v];
+    if (step === undefined) throw new Error(`no upcaster for ${type} v${v}`);
+    d = step(d);
+    v += 1;
+  }
+  return d;
+}

@@ -1,0 +1,96 @@
+/**
+ * Opening a warehouse's log with every projection materialized and every invariant guarded.
+ */
+import { mkdirSync, existsSync, readdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import {
+  EventLog,
+  WarehouseError,
+  type AppendGuard,
+  type EventLogOptions,
+  type RangedProjection,
+} from '../log/index.js';
+import { manifestProjection } from './manifest.js';
+import { quarantineProjection, retentionProjection, schemaProjection, snapshotProjection, type RetentionRef } from './catalog.js';
+import { warehousePaths } from './layout.js';
+
+/** Every projection the warehouse materializes (the lease projection is built into the log). */
+export const projections: readonly RangedProjection[] = [
+  manifestProjection,
+  snapshotProjection,
+  retentionProjection,
+  schemaProjection,
+  quarantineProjection,
+];
+
+/** Invariants checked inside the append transaction. */
+const guards: readonly AppendGuard[] = [
+  (draft, tx) => {
+    if (draft.type === 'SnapshotTagged') {
+      if (tx.table('snapshots').current(draft.data.tag) !== undefined) {
+        throw new WarehouseError('TAG_EXISTS', `snapshot tag "${draft.data.tag}" already exists`, {
+          suggestion: 'pick another name, or delete the old tag first with `wh snapshot delete`',
+        });
+      }
+    }
+    if (draft.type === 'SnapshotDeleted') {
+      if (tx.table('snapshots').current(draft.data.tag) === undefined) {
+        throw new WarehouseError('UNKNOWN_TAG', `no snapshot tag "${draft.data.tag}"`, { suggestion: 'see `wh snapshot list`' });
+      }
+      const holders = tx
+        .table('retention')
+        .at<RetentionRef>(undefined, 'tag')
+        .filter((r) => r.value.target.id === draft.data.tag);
+      if (holders.length > 0) {
+        throw new WarehouseError('INVALID_ARGUMENT', `snapshot "${draft.data.tag}" is held by retention reference ${holders.map((h) => h.key).join(', ')}`, {
+          suggestion: 'remove the retention reference first (`wh snapshot unhold <ref>`) if the analysis it protects is retired',
+        });
+      }
+    }
+  },
+];
+
+export type OpenLogOptions = Omit<EventLogOptions, 'projections' | 'guards' | 'create'>;
+
+/**
+ * Open the log of the warehouse at `dir`.
+ * @throws WarehouseError `NOT_A_WAREHOUSE` when `dir` holds no warehouse.
+ */
+export function openWarehouseLog(dir: string, options: OpenLogOptions = {}): EventLog {
+  const paths = warehousePaths(dir);
+  if (!existsSync(paths.log)) {
+    throw new WarehouseError('NOT_A_WAREHOUSE', `${paths.root} is not a wh warehouse (no wh.log)`, {
+      suggestion: 'create one with `wh init <dir>`, or point --warehouse or WH_WAREHOUSE at an existing warehouse',
+    });
+  }
+  return EventLog.open(paths.log, { ...options, projections, guards });
+}
+
+export interface InitResult {
+  readonly root: string;
+  readonly warehouseId: string;
+  readonly seq: number;
+}
+
+/**
+ * Create a new warehouse in `dir` (created if missing; must not already hold a warehouse or other files).
+ * @throws WarehouseError `ALREADY_A_WAREHOUSE`.
+ */
+export function initWarehouse(dir: string, whVersion: string, options: OpenLogOptions = {}): InitResult {
+  const paths = warehousePaths(dir);
+  if (existsSync(paths.log)) {
+    throw new WarehouseError('ALREADY_A_WAREHOUSE', `${paths.root} already holds a warehouse`, { suggestion: 'use it as it is, or pick another directory' });
+  }
+  if (existsSync(paths.root) && readdirSync(paths.root).length > 0) {
+    throw new WarehouseError('INVALID_ARGUMENT', `${paths.root} is not empty`, { suggestion: 'initialize a warehouse in a new or empty directory' });
+  }
+  for (const d of [paths.root, paths.objects, paths.tmp, paths.quarantine]) mkdirSync(d, { recursive: true });
+  const log = EventLog.open(paths.log, { ...options, projections, guards, create: true });
+  try {
+    const warehouseId = randomUUID();
+    const [e] = log.append([{ type: 'WarehouseInitialized', data: { warehouseId, formatVersion: 1, whVersion } }]);
+    return { root: paths.root, warehouseId, seq: e!.seq };
+  } finally {
+    log.close();
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * Reading the warehouse: DuckDB sessions over the objects a manifest names at a point, queries,
+ * replay of a past state into a standalone DuckDB file, and lineage.
+ */
+export * from './views.js';
+export * from './query.js';
+export * from './replay.js';
+export * from './lineage.js';

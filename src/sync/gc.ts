@@ -1,0 +1,63 @@
+/**
+ * Garbage collection: objects no event names (orphans of a crash between rename and commit) and
+ * leftover temporaries. Runs under the warehouse lease, so no writer can be mid-write; dry run by
+ * default. Objects of superseded partitions are kept: they are what time travel reads.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withLease, type EventLog } from '../log/index.js';
+import { manifestHistory, warehousePaths } from '../projections/index.js';
+import { fsyncPath } from './fsync.js';
+
+export interface GcPlan {
+  readonly orphans: { readonly hash: string; readonly path: string; readonly bytes: number }[];
+  readonly temporaries: { readonly path: string; readonly bytes: number }[];
+  readonly bytes: number;
+}
+
+/** What `wh gc` would remove. */
+export function planGc(dir: string, log: EventLog): GcPlan {
+  const paths = warehousePaths(dir);
+  const named = new Set(manifestHistory(log).map((r) => r.value.object));
+  const orphans: GcPlan['orphans'] = [];
+  if (existsSync(paths.objects)) {
+    for (const shard of readdirSync(paths.objects)) {
+      const shardDir = join(paths.objects, shard);
+      if (!statSync(shardDir).isDirectory()) continue;
+      for (const f of readdirSync(shardDir)) {
+        const hash = f.replace(/\.parquet$/, '');
+        if (!named.has(hash)) {
+          const path = join(shardDir, f);
+          orphans.push({ hash, path, bytes: statSync(path).size });
+        }
+      }
+    }
+  }
+  const temporaries = existsSync(paths.tmp)
+    ? readdirSync(paths.tmp).map((f) => {
+        const path = join(paths.tmp, f);
+        return { path, bytes: statSync(path).size };
+      })
+    : [];
+  const bytes = [...orphans, ...temporaries].reduce((s, o) => s + o.bytes, 0);
+  return { orphans, temporaries, bytes };
+}
+
+/** Remove what `planGc` found, under the warehouse lease, and record ObjectsCollected. */
+export async function applyGc(dir: string, log: EventLog): Promise<GcPlan> {
+  return withLease(log, 'warehouse', { purpose: 'gc' }, async (lease) => {
+    const plan = planGc(dir, log);
+    if (plan.orphans.length === 0 && plan.temporaries.length === 0) return plan;
+    for (const o of plan.orphans) await rm(o.path, { force: true });
+    for (const t of plan.temporaries) await rm(t.path, { force: true, recursive: true });
+    const paths = warehousePaths(dir);
+    for (const shard of new Set(plan.orphans.map((o) => o.hash.slice(0, 2)))) await fsyncPath(join(paths.objects, shard));
+    if (existsSync(paths.tmp)) await fsyncPath(paths.tmp);
+    log.append(
+      [{ type: 'ObjectsCollected', data: { objects: plan.orphans.map((o) => o.hash), bytes: plan.bytes, temporaries: plan.temporaries.length } }],
+      lease,
+    );
+    return plan;
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * The object store's write path. Rows are written by DuckDB as Parquet to a temporary name under
+ * `tmp/`, fsynced, hashed, renamed to their content address `objects/ab/<sha256>.parquet`, and the
+ * directory is fsynced; only then may an event name the object. A crash at any step leaves at
+ * worst an unnamed temporary or orphan, which no reader sees and `wh gc` removes.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { quoteLiteral, type Duck } from '../engine/index.js';
+import { objectPath, warehousePaths } from '../projections/index.js';
+import { fsyncAndHash, fsyncPath } from './fsync.js';
+
+/** The steps of the write path, in order; a fault-injection hook may run (or crash) after each. */
+export const writeSteps = ['temp-written', 'temp-fsynced', 'renamed', 'dir-fsynced'] as const;
+export type WriteStep = (typeof writeSteps)[number];
+export type StepHook = (step: WriteStep, info: { tmpPath: string; finalPath?: string }) => void | Promise<void>;
+
+export interface WriteObjectOptions {
+  readonly dir: string;
+  readonly duck: Duck;
+  /** A SELECT producing the rows, already in the dataset's sort order. */
+  readonly selectSql: string;
+  /** Rows per Parquet row group: small enough for selective reads. */
+  readonly rowGroupSize?: number;
+  readonly onStep?: StepHook;
+}
+
+export interface WrittenObject {
+  readonly hash: string;
+  readonly bytes: number;
+  readonly rows: number;
+  readonly path: string;
+}
+
+/** Thrown (with the temporary's path) when a write fails part-way, so the caller can quarantine it. */
+export class ObjectWriteError extends Error {
+  constructor(
+    readonly tmpPath: string,
+    override readonly cause: unknown,
+  ) {
+    super((cause as Error)?.message ?? String(cause));
+    this.name = 'ObjectWriteError';
+  }
+}
+
+export const DEFAULT_ROW_GROUP_SIZE = 122_880;
+
+/** Write one object atomically. Returns its content hash; never leaves a partial file at its final path. */
+export async function writeObject(options: WriteObjectOptions): Promise<WrittenObject> {
+  const paths = warehousePaths(options.dir);
+  mkdirSync(paths.tmp, { recursive: true });
+  const tmpPath = join(paths.tmp, `${randomUUID()}.parquet`);
+  const hook = options.onStep ?? (() => undefined);
+  let rows: number;
+  let hash: string;
+  let bytes: number;
+  try {
+    const res = await options.duck.all(
+      `COPY (${options.selectSql}) TO ${quoteLiteral(tmpPath)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE})`,
+    );
+    rows = Number(res.rows[0]?.['Count'] ?? 0);
+    await hook('temp-written', { tmpPath });
+    ({ hash, bytes } = await fsyncAndHash(tmpPath));
+    await hook('temp-fsynced', { tmpPath });
+  } catch (e) {
+    throw new ObjectWriteError(tmpPath, e);
+  }
+  const finalPath = objectPath(options.dir, hash);
+  const shard = dirname(finalPath);
+  if (!existsSync(shard)) {
+    mkdirSync(shard, { recursive: true });
+    await fsyncPath(paths.objects);
+  }
+  if (existsSync(finalPath)) {
+    // Same content already stored (content addressing deduplicates): drop the temporary.
+    await unlink(tmpPath);
+  } else {
+    await rename(tmpPath, finalPath);
+  }
+  await hook('renamed', { tmpPath, finalPath });
+  await fsyncPath(shard);
+  await hook('dir-fsynced', { tmpPath, finalPath });
+  return { hash, bytes, rows, path: finalPath };
+}
+
+/** Move a failed temporary into `quarantine/<id>/` (same volume: a rename). */
+export async function quarantineFile(dir: string, tmpPath: string): Promise<{ id: string; path: string }> {
+  const paths = warehousePaths(dir);
+  const id = `${new Date().toISOString().replace(/[:.]/g, '-')}_${randomUUID().slice(0, 8)}`;
+  const target = join(paths.quarantine, id);
+  mkdirSync(target, { recursive: true });
+  const dest = join(target, tmpPath.split('/').pop() ?? 'object.parquet');
+  try {
+    await rename(tmpPath, dest);
+  } catch {
+    // The temporary may never have been created; the quarantine entry still records the failure.
+  }
+  return { id, path: dest };
+}

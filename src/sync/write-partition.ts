@@ -1,0 +1,156 @@
+/**
+ * The one write path every producer (ingest, sync) uses: disk check, schema check against the
+ * registry, atomic object write, then one fenced commit of the events that name the object.
+ */
+import { rm } from 'node:fs/promises';
+import { pino, type Logger } from 'pino';
+import {
+  WarehouseError,
+  ValidationError,
+  type Column,
+  type EventDraft,
+  type EventLog,
+  type Lease,
+  type Lineage,
+  type StoredEvent,
+} from '../log/index.js';
+import { manifestAt, schemaOf, warehousePaths, type ManifestEntry } from '../projections/index.js';
+import type { Duck } from '../engine/index.js';
+import { assertRoomFor, diskUsage, isNoSpace, type StatFs } from './disk.js';
+import { ObjectWriteError, quarantineFile, writeObject, type StepHook } from './object-store.js';
+import { describeDiff, diffSchemas, isBreaking, schemaFingerprint } from './schema-drift.js';
+
+export interface WriteContext {
+  readonly dir: string;
+  readonly log: EventLog;
+  readonly duck: Duck;
+  readonly lease: Lease;
+  readonly logger?: Logger;
+  /** Injected statfs (tests present a nearly full volume); the real one by default. */
+  readonly statfs?: StatFs;
+  readonly onStep?: StepHook;
+}
+
+export interface PartitionWrite {
+  readonly dataset: string;
+  readonly partition: string;
+  /** SELECT producing the rows (sorted by `sortKey`). */
+  readonly selectSql: string;
+  readonly columns: readonly Column[];
+  readonly key: readonly string[];
+  readonly sortKey: readonly string[];
+  readonly lineage: Lineage;
+  readonly estimatedBytes: number;
+  /** Accept a breaking schema change (removed column or changed type). */
+  readonly acceptDrift?: boolean;
+  readonly rowGroupSize?: number;
+}
+
+export type PartitionWriteResult =
+  | { readonly status: 'written'; readonly entry: ManifestEntry; readonly events: StoredEvent[] }
+  | { readonly status: 'unchanged'; readonly entry: ManifestEntry };
+
+const silent = pino({ level: 'silent' });
+
+/**
+ * Write one partition.
+ * @throws WarehouseError `DISK_*` (nothing recorded but a quarantine entry), `SCHEMA_DRIFT`
+ * (a SchemaDriftDetected event is recorded), LeaseLostError (nothing recorded).
+ */
+export async function writePartition(ctx: WriteContext, w: PartitionWrite): Promise<PartitionWriteResult> {
+  const logger = ctx.logger ?? silent;
+  checkDisk(ctx, w.estimatedBytes, logger);
+  const schemaDrafts = schemaEvents(ctx, w, logger);
+
+  let obj;
+  try {
+    obj = await writeObject({ dir: ctx.dir, duck: ctx.duck, selectSql: w.selectSql, rowGroupSize: w.rowGroupSize, onStep: ctx.onStep });
+  } catch (e) {
+    if (e instanceof ObjectWriteError) {
+      if (isNoSpace(e.cause)) {
+        const q = await quarantineFile(ctx.dir, e.tmpPath);
+        ctx.log.append(
+          [{ type: 'QuarantineAdded', data: { id: q.id, path: q.path, reason: 'disk full during write', dataset: w.dataset, partition: w.partition, rule: 'ENOSPC' } }],
+          ctx.lease,
+        );
+        logger.error({ dataset: w.dataset, partition: w.partition, quarantine: q.id }, 'disk full during write');
+        throw new WarehouseError('DISK_FULL', `the disk filled up while writing ${w.dataset}/${w.partition}; nothing was recorded and the previous state is intact`, {
+          suggestion: `free space (docs/runbooks/disk-space.md) and rerun; the partial file is in quarantine/${q.id}`,
+          cause: e.cause,
+        });
+      }
+      await rm(e.tmpPath, { force: true });
+      throw new ValidationError(`cannot write ${w.dataset}/${w.partition}: ${e.message}`, {
+        suggestion: 'check the input data; nothing was recorded',
+        cause: e.cause,
+      });
+    }
+    throw e;
+  }
+
+  const current = manifestAt(ctx.log, undefined, w.dataset).find((m) => m.partition === w.partition);
+  if (current !== undefined && current.object === obj.hash && schemaDrafts.length === 0) {
+    return { status: 'unchanged', entry: current };
+  }
+  const events = ctx.log.append(
+    [
+      ...schemaDrafts,
+      {
+        type: 'PartitionWritten',
+        data: {
+          dataset: w.dataset,
+          partition: w.partition,
+          object: obj.hash,
+          rows: obj.rows,
+          bytes: obj.bytes,
+          schemaFingerprint: schemaFingerprint(w.columns),
+          sortKey: [...w.sortKey],
+          lineage: w.lineage,
+        },
+      },
+    ],
+    ctx.lease,
+  );
+  const entry = manifestAt(ctx.log, undefined, w.dataset).find((m) => m.partition === w.partition)!;
+  logger.info({ dataset: w.dataset, partition: w.partition, rows: obj.rows, bytes: obj.bytes, object: obj.hash }, 'partition written');
+  return { status: 'written', entry, events };
+}
+
+function checkDisk(ctx: WriteContext, estimatedBytes: number, logger: Logger): void {
+  const usage = diskUsage(warehousePaths(ctx.dir).root, ctx.statfs);
+  if (usage.level !== 'ok') {
+    ctx.log.append([{ type: 'DiskWatermarkCrossed', data: { level: usage.level, usedFraction: usage.usedFraction, freeBytes: usage.freeBytes, path: usage.path } }]);
+    const line = { alert: `disk_${usage.level}`, usedFraction: usage.usedFraction, freeBytes: usage.freeBytes };
+    if (usage.level === 'warning') logger.warn(line, 'disk usage above the warning watermark');
+    else logger.error(line, `disk usage at the ${usage.level} watermark`);
+  }
+  assertRoomFor(usage, estimatedBytes);
+}
+
+/** The schema events this write needs, or throw (after recording the drift) if it breaks the schema. */
+function schemaEvents(ctx: WriteContext, w: PartitionWrite, logger: Logger): EventDraft[] {
+  const fingerprint = schemaFingerprint(w.columns);
+  const registered = schemaOf(ctx.log, w.dataset);
+  const register: EventDraft = { type: 'SchemaRegistered', data: { dataset: w.dataset, fingerprint, columns: [...w.columns], key: [...w.key] } };
+  if (registered === undefined) return [register];
+  if (registered.fingerprint === fingerprint) {
+    return registered.key.join(',') === w.key.join(',') ? [] : [register];
+  }
+  const diff = diffSchemas(registered.columns, w.columns);
+  const breaking = isBreaking(diff);
+  const accepted = !breaking || w.acceptDrift === true;
+  const drift: EventDraft = {
+    type: 'SchemaDriftDetected',
+    data: { dataset: w.dataset, expected: registered.fingerprint, actual: fingerprint, ...diff, accepted },
+  };
+  if (!accepted) {
+    ctx.log.append([drift], ctx.lease);
+    logger.error({ dataset: w.dataset, drift: describeDiff(diff) }, 'schema drift refused');
+    throw new WarehouseError('SCHEMA_DRIFT', `schema of ${w.dataset} changed: ${describeDiff(diff)}`, {
+      suggestion: 'if the change is deliberate, rerun with --accept-schema-change (older partitions keep their columns; queries see NULL for missing ones)',
+      details: { ...diff },
+    });
+  }
+  logger.warn({ dataset: w.dataset, drift: describeDiff(diff) }, 'schema changed; accepted');
+  return [drift, register];
+}
