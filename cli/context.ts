@@ -71,8 +71,9 @@ export function globals(cmd: Command): GlobalOptions {
 }
 
 /** Structured logs go to stderr as JSON lines (pino); stdout is for results. */
-export function makeLogger(g: GlobalOptions): Logger {
-  return pino({ level: g.verbose ? 'debug' : g.quiet || g.json ? 'error' : 'warn', base: { wh: whVersion() } }, pino.destination(2));
+export function makeLogger(g: GlobalOptions, options: { level?: string } = {}): Logger {
+  const level = g.verbose ? 'debug' : (options.level ?? (g.quiet || g.json ? 'error' : 'warn'));
+  return pino({ level, base: { wh: whVersion() } }, pino.destination(2));
 }
 
 /** Parse a command's options with its zod schema; a failure is an INVALID_ARGUMENT error. */

@@ -17,6 +17,8 @@ import { register as registerLease } from './lease.js';
 import { register as registerGc } from './gc.js';
 import { register as registerRebuild } from './rebuild.js';
 import { register as registerDemo } from './demo.js';
+import { register as registerSync } from './sync.js';
+import { calendarCommand } from './calendar.js';
 
 export function buildProgram(): Command {
   const program = new Command('wh')
@@ -31,11 +33,18 @@ export function buildProgram(): Command {
       'after',
       '\nExit codes: 0 ok, 1 error, 2 lease held by another writer, 3 validation or verification failure.\nDocs: docs/README.md',
     );
-  for (const register of [registerInit, registerStatus, registerIngest, registerQuery, registerSnapshot, registerLog, registerReplay, registerAudit, registerLease, registerGc, registerRebuild, registerDemo]) {
+  for (const register of [registerInit, registerStatus, registerIngest, registerQuery, registerSnapshot, registerLog, registerReplay, registerAudit, registerLease, registerGc, registerRebuild, registerSync, registerDemo]) {
     register(program);
   }
+  program.addCommand(calendarCommand());
   return program;
 }
+
+// `wh query ... | head` closes stdout early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 const program = buildProgram();
 program.exitOverride();

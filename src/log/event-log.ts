@@ -138,6 +138,25 @@ function sqliteProblem(e: unknown, path: string): WarehouseError {
   return new WarehouseError('IO_ERROR', `cannot open the operation log ${path}: ${(e as Error).message}`, { cause: e });
 }
 
+/**
+ * Refuse to adopt a file that holds no log: SQLite reads an empty file as an empty database, and
+ * opening it writable would silently create a fresh (empty) log over a damaged one, or add wh's
+ * tables to a foreign database. Closes `db` before throwing.
+ */
+function checkIsLog(db: SqliteDb, path: string): void {
+  const tables = new Set(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all<{ name: string }>().map((r) => r.name));
+  if (tables.has('events') && tables.has('wh_meta')) return;
+  db.close();
+  if (tables.size === 0) {
+    throw new WarehouseError('LOG_CORRUPT', `the operation log ${path} is empty (no events table)`, {
+      suggestion: 'restore wh.log from a backup (docs/runbooks/log-recovery.md); the object store is intact',
+    });
+  }
+  throw new WarehouseError('NOT_A_WAREHOUSE', `${path} is a SQLite database but not a wh operation log`, {
+    suggestion: 'point --warehouse / WH_WAREHOUSE at a warehouse directory created by `wh init`',
+  });
+}
+
 /** The operation log of one warehouse. */
 export class EventLog {
   private readonly clock: () => number;
@@ -159,7 +178,7 @@ export class EventLog {
 
   /**
    * Open (or with `create`, create) the log at `path`.
-   * @throws WarehouseError `NOT_A_WAREHOUSE` if missing, `LOG_CORRUPT` if the file is damaged.
+   * @throws WarehouseError `NOT_A_WAREHOUSE` if missing or not a wh log, `LOG_CORRUPT` if the file is damaged or empty.
    */
   static open(path: string, options: EventLogOptions = {}): EventLog {
     if (!options.create && !existsSync(path)) {
@@ -174,6 +193,7 @@ export class EventLog {
     } catch (e) {
       throw sqliteProblem(e, path);
     }
+    if (!options.create) checkIsLog(db, path);
     const log = new EventLog(db, options);
     if (!db.readonly) {
       try {

@@ -170,6 +170,43 @@ export const eventSchemas = {
       path: z.string(),
     }),
   ),
+  SyncStarted: ev(
+    'SyncStarted',
+    z.object({
+      runId: z.string(),
+      dataset: datasetNameSchema,
+      source: z.string(),
+      vintage: z.string().nullable(),
+      comment: z.string().nullable(),
+      partitions: z.array(partitionKeySchema),
+      full: z.boolean(),
+    }),
+  ),
+  SyncCompleted: ev(
+    'SyncCompleted',
+    z.object({
+      runId: z.string(),
+      dataset: datasetNameSchema,
+      vintage: z.string().nullable(),
+      written: z.number().int().nonnegative(),
+      unchanged: z.number().int().nonnegative(),
+      skipped: z.number().int().nonnegative(),
+      rows: z.number().int().nonnegative(),
+      durationMs: z.number().nonnegative(),
+    }),
+  ),
+  SyncFailed: ev(
+    'SyncFailed',
+    z.object({ runId: z.string(), dataset: datasetNameSchema, partition: partitionKeySchema.nullable(), code: z.string(), message: z.string() }),
+  ),
+  SyncAlert: ev(
+    'SyncAlert',
+    z.object({
+      alert: z.enum(['disk_warning', 'disk_critical', 'disk_blocked', 'stale_lock', 'checksum_mismatch', 'manifest_mismatch', 'duration_slo_breach', 'late_data', 'credential_expiry']),
+      dataset: datasetNameSchema.nullable(),
+      message: z.string(),
+    }),
+  ),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -196,6 +233,10 @@ export const eventVersions: Record<EventType, number> = {
   RetentionRefRemoved: 1,
   ObjectsCollected: 1,
   DiskWatermarkCrossed: 1,
+  SyncStarted: 1,
+  SyncCompleted: 1,
+  SyncFailed: 1,
+  SyncAlert: 1,
 };
 
 /**
@@ -227,6 +268,10 @@ export const eventDraftSchema = z.discriminatedUnion('type', [
   eventSchemas.RetentionRefRemoved,
   eventSchemas.ObjectsCollected,
   eventSchemas.DiskWatermarkCrossed,
+  eventSchemas.SyncStarted,
+  eventSchemas.SyncCompleted,
+  eventSchemas.SyncFailed,
+  eventSchemas.SyncAlert,
 ]);
 
 /** An event before it is appended: its type and data. */
@@ -270,6 +315,9 @@ export function requiredScope(draft: EventDraft): string | null {
     case 'PartitionRemoved':
     case 'SchemaRegistered':
     case 'SchemaDriftDetected':
+    case 'SyncStarted':
+    case 'SyncCompleted':
+    case 'SyncFailed':
       return `dataset:${draft.data.dataset}`;
     case 'ObjectsCollected':
       return 'warehouse';
@@ -288,6 +336,7 @@ export function requiredScope(draft: EventDraft): string | null {
     case 'RetentionRefAdded':
     case 'RetentionRefRemoved':
     case 'DiskWatermarkCrossed':
+    case 'SyncAlert':
       return null;
     default: {
       const never: never = draft;

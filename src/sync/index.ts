@@ -11,3 +11,6 @@ export * from './gc.js';
 export { hashFile } from './fsync.js';
 export * from './verify.js';
 export * from './demo-sample.js';
+export * from './wrds/index.js';
+export { connectWrds, isTransient, isAuthFailure, TokenBucket } from './pg/wrds-client.js';
+export type { SqlSource, WrdsClientOptions } from './pg/wrds-client.js';

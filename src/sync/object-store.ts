@@ -25,6 +25,33 @@ export interface WriteObjectOptions {
   /** Rows per Parquet row group: small enough for selective reads. */
   readonly rowGroupSize?: number;
   readonly onStep?: StepHook;
+  /** Runs alongside the COPY, e.g. streaming a source into the FIFO the SELECT reads. */
+  readonly feed?: Feed;
+  /** Checks the fsynced temporary before it is renamed; a problem stops the write. */
+  readonly validate?: (tmpPath: string, rows: number) => Promise<ValidationProblem | null>;
+}
+
+/** A producer the COPY consumes concurrently; `abort` unblocks it if the COPY fails. */
+export interface Feed {
+  run(): Promise<void>;
+  abort(reason: Error): void;
+}
+
+/** A failed validation rule: `rule` is a stable name (pk_unique, row_count, ...). */
+export interface ValidationProblem {
+  readonly rule: string;
+  readonly message: string;
+}
+
+/** Thrown by writeObject when `validate` found a problem; the temporary is left for quarantine. */
+export class ObjectValidationError extends Error {
+  constructor(
+    readonly tmpPath: string,
+    readonly problem: ValidationProblem,
+  ) {
+    super(problem.message);
+    this.name = 'ObjectValidationError';
+  }
 }
 
 export interface WrittenObject {
@@ -57,15 +84,28 @@ export async function writeObject(options: WriteObjectOptions): Promise<WrittenO
   let hash: string;
   let bytes: number;
   try {
-    const res = await options.duck.all(
+    const copy = options.duck.all(
       `COPY (${options.selectSql}) TO ${quoteLiteral(tmpPath)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE})`,
     );
+    const feed = options.feed;
+    if (feed !== undefined) {
+      copy.catch((e: Error) => feed.abort(e));
+      // Wait for both to settle, so DuckDB is done with the temporary before anyone removes it.
+      const [c, f] = await Promise.allSettled([copy, feed.run()]);
+      if (f.status === 'rejected') throw f.reason;
+      if (c.status === 'rejected') throw c.reason;
+    }
+    const res = await copy;
     rows = Number(res.rows[0]?.['Count'] ?? 0);
     await hook('temp-written', { tmpPath });
     ({ hash, bytes } = await fsyncAndHash(tmpPath));
     await hook('temp-fsynced', { tmpPath });
   } catch (e) {
     throw new ObjectWriteError(tmpPath, e);
+  }
+  if (options.validate !== undefined) {
+    const problem = await options.validate(tmpPath, rows);
+    if (problem !== null) throw new ObjectValidationError(tmpPath, problem);
   }
   const finalPath = objectPath(options.dir, hash);
   const shard = dirname(finalPath);

@@ -17,7 +17,7 @@ import {
 import { manifestAt, schemaOf, warehousePaths, type ManifestEntry } from '../projections/index.js';
 import type { Duck } from '../engine/index.js';
 import { assertRoomFor, diskUsage, isNoSpace, type StatFs } from './disk.js';
-import { ObjectWriteError, quarantineFile, writeObject, type StepHook } from './object-store.js';
+import { ObjectValidationError, ObjectWriteError, quarantineFile, writeObject, type Feed, type StepHook, type ValidationProblem } from './object-store.js';
 import { describeDiff, diffSchemas, isBreaking, schemaFingerprint } from './schema-drift.js';
 
 export interface WriteContext {
@@ -44,6 +44,8 @@ export interface PartitionWrite {
   /** Accept a breaking schema change (removed column or changed type). */
   readonly acceptDrift?: boolean;
   readonly rowGroupSize?: number;
+  readonly feed?: Feed;
+  readonly validate?: (tmpPath: string, rows: number) => Promise<ValidationProblem | null>;
 }
 
 export type PartitionWriteResult =
@@ -64,8 +66,20 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
 
   let obj;
   try {
-    obj = await writeObject({ dir: ctx.dir, duck: ctx.duck, selectSql: w.selectSql, rowGroupSize: w.rowGroupSize, onStep: ctx.onStep });
+    obj = await writeObject({ dir: ctx.dir, duck: ctx.duck, selectSql: w.selectSql, rowGroupSize: w.rowGroupSize, onStep: ctx.onStep, feed: w.feed, validate: w.validate });
   } catch (e) {
+    if (e instanceof ObjectValidationError) {
+      const q = await quarantineFile(ctx.dir, e.tmpPath);
+      ctx.log.append(
+        [{ type: 'QuarantineAdded', data: { id: q.id, path: q.path, reason: e.problem.message, dataset: w.dataset, partition: w.partition, rule: e.problem.rule } }],
+        ctx.lease,
+      );
+      logger.error({ dataset: w.dataset, partition: w.partition, rule: e.problem.rule, quarantine: q.id }, e.problem.message);
+      throw new ValidationError(`${w.dataset}/${w.partition} failed validation (${e.problem.rule}): ${e.problem.message}`, {
+        suggestion: `nothing else changed; the rejected file is in quarantine/${q.id}. Inspect it, fix the source or the rule, and rerun`,
+        details: { rule: e.problem.rule, quarantine: q.id },
+      });
+    }
     if (e instanceof ObjectWriteError) {
       if (isNoSpace(e.cause)) {
         const q = await quarantineFile(ctx.dir, e.tmpPath);

@@ -1,0 +1,186 @@
+/**
+ * The WRDS client: a `pg` pool of at most 3 connections (WRDS logins cost a Duo push, so one
+ * long-lived connection is reused), SSL required for any non-local host, `statement_timeout`, a
+ * token-bucket rate limit, and reconnects with jittered exponential backoff on transient errors
+ * (connection reset, admin shutdown 57P01, too many connections 53300, SSL EOF).
+ * Bulk reads stream `COPY (SELECT ...) TO STDOUT` (CSV) so memory stays bounded.
+ */
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { SourceUnavailableError, WarehouseError } from '../../log/index.js';
+import type { Secret, WrdsSettings } from '../wrds/credentials.js';
+import type { SourceColumn } from '../wrds/type-map.js';
+
+export interface WrdsClientOptions {
+  readonly settings: WrdsSettings;
+  readonly password: Secret;
+  readonly statementTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Queries per minute (token bucket); default 120. */
+  readonly queriesPerMinute?: number;
+  readonly maxRetries?: number;
+  readonly retryBaseMs?: number;
+  readonly logger?: Logger;
+  /** Injectable for tests. */
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** The narrow interface the sync manager reads a source through. */
+export interface SqlSource {
+  columns(schema: string, table: string): Promise<SourceColumn[]>;
+  comment(schema: string, table: string): Promise<string | null>;
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Stream `COPY (<select>) TO STDOUT (FORMAT csv)`; the stream errors if the server fails mid-way. */
+  copyOut(select: string): Promise<Readable>;
+  close(): Promise<void>;
+}
+
+const LOCAL = new Set(['localhost', '127.0.0.1', '::1']);
+const TRANSIENT_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+
+export function isTransient(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  if (err?.code !== undefined && TRANSIENT_CODES.has(err.code)) return true;
+  return /Connection terminated|SSL SYSCALL error|EOF detected|server closed the connection|terminating connection/i.test(err?.message ?? '');
+}
+
+export function isAuthFailure(e: unknown): boolean {
+  const code = (e as { code?: string })?.code;
+  return code === '28P01' || code === '28000';
+}
+
+/** Token bucket: `capacity` tokens, refilled continuously at capacity per minute. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => number,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {
+    this.tokens = perMinute;
+    this.last = now();
+  }
+  async take(): Promise<void> {
+    for (;;) {
+      const t = this.now();
+      this.tokens = Math.min(this.perMinute, this.tokens + ((t - this.last) * this.perMinute) / 60_000);
+      this.last = t;
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      await this.sleep(Math.ceil(((1 - this.tokens) * 60_000) / this.perMinute));
+    }
+  }
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Open a client; the first connection is made (and the login checked) before returning. */
+export async function connectWrds(options: WrdsClientOptions): Promise<SqlSource> {
+  const s = options.settings;
+  const local = LOCAL.has(s.host);
+  if (!local && (s.sslmode === 'disable' || s.sslmode === 'prefer')) {
+    throw new WarehouseError('INVALID_ARGUMENT', `sslmode=${s.sslmode} is refused for the remote host ${s.host}`, {
+      suggestion: 'use sslmode require (the default) for any non-local server',
+    });
+  }
+  const ssl = s.sslmode === 'disable' || (local && s.sslmode === 'prefer') ? false : { rejectUnauthorized: s.sslmode === 'verify-ca' || s.sslmode === 'verify-full' };
+  const pool = new pg.Pool({
+    host: s.host,
+    port: s.port,
+    database: s.database,
+    user: s.user,
+    password: options.password.reveal(),
+    ssl,
+    max: 3,
+    idleTimeoutMillis: 0,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 30_000,
+    statement_timeout: options.statementTimeoutMs ?? 6 * 60 * 60 * 1000,
+    application_name: 'wh',
+    keepAlive: true,
+  });
+  // A dropped idle connection must not crash the process; the next query reconnects.
+  pool.on('error', (e) => options.logger?.warn({ code: (e as { code?: string }).code }, 'idle WRDS connection dropped'));
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+  const bucket = new TokenBucket(options.queriesPerMinute ?? 120, now, sleep);
+  const maxRetries = options.maxRetries ?? 5;
+  const base = options.retryBaseMs ?? 500;
+  const where = `${s.user}@${s.host}:${s.port}/${s.database}`;
+
+  const translate = (e: unknown): Error => {
+    if (e instanceof WarehouseError) return e;
+    const code = (e as { code?: string }).code;
+    if (isAuthFailure(e)) {
+      return new WarehouseError('AUTH_FAILED', `the server rejected the login of ${where} (${code})`, {
+        suggestion: 'check the password in ~/.pgpass or PGPASSWORD (and that the WRDS account is active)',
+      });
+    }
+    if (isTransient(e)) {
+      return new SourceUnavailableError(`the source ${s.host}:${s.port} is unavailable (${code ?? (e as Error).message})`, {
+        suggestion: 'check the network and the server; rerun later: the sync resumes where it stopped',
+      });
+    }
+    return new WarehouseError('SOURCE_UNAVAILABLE', `source query failed: ${(e as Error).message}`, { suggestion: 'check the dataset definition and the source table', details: { code } });
+  };
+
+  async function retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      await bucket.take();
+      try {
+        return await fn();
+      } catch (e) {
+        if (!isTransient(e) || attempt >= maxRetries) throw translate(e);
+        const delay = Math.round(base * 2 ** attempt * (0.5 + Math.random()));
+        options.logger?.warn({ what, attempt: attempt + 1, delayMs: delay, code: (e as { code?: string }).code }, 'transient source error; retrying');
+        await sleep(delay);
+      }
+    }
+  }
+
+  const source: SqlSource = {
+    async query<R>(sql: string, params: readonly unknown[] = []) {
+      return retrying('query', async () => (await pool.query(sql, [...params])).rows as R[]);
+    },
+    async columns(schema, table) {
+      const rows = await source.query<{ column_name: string; data_type: string; numeric_precision: number | null; numeric_scale: number | null }>(
+        `SELECT column_name, data_type, numeric_precision, numeric_scale FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
+        [schema, table],
+      );
+      return rows.map((r) => ({ name: r.column_name, dataType: r.data_type, precision: r.numeric_precision, scale: r.numeric_scale }));
+    },
+    async comment(schema, table) {
+      const rows = await source.query<{ c: string | null }>(`SELECT obj_description(to_regclass($1), 'pg_class') AS c`, [`${schema}.${table}`]);
+      return rows[0]?.c ?? null;
+    },
+    async copyOut(select) {
+      return retrying('copy', async () => {
+        const client = await pool.connect();
+        const stream = client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT csv)`));
+        let released = false;
+        const release = (err?: Error) => {
+          if (!released) {
+            released = true;
+            client.release(err);
+          }
+        };
+        stream.on('end', () => release());
+        stream.on('error', (e) => release(e));
+        stream.on('close', () => release());
+        return stream as unknown as Readable;
+      });
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+  // Check the login now, so a wrong password fails before any lease is taken.
+  await source.query('SELECT 1');
+  return source;
+}

@@ -1,0 +1,209 @@
+/**
+ * The security master: who is listed when, under which names, with which splits, dividends and
+ * delisting. Small (one record per permno), built once per sample; the daily data is streamed
+ * from it. Every block of 50 permnos holds the same cast of roles, so every scale and seed
+ * contains the quirks researchers meet (see docs/concepts/wrds-sample.md).
+ */
+import { addDays } from './dates.js';
+import { companyName, freshIssuer, freshTicker, INDUSTRIES } from './names.js';
+import type { Industry } from './names.js';
+import { Rng } from './prng.js';
+
+/** What a permno is in the sample. */
+export type Role = 'regular' | 'classA' | 'classB' | 'ipo' | 'delisted' | 'tickerOld' | 'tickerNew' | 'tickerChange'
+  | 'exchangeChange' | 'shrcdChange' | 'illiquid' | 'adr' | 'fund' | 'fyrChange' | 'relinked';
+
+/** Roles by position within each block of 50 permnos. */
+const CAST: readonly Role[] = [
+  ...Array<Role>(20).fill('regular'), 'classA', 'classB', ...Array<Role>(6).fill('ipo'), ...Array<Role>(7).fill('delisted'),
+  'tickerOld', 'tickerNew', 'tickerChange', 'exchangeChange', 'shrcdChange', 'illiquid', 'illiquid', 'illiquid',
+  'adr', 'fund', 'fyrChange', 'relinked', 'regular', 'regular', 'regular',
+];
+/** Delisting codes of the seven 'delisted' roles; `null` dlret where CRSP has none. */
+const DELISTINGS: readonly { code: number; dlret: 'up' | 'down' | null }[] = [
+  { code: 231, dlret: 'up' }, { code: 241, dlret: 'up' }, { code: 500, dlret: null }, { code: 520, dlret: 'down' },
+  { code: 552, dlret: null }, { code: 574, dlret: null }, { code: 584, dlret: 'down' },
+];
+
+/** One row of a security's name history. */
+export interface NameSpell {
+  readonly start: string;
+  end: string;
+  readonly ticker: string;
+  readonly comnam: string;
+  readonly shrcd: number;
+  readonly exchcd: number;
+  readonly siccd: number;
+  readonly naics: string;
+  readonly ncusip: string;
+  readonly shrcls: string | null;
+}
+
+/** A split or reverse split: `factor` new shares per old share (2 = 2-for-1, 0.1 = 1-for-10). */
+export interface Split { readonly idx: number; readonly factor: number }
+/** A cash dividend going ex on session `idx`. */
+export interface Dividend { readonly idx: number; readonly amount: number }
+/** How a permno left (CRSP legacy coding). */
+export interface Delisting { readonly idx: number; readonly code: number; readonly dlret: number | null; readonly nwperm: number | null; readonly nwcomp: number | null }
+
+/** One permno of the sample. */
+export interface Security {
+  readonly index: number;
+  readonly role: Role;
+  readonly permno: number;
+  readonly permco: number;
+  readonly compno: number;
+  readonly gvkey: string | null;
+  readonly industry: Industry;
+  /** Listed before the sample starts (names begin at `listedSince`; the first sample day has a return). */
+  readonly preexisting: boolean;
+  readonly listedSince: string;
+  /** Indexes into the sample's sessions of the first and last trading day. */
+  readonly firstIdx: number;
+  readonly lastIdx: number;
+  readonly names: readonly NameSpell[];
+  readonly splits: readonly Split[];
+  readonly dividends: readonly Dividend[];
+  /** The delisting, or null while still listed at the end of the sample. */
+  readonly delisting: Delisting | null;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly sigma: number;
+  readonly p0: number;
+  readonly shrout0: number;
+  readonly turnover: number;
+  readonly spread: number;
+  readonly pNoTrade: number;
+  readonly pMissing: number;
+  /** Fiscal year-end month; `fyrFrom` the fiscal year from which `fyrNew` applies (fyrChange only). */
+  readonly fyr: number;
+  readonly fyrNew: number | null;
+  readonly fyrFromYear: number | null;
+}
+
+const EXCHANGES = [1, 1, 1, 2, 3, 3, 3];
+
+/** Builds the master for `count` permnos over `days` (sorted NYSE sessions). */
+export function buildUniverse(seed: number, count: number, days: readonly string[]): Security[] {
+  const n = days.length;
+  if (n < 600) throw new Error('the sample needs at least ~3 years of sessions');
+  const tickers = new Set<string>();
+  const issuers = new Set<string>();
+  const step = Math.max(1, Math.min(17, Math.floor(80_000 / count)));
+  const result: Security[] = [];
+  for (let i = 0; i < count; i++) {
+    const rng = Rng.from(seed, 'security', i);
+    const role = CAST[i % 50] as Role;
+    const blockStart = i - (i % 50);
+    const permno = 10001 + i * step;
+    const partnerOf = (offset: number): Security | undefined => result[blockStart + offset];
+    const classA = role === 'classB' ? partnerOf(20) : undefined;
+    const industry = classA?.industry ?? (role === 'fund' ? INDUSTRIES[5] : rng.pick(INDUSTRIES));
+    const exchcd = role === 'fund' ? 4 : role === 'illiquid' ? rng.pick([2, 3]) : role === 'exchangeChange' ? 3 : role === 'adr' ? 1 : rng.pick(EXCHANGES);
+    const shrcd = role === 'adr' ? 31 : role === 'fund' ? 73 : rng.chance(0.15) ? 10 : 11;
+
+    let firstIdx = 0;
+    let lastIdx = n - 1;
+    if (role === 'ipo') firstIdx = rng.int(250, n - 250);
+    if (role === 'delisted') lastIdx = rng.int(250, n - 60);
+    if (role === 'tickerOld') lastIdx = rng.int(200, Math.floor(n * 0.4));
+    if (role === 'tickerNew') firstIdx = rng.int(((partnerOf(35)?.lastIdx ?? 300) + 120), n - 250);
+    const preexisting = firstIdx === 0 && role !== 'tickerNew';
+    const first = days[firstIdx] as string;
+    const last = days[lastIdx] as string;
+    const listedSince = preexisting ? addDays(first, -rng.int(200, 9000)) : first;
+
+    const issuer = classA !== undefined ? (classA.names[0]?.ncusip.slice(0, 6) ?? freshIssuer(rng, issuers)) : freshIssuer(rng, issuers);
+    const ticker = role === 'tickerNew' ? (partnerOf(35)?.names.at(-1)?.ticker ?? freshTicker(rng, tickers))
+      : role === 'classB' && classA !== undefined ? classBTicker(classA, tickers) : freshTicker(rng, tickers);
+    const base: NameSpell = {
+      start: listedSince, end: last, ticker,
+      comnam: classA?.names[0]?.comnam ?? companyName(rng, industry, role === 'adr'),
+      shrcd, exchcd, siccd: industry.sic, naics: industry.naics,
+      ncusip: `${issuer}${role === 'classB' ? '20' : '10'}`,
+      shrcls: role === 'classA' ? 'A' : role === 'classB' ? 'B' : null,
+    };
+    const names = [base];
+    const change = (patch: Partial<NameSpell>): void => {
+      const at = rng.int(Math.max(firstIdx + 60, Math.floor(n * 0.3)), Math.min(lastIdx - 60, Math.floor(n * 0.7)));
+      const prev = names[names.length - 1] as NameSpell;
+      prev.end = addDays(days[at] as string, -1);
+      names.push({ ...prev, ...patch, start: days[at] as string, end: last });
+    };
+    if (role === 'tickerChange') change({ ticker: freshTicker(rng, tickers), comnam: companyName(rng, industry), ncusip: `${freshIssuer(rng, issuers)}10` });
+    if (role === 'exchangeChange') change({ exchcd: 1 });
+    if (role === 'shrcdChange') change({ shrcd: 12 });
+
+    const p0 = role === 'illiquid' ? rng.uniform(1.2, 4) : (role === 'regular' && i % 50 === 2) ? rng.uniform(1.5, 3) : Math.exp(rng.uniform(2.3, 5.2));
+    const splits = makeSplits(rng, role, i % 50, firstIdx, lastIdx, n);
+    const payer = (role === 'regular' || role === 'classA' || role === 'classB' || role === 'fyrChange' || role === 'adr') && rng.chance(0.6);
+    const delisting = makeDelisting(rng, role, i % 50, lastIdx, partnerOf(0));
+    const fyr = role === 'fyrChange' ? 12 : rng.pick([12, 12, 12, 12, 12, 6, 9, 3]);
+    result.push({
+      index: i, role, permno, permco: classA?.permco ?? 50000 + i * 2, compno: classA?.compno ?? 60000 + i,
+      gvkey: role === 'fund' ? null : classA?.gvkey ?? String(1004 + i * 3).padStart(6, '0'),
+      industry, preexisting, listedSince, firstIdx, lastIdx, names, splits,
+      dividends: payer ? makeDividends(rng, p0, firstIdx, lastIdx, splits) : [],
+      delisting,
+      alpha: rng.normal() * 0.0002, beta: rng.uniform(0.5, 1.6),
+      sigma: role === 'illiquid' ? rng.uniform(0.035, 0.06) : rng.uniform(0.01, 0.03),
+      p0, shrout0: Math.round(role === 'illiquid' ? rng.uniform(3_000, 30_000) : Math.exp(rng.uniform(9.5, 14))),
+      turnover: rng.uniform(0.002, 0.012), spread: role === 'illiquid' ? rng.uniform(0.01, 0.03) : rng.uniform(0.0003, 0.002),
+      pNoTrade: role === 'illiquid' ? 0.3 : 0.002, pMissing: role === 'illiquid' ? 0.01 : 0,
+      fyr, fyrNew: role === 'fyrChange' ? 6 : null, fyrFromYear: role === 'fyrChange' ? Number(days[Math.floor(n / 2)]?.slice(0, 4)) : null,
+    });
+  }
+  return result;
+}
+
+function classBTicker(classA: Security, taken: Set<string>): string {
+  const ticker = `${classA.names[0]?.ticker ?? 'X'}B`.slice(0, 5);
+  taken.add(ticker);
+  return ticker;
+}
+
+function makeSplits(rng: Rng, role: Role, slot: number, firstIdx: number, lastIdx: number, n: number): Split[] {
+  const inLife = (lo: number, hi: number): number => rng.int(Math.max(firstIdx + 5, lo), Math.min(lastIdx - 5, hi));
+  if (role === 'regular' && slot === 0) return [{ idx: inLife(n - 200, n - 20), factor: 2 }];
+  if (role === 'regular' && slot === 1) return [{ idx: inLife(Math.floor(n * 0.3), Math.floor(n * 0.6)), factor: 1.5 }];
+  if (role === 'regular' && slot === 2) return [{ idx: inLife(Math.floor(n * 0.4), Math.floor(n * 0.7)), factor: 0.1 }];
+  if ((role === 'regular' || role === 'ipo') && rng.chance(0.2)) return [{ idx: inLife(firstIdx + 100, lastIdx - 20), factor: rng.pick([2, 2, 3, 1.5]) }];
+  return [];
+}
+
+function makeDividends(rng: Rng, p0: number, firstIdx: number, lastIdx: number, splits: readonly Split[]): Dividend[] {
+  const quarterly = (p0 * rng.uniform(0.01, 0.04)) / 4;
+  const result: Dividend[] = [];
+  for (let idx = firstIdx + rng.int(10, 63); idx < lastIdx; idx += 63) {
+    const adjust = splits.filter((s) => s.idx <= idx).reduce((f, s) => f * s.factor, 1);
+    const grown = quarterly * 1.05 ** Math.floor((idx - firstIdx) / 252);
+    result.push({ idx, amount: Math.max(0.01, Math.round((grown / adjust) * 100) / 100) });
+  }
+  return result;
+}
+
+function makeDelisting(rng: Rng, role: Role, slot: number, lastIdx: number, acquirer: Security | undefined): Delisting | null {
+  if (role === 'tickerOld') return { idx: lastIdx + 1, code: 233, dlret: rng.uniform(0.05, 0.3), nwperm: null, nwcomp: null };
+  if (role !== 'delisted') return null;
+  const spec = DELISTINGS[(slot - 28) % DELISTINGS.length] ?? { code: 500, dlret: null };
+  const dlret = spec.dlret === 'up' ? rng.uniform(0.05, 0.4) : spec.dlret === 'down' ? -rng.uniform(0.1, 0.7) : null;
+  const stock = spec.code === 241 && acquirer !== undefined;
+  return { idx: lastIdx + 1, code: spec.code, dlret, nwperm: stock ? acquirer.permno : null, nwcomp: stock ? acquirer.permco : null };
+}
+
+/** The name spell in force on `date` (names are sorted and cover the listing). */
+export function spellOn(sec: Security, date: string): NameSpell {
+  let found = sec.names[0] as NameSpell;
+  for (const spell of sec.names) if (spell.start <= date) found = spell;
+  return found;
+}
+
+/** The current (last) name spell: the CRSP header. */
+export function header(sec: Security): NameSpell {
+  return sec.names[sec.names.length - 1] as NameSpell;
+}
+
+/** Exchange code → CIZ primary exchange letter. */
+export function primaryExch(exchcd: number): string {
+  return exchcd === 1 ? 'N' : exchcd === 2 ? 'A' : exchcd === 3 ? 'Q' : exchcd === 4 ? 'P' : 'X';
+}

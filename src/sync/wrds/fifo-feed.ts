@@ -1,0 +1,66 @@
+/**
+ * Streaming a source into DuckDB without a temporary file: the COPY stream from PostgreSQL is
+ * written into a named pipe that DuckDB's `read_csv` reads, so transfer and Parquet encoding run
+ * at the same time and memory stays bounded by the pipe and stream buffers.
+ *
+ * The writer opens the FIFO read-write (which never blocks, even before DuckDB opens it); DuckDB
+ * sees end-of-file when the writer closes. If DuckDB fails first, `abort` destroys the source and
+ * drains the pipe so the writer can finish.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { constants, createReadStream, createWriteStream, mkdirSync, openSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Feed } from '../object-store.js';
+
+export interface FifoFeed extends Feed {
+  readonly path: string;
+  /** Rows are not counted here; bytes are. */
+  bytes(): number;
+  dispose(): void;
+}
+
+/** Make a FIFO under `dir` fed by `open()` (called when the COPY starts). */
+export function createFifoFeed(dir: string, open: () => Promise<Readable>): FifoFeed {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${randomUUID()}.csv.fifo`);
+  execFileSync('mkfifo', ['-m', '600', path]);
+  let source: Readable | undefined;
+  let aborted: Error | undefined;
+  let bytes = 0;
+  return {
+    path,
+    bytes: () => bytes,
+    async run() {
+      const fd = openSync(path, constants.O_RDWR);
+      const sink = createWriteStream(path, { fd, autoClose: true });
+      try {
+        if (aborted) throw aborted;
+        source = await open();
+        source.on('data', (c: Buffer) => (bytes += c.length));
+        await pipeline(source, sink);
+      } catch (e) {
+        sink.destroy();
+        throw aborted ?? e;
+      }
+    },
+    abort(reason) {
+      aborted = reason;
+      source?.destroy(reason);
+      // Drain whatever is buffered so a blocked write returns.
+      try {
+        const drain = createReadStream(path, { fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK) });
+        drain.on('error', () => undefined);
+        drain.resume();
+        setTimeout(() => drain.destroy(), 1000).unref();
+      } catch {
+        // nothing to drain
+      }
+    },
+    dispose() {
+      rmSync(path, { force: true });
+    },
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * The sync manager: for each dataset, compare the source's vintage with the last completed sync
+ * (unchanged ⇒ nothing at all is written, not even a lease event), then under the dataset's lease
+ * and for each partition: fingerprint the source rows server-side, skip the partition if the
+ * object already recorded came from identical rows (this is also how a killed sync resumes),
+ * otherwise stream COPY → FIFO → DuckDB → sorted Parquet, validate, and commit PartitionWritten
+ * with its lineage. Everything is recorded as fenced events: SyncStarted, PartitionWritten,
+ * QuarantineAdded, SyncCompleted or SyncFailed.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { WarehouseError, isWarehouseError, withLease, type EventLog, type Lease, type StoredEvent } from '../../log/index.js';
+import { manifestAt, warehousePaths, type ManifestEntry } from '../../projections/index.js';
+import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
+import type { SqlSource } from '../pg/wrds-client.js';
+import type { StatFs } from '../disk.js';
+import type { StepHook } from '../object-store.js';
+import { writePartition } from '../write-partition.js';
+import type { DatasetDef } from './catalogue.js';
+import { createFifoFeed } from './fifo-feed.js';
+import { duckType, type NumericPolicy } from './type-map.js';
+import { validatePartition } from './validate.js';
+import { parseVintage } from './vintage.js';
+
+export interface SyncProgress {
+  readonly dataset: string;
+  readonly partition: string;
+  readonly index: number;
+  readonly total: number;
+  readonly status: 'started' | 'written' | 'unchanged' | 'skipped' | 'failed';
+  readonly rows: number;
+  readonly elapsedMs: number;
+}
+
+export interface SyncOptions {
+  readonly dir: string;
+  readonly log: EventLog;
+  readonly source: SqlSource;
+  readonly datasets: readonly DatasetDef[];
+  readonly years?: { from: number; to: number };
+  /** Re-pull every partition even if its source rows are unchanged. */
+  readonly full?: boolean;
+  /** Run even if the source vintage has not changed. */
+  readonly force?: boolean;
+  /** Plan only: what would be pulled. Writes nothing. */
+  readonly dryRun?: boolean;
+  readonly numericPolicy?: NumericPolicy;
+  /** Accept a removed column or changed type at the source (recorded as accepted drift). */
+  readonly acceptDrift?: boolean;
+  readonly whVersion: string;
+  readonly logger?: Logger;
+  readonly onProgress?: (p: SyncProgress) => void;
+  readonly statfs?: StatFs;
+  readonly onStep?: StepHook;
+  readonly leaseTtlMs?: number;
+  /** Duration SLOs (ms): a longer sync records a duration_slo_breach alert. */
+  readonly sloMs?: { full: number; incremental: number };
+}
+
+export interface PartitionOutcome {
+  readonly partition: string;
+  readonly status: 'written' | 'unchanged' | 'skipped' | 'planned';
+  readonly rows: number;
+}
+
+export interface DatasetSyncResult {
+  readonly dataset: string;
+  readonly status: 'synced' | 'unchanged' | 'planned' | 'failed';
+  readonly vintage: string | null;
+  readonly partitions: readonly PartitionOutcome[];
+  readonly rows: number;
+  readonly durationMs: number;
+  readonly error?: { code: string; message: string; suggestion?: string };
+}
+
+const silent = pino({ level: 'silent' });
+
+/** Last SyncCompleted of a dataset, if any. */
+export function lastCompleted(log: EventLog, dataset: string): Extract<StoredEvent, { type: 'SyncCompleted' }> | undefined {
+  for (const e of log.read({ types: ['SyncCompleted'], reverse: true, limit: 10_000 })) {
+    if (e.type === 'SyncCompleted' && e.data.dataset === dataset) return e;
+  }
+  return undefined;
+}
+
+async function partitionsOf(source: SqlSource, def: DatasetDef, years: SyncOptions['years']): Promise<string[]> {
+  if (def.yearColumn === undefined) return ['all'];
+  const c = quoteIdent(def.yearColumn);
+  const [r] = await source.query<{ lo: number | null; hi: number | null }>(
+    `SELECT extract(year FROM min(${c}))::int AS lo, extract(year FROM max(${c}))::int AS hi FROM ${quoteIdent(def.schema)}.${quoteIdent(def.table)}`,
+  );
+  if (r?.lo == null || r.hi == null) return [];
+  const out: string[] = [];
+  for (let y = Math.max(r.lo, years?.from ?? r.lo); y <= Math.min(r.hi, years?.to ?? r.hi); y++) out.push(String(y));
+  return out;
+}
+
+function selectFor(def: DatasetDef, columns: readonly string[], partition: string): string {
+  const cols = columns.map(quoteIdent).join(', ');
+  const from = `${quoteIdent(def.schema)}.${quoteIdent(def.table)}`;
+  if (partition === 'all' || def.yearColumn === undefined) return `SELECT ${cols} FROM ${from}`;
+  const y = Number(partition);
+  const c = quoteIdent(def.yearColumn);
+  return `SELECT ${cols} FROM ${from} WHERE ${c} >= '${y}-01-01' AND ${c} < '${y + 1}-01-01'`;
+}
+
+/** Sync every dataset in turn; a failing dataset does not stop the others. */
+export async function syncDatasets(options: SyncOptions): Promise<DatasetSyncResult[]> {
+  const results: DatasetSyncResult[] = [];
+  const paths = warehousePaths(options.dir);
+  const duck = await openDuck({ threads: 2, memoryLimit: '2GB', tempDirectory: join(paths.tmp, 'duckdb') });
+  try {
+    for (const def of options.datasets) results.push(await syncOne(options, def, duck));
+  } finally {
+    duck.close();
+  }
+  return results;
+}
+
+async function syncOne(o: SyncOptions, def: DatasetDef, duck: Duck): Promise<DatasetSyncResult> {
+  const logger = (o.logger ?? silent).child({ dataset: def.name });
+  const started = Date.now();
+  const base = { dataset: def.name, partitions: [] as PartitionOutcome[], rows: 0 };
+  let vintage: string | null = null;
+  try {
+    const comment = await o.source.comment(def.schema, def.table);
+    vintage = parseVintage(comment);
+    const last = lastCompleted(o.log, def.name);
+    if (!o.force && !o.full && !o.dryRun && last !== undefined && vintage !== null && last.data.vintage === vintage) {
+      logger.info({ vintage }, 'source vintage unchanged; skipped');
+      return { ...base, status: 'unchanged', vintage, durationMs: Date.now() - started };
+    }
+    const srcCols = (await o.source.columns(def.schema, def.table)).filter((c) => !(def.exclude ?? []).includes(c.name));
+    if (srcCols.length === 0) {
+      throw new WarehouseError('SOURCE_UNAVAILABLE', `${def.schema}.${def.table} does not exist on the source (or has no readable columns)`, {
+        suggestion: 'check the WRDS subscription covers it, or the dataset definition',
+      });
+    }
+    const columns = srcCols.map((c) => ({ name: c.name, type: duckType(c, o.numericPolicy) }));
+    const parts = await partitionsOf(o.source, def, o.years);
+    if (o.dryRun) {
+      return { ...base, status: 'planned', vintage, partitions: parts.map((p) => ({ partition: p, status: 'planned' as const, rows: 0 })), durationMs: Date.now() - started };
+    }
+    return await withLease(o.log, `dataset:${def.name}`, { purpose: `sync ${def.name}`, ttlMs: o.leaseTtlMs }, async (lease) => {
+      const runId = randomUUID();
+      o.log.append([{ type: 'SyncStarted', data: { runId, dataset: def.name, source: `${def.schema}.${def.table}`, vintage, comment, partitions: parts, full: o.full ?? false } }], lease);
+      let rows = 0;
+      let current = '';
+      try {
+        for (const [i, partition] of parts.entries()) {
+          current = partition;
+          const outcome = await syncPartition(o, def, duck, lease, columns, partition, vintage, logger, (status, r) =>
+            o.onProgress?.({ dataset: def.name, partition, index: i, total: parts.length, status, rows: r, elapsedMs: Date.now() - started }),
+          );
+          base.partitions.push(outcome);
+          rows += outcome.rows;
+        }
+      } catch (e) {
+        const err = isWarehouseError(e) ? e : new WarehouseError('IO_ERROR', (e as Error).message, { cause: e });
+        try {
+          o.log.append([{ type: 'SyncFailed', data: { runId, dataset: def.name, partition: current || null, code: err.code, message: err.message } }], lease);
+        } catch {
+          // Fenced out or log unwritable: the failure is still reported to the caller.
+        }
+        throw err;
+      }
+      const durationMs = Date.now() - started;
+      const count = (s: PartitionOutcome['status']) => base.partitions.filter((p) => p.status === s).length;
+      o.log.append([{ type: 'SyncCompleted', data: { runId, dataset: def.name, vintage, written: count('written'), unchanged: count('unchanged'), skipped: count('skipped'), rows, durationMs } }], lease);
+      const slo = o.full ? (o.sloMs?.full ?? 4 * 3600_000) : (o.sloMs?.incremental ?? 3600_000);
+      if (durationMs > slo) {
+        const message = `sync of ${def.name} took ${(durationMs / 60_000).toFixed(1)} min (SLO ${(slo / 60_000).toFixed(0)} min)`;
+        o.log.append([{ type: 'SyncAlert', data: { alert: 'duration_slo_breach', dataset: def.name, message } }]);
+        logger.warn({ alert: 'duration_slo_breach', durationMs }, message);
+      }
+      return { ...base, status: 'synced' as const, vintage, rows, durationMs };
+    });
+  } catch (e) {
+    const err = isWarehouseError(e) ? e : new WarehouseError('IO_ERROR', (e as Error).message, { cause: e });
+    logger.error({ code: err.code }, err.message);
+    return { ...base, status: 'failed', vintage, durationMs: Date.now() - started, error: { code: err.code, message: err.message, suggestion: err.suggestion } };
+  }
+}
+
+async function syncPartition(
+  o: SyncOptions,
+  def: DatasetDef,
+  duck: Duck,
+  lease: Lease,
+  columns: { name: string; type: string }[],
+  partition: string,
+  vintage: string | null,
+  logger: Logger,
+  progress: (status: SyncProgress['status'], rows: number) => void,
+): Promise<PartitionOutcome> {
+  const select = selectFor(def, columns.map((c) => c.name), partition);
+  const [fp] = await o.source.query<{ n: string; h: string }>(`SELECT count(*)::text AS n, coalesce(sum(hashtext(t::text)::bigint), 0)::text AS h FROM (${select}) t`);
+  const expectedRows = Number(fp?.n ?? 0);
+  const sourceHash = `pgsum:${expectedRows}:${fp?.h ?? '0'}`;
+  const current: ManifestEntry | undefined = manifestAt(o.log, undefined, def.name).find((m) => m.partition === partition);
+  if (current !== undefined && !o.full) {
+    const e = o.log.get(current.writtenSeq);
+    if (e?.type === 'PartitionWritten' && e.data.lineage.sourceHash === sourceHash) {
+      progress('skipped', 0);
+      return { partition, status: 'skipped', rows: 0 };
+    }
+  }
+  if (expectedRows === 0) {
+    progress('skipped', 0);
+    return { partition, status: 'skipped', rows: 0 };
+  }
+  progress('started', 0);
+  const feed = createFifoFeed(join(warehousePaths(o.dir).tmp, 'fifo'), () => o.source.copyOut(select));
+  const colSpec = `{${columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(', ')}}`;
+  const order = def.sortKey.length > 0 ? ` ORDER BY ${def.sortKey.map(quoteIdent).join(', ')}` : '';
+  try {
+    const res = await writePartition(
+      { dir: o.dir, log: o.log, duck, lease, logger, statfs: o.statfs, onStep: o.onStep },
+      {
+        dataset: def.name,
+        partition,
+        selectSql: `SELECT * FROM read_csv(${quoteLiteral(feed.path)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = ${colSpec})${order}`,
+        columns,
+        key: def.key,
+        sortKey: def.sortKey,
+        estimatedBytes: Math.max(1 << 20, expectedRows * columns.length * 4),
+        acceptDrift: o.acceptDrift,
+        feed,
+        validate: (file, rows) => validatePartition({ duck, file, rows, def, expectedRows, previousRows: current?.rows }),
+        lineage: { kind: 'sync', source: `${def.schema}.${def.table}`, sourceHash, sql: select, vintage, whVersion: o.whVersion },
+      },
+    );
+    progress(res.status, res.entry.rows);
+    return { partition, status: res.status, rows: res.entry.rows };
+  } catch (e) {
+    progress('failed', 0);
+    throw e;
+  } finally {
+    feed.dispose();
+  }
+}
