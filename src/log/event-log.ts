@@ -128,6 +128,7 @@ export function eventHash(
 }
 
 function sqliteProblem(e: unknown, path: string): WarehouseError {
+  if (e instanceof WarehouseError) return e;
   const code = (e as { code?: string }).code ?? '';
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return new WarehouseError('LOG_CORRUPT', `the operation log ${path} is damaged (${code})`, {

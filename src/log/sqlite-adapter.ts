@@ -3,6 +3,7 @@
  * `SqliteDb` interface below, so the engine can be swapped or wrapped (fault injection) in one place.
  */
 import Database from 'better-sqlite3';
+import { WarehouseError } from './errors.js';
 
 export type SqlValue = string | number | bigint | null | Buffer;
 export type SqlParams = readonly SqlValue[] | Record<string, SqlValue>;
@@ -47,28 +48,44 @@ export function openSqlite(path: string, options: OpenSqliteOptions = {}): Sqlit
   }
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  // Damage found after opening (a corrupt page is only read when a query touches it) surfaces as
+  // LOG_CORRUPT wherever it is hit, never as a raw engine error.
+  const guard = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')) {
+        throw new WarehouseError('LOG_CORRUPT', `the operation log ${path} is damaged (${code})`, {
+          cause: e,
+          suggestion: 'restore wh.log from a backup (docs/runbooks/log-recovery.md); the object store is intact',
+        });
+      }
+      throw e;
+    }
+  };
   const stmtCache = new Map<string, Database.Statement>();
   const prepare = (sql: string): SqliteStatement => {
     let stmt = stmtCache.get(sql);
     if (stmt === undefined) {
-      stmt = db.prepare(sql);
+      stmt = guard(() => db.prepare(sql));
       stmtCache.set(sql, stmt);
     }
     const s = stmt;
     return {
-      run: (...p) => s.run(...p),
-      get: <T>(...p: SqlValue[]) => s.get(...p) as T | undefined,
-      all: <T>(...p: SqlValue[]) => s.all(...p) as T[],
-      iterate: <T>(...p: SqlValue[]) => s.iterate(...p) as IterableIterator<T>,
+      run: (...p) => guard(() => s.run(...p)),
+      get: <T>(...p: SqlValue[]) => guard(() => s.get(...p) as T | undefined),
+      all: <T>(...p: SqlValue[]) => guard(() => s.all(...p) as T[]),
+      iterate: <T>(...p: SqlValue[]) => guard(() => s.iterate(...p) as IterableIterator<T>),
     };
   };
   return {
     path,
     readonly: options.readonly ?? false,
-    exec: (sql) => void db.exec(sql),
+    exec: (sql) => guard(() => void db.exec(sql)),
     prepare,
-    immediate: <T>(fn: () => T): T => db.transaction(fn).immediate(),
-    pragma: (text) => db.pragma(text),
+    immediate: <T>(fn: () => T): T => guard(() => db.transaction(fn).immediate()),
+    pragma: (text) => guard(() => db.pragma(text)),
     close: () => db.close(),
   };
 }

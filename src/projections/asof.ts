@@ -16,6 +16,22 @@ export interface Point {
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
+/** Is `ymd` (YYYY-MM-DD) a real day? `Date.parse` rolls 2024-02-30 over to March 1 instead of failing. */
+function isCalendarDay(ymd: string): boolean {
+  const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];
+  const day = new Date(0);
+  day.setUTCFullYear(y, m - 1, d);
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
+/**
+ * Would `name` be read by `resolvePoint` as something other than a tag (`head`, `now`, a seq or
+ * a date)? Such a tag could never be named, so the warehouse refuses to create it.
+ */
+export function isPointKeyword(name: string): boolean {
+  return name === 'head' || name === 'now' || /^\d+$/.test(name) || DATE.test(name) || DATETIME.test(name);
+}
+
 /**
  * @throws WarehouseError `INVALID_ARGUMENT` for an unparseable spec, `UNKNOWN_TAG` for a missing tag.
  */
@@ -33,7 +49,7 @@ export function resolvePoint(log: EventLog, spec: string | undefined): Point {
   }
   if (DATE.test(spec) || DATETIME.test(spec)) {
     const ms = DATE.test(spec) ? Date.parse(`${spec}T23:59:59.999Z`) : Date.parse(/Z|[+-]\d{2}:?\d{2}$/.test(spec) ? spec : `${spec}Z`);
-    if (Number.isNaN(ms)) {
+    if (Number.isNaN(ms) || !isCalendarDay(spec.slice(0, 10))) {
       throw new WarehouseError('INVALID_ARGUMENT', `"${spec}" is not a valid date`, { suggestion: 'use YYYY-MM-DD or an ISO 8601 time' });
     }
     const seq = log.seqAtTime(ms);

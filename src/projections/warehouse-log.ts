@@ -13,6 +13,7 @@ import {
 import { manifestProjection } from './manifest.js';
 import { quarantineProjection, retentionProjection, schemaProjection, snapshotProjection, type RetentionRef } from './catalog.js';
 import { warehousePaths } from './layout.js';
+import { isPointKeyword } from './asof.js';
 
 /** Every projection the warehouse materializes (the lease projection is built into the log). */
 export const projections: readonly RangedProjection[] = [
@@ -27,6 +28,11 @@ export const projections: readonly RangedProjection[] = [
 const guards: readonly AppendGuard[] = [
   (draft, tx) => {
     if (draft.type === 'SnapshotTagged') {
+      if (isPointKeyword(draft.data.tag)) {
+        throw new WarehouseError('INVALID_ARGUMENT', `"${draft.data.tag}" cannot be a tag name: it reads as a seq, a date or head`, {
+          suggestion: 'pick a name with a letter in it that is not a date, e.g. y2024 or paper-v1',
+        });
+      }
       if (tx.table('snapshots').current(draft.data.tag) !== undefined) {
         throw new WarehouseError('TAG_EXISTS', `snapshot tag "${draft.data.tag}" already exists`, {
           suggestion: 'pick another name, or delete the old tag first with `wh snapshot delete`',

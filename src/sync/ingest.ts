@@ -59,7 +59,13 @@ export function validateNames(dataset: string, partition: string): void {
 function readerFor(file: string): string {
   const ext = extname(file.replace(/\.gz$/i, '')).toLowerCase();
   if (ext === '.parquet') return `read_parquet(${quoteLiteral(file)})`;
-  if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return `read_csv(${quoteLiteral(file)}, header = true, auto_detect = true)`;
+  if (ext === '.csv' || ext === '.tsv' || ext === '.txt') {
+    // Pin the delimiter the extension promises and read strictly: left to itself, the sniffer
+    // "succeeds" on a ragged file by reading each whole line as one column, or skips the rows
+    // before a ragged one as a preamble. Quotes, escapes and types are still detected.
+    const delim = ext === '.csv' ? `delim = ',', ` : ext === '.tsv' ? `delim = '\\t', ` : '';
+    return `read_csv(${quoteLiteral(file)}, header = true, auto_detect = true, ${delim}skip = 0, strict_mode = true, null_padding = false)`;
+  }
   throw new WarehouseError('INVALID_ARGUMENT', `cannot ingest ${file}: unknown file type "${ext}"`, { suggestion: 'give a .csv, .csv.gz or .parquet file' });
 }
 

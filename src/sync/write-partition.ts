@@ -2,7 +2,7 @@
  * The one write path every producer (ingest, sync) uses: disk check, schema check against the
  * registry, atomic object write, then one fenced commit of the events that name the object.
  */
-import { rm } from 'node:fs/promises';
+import { rm, truncate } from 'node:fs/promises';
 import { pino, type Logger } from 'pino';
 import {
   WarehouseError,
@@ -83,11 +83,11 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
     if (e instanceof ObjectWriteError) {
       if (isNoSpace(e.cause)) {
         const q = await quarantineFile(ctx.dir, e.tmpPath);
-        ctx.log.append(
-          [{ type: 'QuarantineAdded', data: { id: q.id, path: q.path, reason: 'disk full during write', dataset: w.dataset, partition: w.partition, rule: 'ENOSPC' } }],
-          ctx.lease,
-        );
-        logger.error({ dataset: w.dataset, partition: w.partition, quarantine: q.id }, 'disk full during write');
+        const recorded = await recordQuarantine(ctx, {
+          type: 'QuarantineAdded',
+          data: { id: q.id, path: q.path, reason: 'disk full during write', dataset: w.dataset, partition: w.partition, rule: 'ENOSPC' },
+        }, q.path);
+        logger.error({ dataset: w.dataset, partition: w.partition, quarantine: q.id, recorded }, 'disk full during write');
         throw new WarehouseError('DISK_FULL', `the disk filled up while writing ${w.dataset}/${w.partition}; nothing was recorded and the previous state is intact`, {
           suggestion: `free space (docs/runbooks/disk-space.md) and rerun; the partial file is in quarantine/${q.id}`,
           cause: e.cause,
@@ -128,6 +128,28 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
   const entry = manifestAt(ctx.log, undefined, w.dataset).find((m) => m.partition === w.partition)!;
   logger.info({ dataset: w.dataset, partition: w.partition, rows: obj.rows, bytes: obj.bytes, object: obj.hash }, 'partition written');
   return { status: 'written', entry, events };
+}
+
+/**
+ * Record a quarantine entry after ENOSPC. The partial file may hold the very space the log needs
+ * for the record: then it is truncated (the record is the evidence; a partial Parquet file without
+ * its footer is not) and the append retried once. Returns false if it still could not be recorded.
+ */
+async function recordQuarantine(ctx: WriteContext, draft: EventDraft, partialPath: string): Promise<boolean> {
+  try {
+    ctx.log.append([draft], ctx.lease);
+    return true;
+  } catch (e) {
+    if (!isNoSpace(e)) throw e;
+  }
+  await truncate(partialPath, 0).catch(() => undefined);
+  try {
+    ctx.log.append([draft], ctx.lease);
+    return true;
+  } catch (e) {
+    if (!isNoSpace(e)) throw e;
+    return false;
+  }
 }
 
 function checkDisk(ctx: WriteContext, estimatedBytes: number, logger: Logger): void {

@@ -237,13 +237,19 @@ const writerArb = fc.integer({ min: 0, max: WRITERS.length - 1 });
 const scopeArb = fc.constantFrom(...SCOPES);
 const ttlArb = fc.constantFrom(1_000, 5_000, 20_000);
 
+const acquireArb = fc.tuple(writerArb, scopeArb, ttlArb).map(([w, s, t]) => new Acquire(w, s, t));
+const writeArb = writerArb.map((w) => new Write(w));
+/** Acquire and Write listed more than once: most runs should hold leases and write under them. */
 const commandArbs = [
-  fc.tuple(writerArb, scopeArb, ttlArb).map(([w, s, t]) => new Acquire(w, s, t)),
+  acquireArb,
+  acquireArb,
+  acquireArb,
+  writeArb,
   fc.tuple(writerArb, ttlArb).map(([w, t]) => new Renew(w, t)),
   writerArb.map((w) => new Release(w)),
   scopeArb.map((s) => new Break(s)),
   fc.constantFrom(1, 999, 1_000, 4_000, 15_000).map((ms) => new AdvanceClock(ms)),
-  writerArb.map((w) => new Write(w)),
+  writeArb,
 ];
 
 function withWriters<T>(fn: (real: Real) => T): T {
@@ -262,7 +268,7 @@ function withWriters<T>(fn: (real: Real) => T): T {
 describe('leases against a model', () => {
   it('acquire / renew / release / break / clock / write agree with the model', () => {
     fc.assert(
-      fc.property(fc.commands(commandArbs, { maxCommands: 40 }), (cmds) =>
+      fc.property(fc.commands(commandArbs, { maxCommands: 40, size: 'max' }), (cmds) =>
         withWriters((real) => {
           fc.modelRun(() => ({ model: { now: T0, maxEpoch: 0, leases: new Map(), tokens: WRITERS.map(() => null) }, real }), cmds);
           expect(real.logs[0]!.verifyChain().ok).toBe(true);

@@ -373,6 +373,21 @@ describe('epochs and fencing', () => {
     expect(a.read({ fromSeq: a.head().seq - 2 }).map((e) => e.lease)).toEqual(Array(3).fill({ scope: 'warehouse', epoch: w.epoch }));
   });
 
+  it('lease events naming an old epoch do not touch the live lease (projection)', () => {
+    const old = acquireLease(a, 'dataset:x', { ttlMs: HOUR });
+    breakLease(b, 'dataset:x', 'takeover');
+    const live = acquireLease(b, 'dataset:x', { ttlMs: HOUR });
+    // Late events from the old holder, appended as they would be by a stale writer.
+    a.append([
+      { type: 'LeaseRenewed', data: { scope: 'dataset:x', epoch: old.epoch, expiresAt: new Date(T0 + 99 * HOUR).toISOString() } },
+      { type: 'LeaseReleased', data: { scope: 'dataset:x', epoch: old.epoch } },
+      { type: 'LeaseBroken', data: { scope: 'dataset:x', epoch: old.epoch, reason: 'late', previousHolder: a.processIdentity } },
+    ]);
+    expect(currentLeases(a)).toEqual([expect.objectContaining({ scope: 'dataset:x', epoch: live.epoch, expiresAt: live.expiresAt })]);
+    expect(b.append([removed('x')], live)).toHaveLength(1);
+    expect(a.rebuildProjections().every((p) => p.equal)).toBe(true);
+  });
+
   it('a forged token (right scope, a never-granted epoch) is refused', () => {
     acquireLease(a, 'dataset:x');
     const forged: LeaseRef = { scope: 'dataset:x', epoch: 99 };

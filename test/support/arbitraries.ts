@@ -208,6 +208,53 @@ export const draftArbs: { [T in EventType]: fc.Arbitrary<EventOf<T>> } = {
       path: textArb,
     }),
   ),
+  SyncStarted: ev(
+    'SyncStarted',
+    fc.record({
+      runId: textArb,
+      dataset: datasetArb,
+      source: textArb,
+      vintage: fc.option(textArb, { nil: null }),
+      comment: fc.option(textArb, { nil: null }),
+      partitions: fc.array(nameArb, { maxLength: 3 }),
+      full: fc.boolean(),
+    }),
+  ),
+  SyncCompleted: ev(
+    'SyncCompleted',
+    fc.record({
+      runId: textArb,
+      dataset: datasetArb,
+      vintage: fc.option(textArb, { nil: null }),
+      written: natArb,
+      unchanged: natArb,
+      skipped: natArb,
+      rows: natArb,
+      durationMs: numberArb.map(Math.abs),
+    }),
+  ),
+  SyncFailed: ev(
+    'SyncFailed',
+    fc.record({ runId: textArb, dataset: datasetArb, partition: fc.option(nameArb, { nil: null }), code: textArb, message: textArb }),
+  ),
+  SyncAlert: ev(
+    'SyncAlert',
+    fc.record({
+      alert: fc.constantFrom(
+        'disk_warning' as const,
+        'disk_critical' as const,
+        'disk_blocked' as const,
+        'stale_lock' as const,
+        'checksum_mismatch' as const,
+        'manifest_mismatch' as const,
+        'duration_slo_breach' as const,
+        'late_data' as const,
+        'credential_expiry' as const,
+      ),
+      dataset: fc.option(datasetArb, { nil: null }),
+      message: textArb,
+    }),
+  ),
 };
 
 /** Any valid draft, of any type. */

@@ -82,9 +82,12 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   try {
     const binDir = await reachableBinDir(bins.binDir, runAs);
     if (tempRoot !== undefined) await ownDir(tempRoot, runAs);
-    else await mkdir(root, { recursive: true });
+    else {
+      await mkdir(root, { recursive: true });
+      assertReachable(root, runAs);
+    }
     const fresh = !exists(join(dataDir, 'PG_VERSION'));
-    if (fresh) await initCluster(binDir, dataDir, user, password, runAs, tempRoot ?? root);
+    if (fresh) await initCluster(binDir, dataDir, user, password, runAs);
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = options.port !== undefined && options.port !== 0 ? options.port : await freePort();
@@ -292,16 +295,34 @@ async function ownDir(dir: string, runAs: RunAs | undefined): Promise<void> {
   if (runAs !== undefined) await chown(dir, runAs.uid, runAs.gid);
 }
 
-async function initCluster(binDir: string, dataDir: string, user: string, password: string, runAs: RunAs | undefined, scratch: string): Promise<void> {
+async function initCluster(binDir: string, dataDir: string, user: string, password: string, runAs: RunAs | undefined): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (runAs !== undefined) await chown(dataDir, runAs.uid, runAs.gid);
-  const pwFile = join(scratch, `.pw-${randomBytes(6).toString('hex')}`);
+  const scratch = await mkdtemp(join(tmpdir(), 'wh-pgpw-'));
+  const pwFile = join(scratch, `pw-${randomBytes(6).toString('hex')}`);
   await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
-  if (runAs !== undefined) await chown(pwFile, runAs.uid, runAs.gid);
+  if (runAs !== undefined) {
+    await chown(scratch, runAs.uid, runAs.gid);
+    await chown(pwFile, runAs.uid, runAs.gid);
+  }
   try {
     await run(join(binDir, 'initdb'), ['-D', dataDir, '-U', user, `--pwfile=${pwFile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync'], runAs);
   } finally {
-    await rm(pwFile, { force: true });
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** As root, the server's user must be able to reach `dir`; say so instead of failing inside initdb. */
+function assertReachable(dir: string, runAs: RunAs | undefined): void {
+  if (runAs === undefined) return;
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    const st = statSync(d);
+    if (st.uid !== runAs.uid && (st.mode & 0o001) === 0) {
+      throw new WarehouseError('SOURCE_UNAVAILABLE', `PostgreSQL runs as user ${runAs.name}, who cannot enter ${d}`, {
+        suggestion: `choose a dataDir under a world-traversable folder, or \`chmod o+x ${d}\``,
+      });
+    }
+    if (dirname(d) === d) return;
   }
 }
 
@@ -358,24 +379,32 @@ function stopSync(dataDir: string): void {
   if (Number.isInteger(pid) && pid > 0) {
     try {
       process.kill(pid, 'SIGINT');
-      spawnSync('sh', ['-c', `i=0; while kill -0 ${pid} 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`]);
+      // Like pg_ctl: done when the pid file is gone (the exited postmaster may linger as a zombie).
+      spawnSync('sh', ['-c', 'i=0; while [ -f "$1" ] && kill -0 "$2" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done', 'sh',
+        join(dataDir, 'postmaster.pid'), String(pid)]);
     } catch {
       // already gone
     }
   }
 }
 
+/**
+ * Stops every server this process started, synchronously (fast shutdown, then removes temp dirs).
+ * Registered for process exit and SIGINT/SIGTERM/SIGHUP; exported for tests.
+ */
+export function stopAllPostgresSync(): void {
+  for (const entry of live.values()) {
+    stopSync(entry.dataDir);
+    if (entry.tempRoot !== undefined) rmSync(entry.tempRoot, { recursive: true, force: true });
+  }
+  live.clear();
+}
+
 let handlersInstalled = false;
 function installExitHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  const cleanupAll = (): void => {
-    for (const entry of live.values()) {
-      stopSync(entry.dataDir);
-      if (entry.tempRoot !== undefined) rmSync(entry.tempRoot, { recursive: true, force: true });
-    }
-    live.clear();
-  };
+  const cleanupAll = stopAllPostgresSync;
   process.on('exit', cleanupAll);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = (): void => {

@@ -10,6 +10,8 @@ export class Rng {
   private b: number;
   private c: number;
   private d: number;
+  private spare = 0;
+  private hasSpare = false;
 
   private constructor(a: number, b: number, c: number, d: number) {
     this.a = a;
@@ -51,11 +53,17 @@ export class Rng {
     return this.next() < p;
   }
 
-  /** Standard normal (Box–Muller, one draw per call). */
+  /** Standard normal (Box–Muller; the pair's second value is kept for the next call). */
   normal(): number {
-    const u = 1 - this.next();
-    const v = this.next();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
+    }
+    const r = Math.sqrt(-2 * Math.log(1 - this.next()));
+    const theta = 2 * Math.PI * this.next();
+    this.spare = r * Math.sin(theta);
+    this.hasSpare = true;
+    return r * Math.cos(theta);
   }
 
   /** Student-t with `df` degrees of freedom scaled to unit variance: fat tails for returns. */

@@ -28,8 +28,10 @@ export function* dsfV2Rows(ctx: SampleContext): Generator<Cell[]> {
     let spell: NameSpell = header(sec);
     let shrout = 0;
     let cfac = 1;
+    let types = cizTypes(spell.shrcd, sec.permno);
     for (const d of dailyRows(ctx, sec)) {
       const s = d.spell;
+      if (s !== spell) types = cizTypes(s.shrcd, sec.permno);
       spell = s;
       shrout = d.shrout;
       cfac = d.cfacpr;
@@ -38,7 +40,8 @@ export function* dsfV2Rows(ctx: SampleContext): Generator<Cell[]> {
       yield [sec.permno, d.date, price, d.open, d.traded ? d.high : null, d.traded ? d.low : null, d.vol, d.shrout, d.ret === null ? null : round(d.ret, 6),
         d.retx === null ? null : round(d.retx, 6), d.split, primaryExch(s.exchcd), s.siccd, s.ticker, sec.permco, hdr, s.naics,
         d.prc === null ? null : d.traded ? 'TR' : 'BA', 'N', missing, d.bid, d.ask, d.traded ? d.prc : null, d.numtrd,
-        price === null ? null : round(price * d.shrout, 2), d.cfacpr, d.cfacshr, ...cizTypes(s.shrcd, sec.permno), 'A'];
+        price === null ? null : round(price * d.shrout, 2), d.cfacpr, d.cfacshr, types[0] ?? null, types[1] ?? null, types[2] ?? null,
+        types[3] ?? null, types[4] ?? null, types[5] ?? null, 'A'];
     }
     const del = sec.delisting;
     if (del !== null) {

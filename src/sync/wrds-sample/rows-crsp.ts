@@ -25,8 +25,11 @@ function headCells(sec: Security, date: string): Cell[] {
 /** crsp.dsf: one row per permno and session of its life, ordered by permno, date. */
 export function* dsfRows(ctx: SampleContext): Generator<Cell[]> {
   for (const sec of ctx.securities) {
+    const h = header(sec);
+    const iss = issuno(sec);
     for (const d of dailyRows(ctx, sec)) {
-      yield [...headCells(sec, d.date), d.low, d.high, d.prc, d.vol, ret6(d.ret), d.bid, d.ask, d.shrout, d.cfacpr, d.cfacshr, d.open, d.numtrd, ret6(d.retx)];
+      yield [h.ncusip, sec.permno, sec.permco, iss, h.exchcd, h.siccd, d.date, d.low, d.high, d.prc, d.vol, ret6(d.ret), d.bid, d.ask,
+        d.shrout, d.cfacpr, d.cfacshr, d.open, d.numtrd, ret6(d.retx)];
     }
   }
 }

@@ -145,6 +145,11 @@ export function* simulateSecurity(sec: Security, seed: number, days: readonly st
     const edge = idx === sec.firstIdx || idx === sec.lastIdx;
     const bar = step(params, state, m, rng, split, dividends.get(idx) ?? 0, !edge);
     const factor = Math.round(cfac * 1e6) / 1e6;
-    yield { ...bar, idx, date, cfacpr: factor, cfacshr: factor, spell: spellOn(sec, date) };
+    // Explicit fields, not `{ ...bar }`: V8's object spread was 4x slower than the whole step here.
+    yield {
+      prc: bar.prc, traded: bar.traded, ret: bar.ret, retx: bar.retx, open: bar.open, low: bar.low, high: bar.high, bid: bar.bid, ask: bar.ask,
+      vol: bar.vol, numtrd: bar.numtrd, shrout: bar.shrout, split: bar.split, dividend: bar.dividend,
+      idx, date, cfacpr: factor, cfacshr: factor, spell: spellOn(sec, date),
+    };
   }
 }

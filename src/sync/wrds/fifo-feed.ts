@@ -3,13 +3,16 @@
  * written into a named pipe that DuckDB's `read_csv` reads, so transfer and Parquet encoding run
  * at the same time and memory stays bounded by the pipe and stream buffers.
  *
- * The writer opens the FIFO read-write (which never blocks, even before DuckDB opens it); DuckDB
- * sees end-of-file when the writer closes. If DuckDB fails first, `abort` destroys the source and
- * drains the pipe so the writer can finish.
+ * The writer opens the FIFO write-only, which waits (on a libuv worker) until DuckDB has opened
+ * the read end: data can then never be written into a pipe nobody holds (a pipe with no reader
+ * and no writer discards its buffer, and a later reader would wait forever). DuckDB sees
+ * end-of-file when the writer closes. If DuckDB fails first, `abort` destroys the source and opens
+ * a draining reader, which also releases a writer still waiting in open().
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { constants, createReadStream, createWriteStream, mkdirSync, openSync, rmSync } from 'node:fs';
+import { constants, createReadStream, mkdirSync, openSync, rmSync } from 'node:fs';
+import { open as openAsync } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -34,8 +37,8 @@ export function createFifoFeed(dir: string, open: () => Promise<Readable>): Fifo
     path,
     bytes: () => bytes,
     async run() {
-      const fd = openSync(path, constants.O_RDWR);
-      const sink = createWriteStream(path, { fd, autoClose: true });
+      const handle = await openAsync(path, constants.O_WRONLY);
+      const sink = handle.createWriteStream({ autoClose: true });
       try {
         if (aborted) throw aborted;
         source = await open();
