@@ -5,8 +5,10 @@
  *
  *   node dist/bench/asof.js [--quick] [--sizes 10000,100000,1000000] [--samples N] [--keep]
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
-import type { EventLog } from '../src/log/index.js';
+import { acquireLease, releaseLease, type EventLog } from '../src/log/index.js';
 import { manifestAt, resolvePoint } from '../src/projections/index.js';
 import { fmt, isMain, nowMs, parseCli, report, row, say, stats, tempDir, type BenchRow, type CommonOptions, type Stats } from './harness.js';
 import { candidateManifestKeys, explainManifestAt } from './manifest-candidate.js';
@@ -42,6 +44,10 @@ interface SizeResult {
   readonly manifest: Stats;
   readonly candidate: Stats;
   readonly headManifest: Stats;
+  /** `manifestAt(log)` with no seq: the current rows (the `end_seq IS NULL` path). */
+  readonly currentManifest: Stats;
+  /** `acquireLease` + `releaseLease` (two fsynced commits). */
+  readonly leaseCycle: Stats;
   readonly mismatches: number;
   readonly entries: number;
   /** Points timed per kind (fewer than asked when the time budget ran out). */
@@ -78,6 +84,7 @@ function measureSize(s: SyntheticLog, samples: number, budgetMs: number): SizeRe
   const manifest: number[] = [];
   const candidate: number[] = [];
   const headManifest: number[] = [];
+  const currentManifest: number[] = [];
   let mismatches = 0;
   let entries = 0;
   const deadline = nowMs() + budgetMs;
@@ -103,7 +110,9 @@ function measureSize(s: SyntheticLog, samples: number, budgetMs: number): SizeRe
     }
     const h0 = nowMs();
     manifestAt(log, log.head().seq);
-    if (!warm) headManifest.push(nowMs() - h0);
+    const h1 = nowMs();
+    manifestAt(log);
+    if (!warm) (headManifest.push(h1 - h0), currentManifest.push(nowMs() - h1));
   }
   const by = (r: Record<Kind, number[]>): Record<Kind, Stats> => ({ seq: stats(r.seq), time: stats(r.time), tag: stats(r.tag) });
   return {
@@ -113,17 +122,33 @@ function measureSize(s: SyntheticLog, samples: number, budgetMs: number): SizeRe
     manifest: stats(manifest),
     candidate: stats(candidate),
     headManifest: stats(headManifest),
+    currentManifest: stats(currentManifest),
+    leaseCycle: stats(leaseCycles(s, 20)),
     mismatches,
     entries: entries / (manifest.length || 1),
     timed: i - 10,
   };
 }
 
+/** Time `n` lease acquire + release cycles on a probe scope (each two fsynced commits). */
+function leaseCycles(s: SyntheticLog, n: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const t0 = nowMs();
+    const lease = acquireLease(s.log, 'dataset:probe', { ttlMs: 3600_000, purpose: 'bench probe' });
+    releaseLease(s.log, lease);
+    out.push(nowMs() - t0);
+    s.state.epoch = Math.max(s.state.epoch, lease.epoch);
+  }
+  return out;
+}
+
 function printSize(r: SizeResult): void {
   const ms = (x: Stats): string => `${fmt(x.median)} / ${fmt(x.p99)}`;
   say(`  ${r.events.toLocaleString('en-US')} events (median / p99 ms over ${r.timed} points per kind; ~${r.entries.toFixed(0)} manifest entries per point):`);
   for (const k of KINDS) say(`    by ${k.padEnd(4)} resolve+manifestAt ${ms(r.total[k])}   (resolve only ${ms(r.resolve[k])})`);
-  say(`    manifestAt alone ${ms(r.manifest)}   at head ${ms(r.headManifest)}   candidate per-key query ${ms(r.candidate)} (${r.mismatches} mismatches)`);
+  say(`    manifestAt(seq) alone ${ms(r.manifest)}   manifestAt(head seq) ${ms(r.headManifest)}   manifestAt() current ${ms(r.currentManifest)}`);
+  say(`    candidate per-key query ${ms(r.candidate)} (${r.mismatches} mismatches)   acquireLease+releaseLease ${ms(r.leaseCycle)}`);
 }
 
 const short = (n: number): string => (n >= 1e6 ? `${+(n / 1e6).toPrecision(3)}M` : n >= 1e3 ? `${+(n / 1e3).toPrecision(3)}k` : String(n));
@@ -137,7 +162,9 @@ function rowsFor(small: SizeResult, big: SizeResult, buildRate: number): BenchRo
     rows.push(row('asof', `by ${k} + manifestAt, p99, ${vs}`, big.total[k].p99, 'ms', small.total[k].p99, 'big/small', { text: '< 50 ms', met: (_r, v) => v < 50 }));
   }
   rows.push(row('asof', `manifestAt alone, median, ${vs}`, big.manifest.median, 'ms', small.manifest.median, 'big/small'));
+  rows.push(row('asof', `manifestAt(head seq) as wh query does, median, ${vs}`, big.headManifest.median, 'ms', small.headManifest.median, 'big/small'));
   rows.push(row('asof', `candidate per-key manifest query, median, ${short(big.events)}`, big.candidate.median, 'ms', big.manifest.median, 'candidate/manifestAt'));
+  rows.push(row('asof', `acquireLease+releaseLease, median, ${vs}`, big.leaseCycle.median, 'ms', small.leaseCycle.median, 'big/small'));
   rows.push(row('asof', 'log build through tx.append', buildRate, 'events/s', null, null));
   return rows;
 }
@@ -157,7 +184,8 @@ export async function runAsof(options: AsofBenchOptions): Promise<BenchRow[]> {
       const t0 = nowMs();
       built += growSyntheticLog(s, size);
       buildMs += nowMs() - t0;
-      say(`asof: log grown to ${s.log.head().seq.toLocaleString('en-US')} events (${((built * 1000) / buildMs).toFixed(0)} events/s so far)`);
+      const mb = statSync(join(s.dir, 'wh.log')).size / 1e6;
+      say(`asof: log grown to ${s.log.head().seq.toLocaleString('en-US')} events, wh.log ${mb.toFixed(0)} MB (${((built * 1000) / buildMs).toFixed(0)} events/s so far)`);
       const r = measureSize(s, samples, budgetMs);
       printSize(r);
       results.push(r);

@@ -76,10 +76,10 @@ async function buildWarehouse(root: string, files: readonly string[]): Promise<s
 }
 
 /** The same SQL against raw `read_parquet([...])` in a fresh DuckDB. */
-async function rawQuery(files: readonly string[], sql: string, threads: number): Promise<readonly Record<string, unknown>[]> {
+async function rawQuery(files: readonly string[], sql: string, threads: number, unionByName = false): Promise<readonly Record<string, unknown>[]> {
   const duck = await openDuck({ threads });
   try {
-    const source = `read_parquet([${files.map(quoteLiteral).join(', ')}])`;
+    const source = `read_parquet([${files.map(quoteLiteral).join(', ')}]${unionByName ? ', union_by_name = true' : ''})`;
     return (await duck.all(sql.replaceAll('FROM prices', `FROM ${source}`))).rows;
   } finally {
     duck.close();
@@ -90,14 +90,19 @@ interface Case {
   readonly metric: string;
   readonly sql: string;
   readonly goal: boolean;
-  /** Open the log read-only inside the timed region (the `wh query` path). */
-  readonly openLog?: boolean;
+  /**
+   * `runQuery` on the open log; `open+runQuery` also opens the log read-only inside the timed
+   * region (the `wh query` path); `raw-union` is raw DuckDB with `union_by_name = true`, the reader
+   * wh's views use, to separate that option's cost from wh's own.
+   */
+  readonly subject: 'runQuery' | 'open+runQuery' | 'raw-union';
 }
 
 /** Median ms of subject and baseline over `reps`, alternating which runs first. */
 async function compare(dir: string, log: EventLog, files: readonly string[], c: Case, reps: number, threads: number) {
   const subject = async (): Promise<readonly Record<string, unknown>[]> => {
-    if (!c.openLog) return (await runQuery(dir, log, c.sql, { threads })).rows;
+    if (c.subject === 'raw-union') return rawQuery(files, c.sql, threads, true);
+    if (c.subject === 'runQuery') return (await runQuery(dir, log, c.sql, { threads })).rows;
     const ro = openWarehouseLog(dir, { readonly: true });
     try {
       return (await runQuery(dir, ro, c.sql, { threads })).rows;
@@ -121,9 +126,10 @@ function cases(years: number): Case[] {
   const y = FIRST_YEAR + Math.floor(years / 2);
   const selective = `SELECT date, prc, ret FROM prices WHERE permno = ${FIRST_PERMNO + 42} AND date BETWEEN DATE '${y}-03-01' AND DATE '${y}-06-30' ORDER BY date`;
   return [
-    { metric: 'selective (1 permno, 4 months), runQuery', sql: selective, goal: true },
-    { metric: 'selective, open read-only log + runQuery', sql: selective, goal: false, openLog: true },
-    { metric: 'full scan aggregate, runQuery', sql: 'SELECT count(*) AS n, round(avg(ret), 9) AS r, max(date) AS d FROM prices', goal: false },
+    { metric: 'selective (1 permno, 4 months), runQuery', sql: selective, goal: true, subject: 'runQuery' },
+    { metric: 'selective, open read-only log + runQuery', sql: selective, goal: false, subject: 'open+runQuery' },
+    { metric: 'selective, raw with union_by_name = true', sql: selective, goal: false, subject: 'raw-union' },
+    { metric: 'full scan aggregate, runQuery', sql: 'SELECT count(*) AS n, round(avg(ret), 9) AS r, max(date) AS d FROM prices', goal: false, subject: 'runQuery' },
   ];
 }
 

@@ -18,6 +18,7 @@ import { register as registerGc } from './gc.js';
 import { register as registerRebuild } from './rebuild.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerSync } from './sync.js';
+import { register as registerCatalog } from './catalog.js';
 import { calendarCommand } from './calendar.js';
 
 export function buildProgram(): Command {
@@ -33,7 +34,7 @@ export function buildProgram(): Command {
       'after',
       '\nExit codes: 0 ok, 1 error, 2 lease held by another writer, 3 validation or verification failure.\nDocs: docs/README.md',
     );
-  for (const register of [registerInit, registerStatus, registerIngest, registerQuery, registerSnapshot, registerLog, registerReplay, registerAudit, registerLease, registerGc, registerRebuild, registerSync, registerDemo]) {
+  for (const register of [registerInit, registerStatus, registerIngest, registerQuery, registerSnapshot, registerLog, registerReplay, registerAudit, registerLease, registerGc, registerRebuild, registerSync, registerCatalog, registerDemo]) {
     register(program);
   }
   program.addCommand(calendarCommand());

@@ -25,11 +25,20 @@ export interface DuckResult {
   readonly rows: readonly Record<string, unknown>[];
 }
 
+/** A result column-major, with JS values: what Arrow conversion needs. */
+export interface DuckColumns {
+  readonly names: readonly string[];
+  readonly types: readonly string[];
+  readonly data: readonly (readonly unknown[])[];
+}
+
 export interface Duck {
   /** Run a statement, discarding rows. */
   run(sql: string, params?: readonly DuckParam[]): Promise<void>;
   /** Run a query and read every row (use `chunks` for large results). */
   all(sql: string, params?: readonly DuckParam[]): Promise<DuckResult>;
+  /** Run a query and read it column by column as JS values (Date, bigint, number, string, boolean). */
+  columns(sql: string, params?: readonly DuckParam[]): Promise<DuckColumns>;
   /** Stream a query's rows in chunks of about 2048 rows (bounded memory). */
   chunks(sql: string, params?: readonly DuckParam[]): AsyncGenerator<DuckResult>;
   close(): void;
@@ -67,6 +76,11 @@ class DuckAdapter implements Duck {
     const columns = reader.deduplicatedColumnNames();
     const types = reader.columnTypes().map((t) => t.toString());
     return { columns, types, rows: jsonSafe(reader.getRowObjectsJson() as Record<string, unknown>[], columns, types) };
+  }
+
+  async columns(sql: string, params: readonly DuckParam[] = []): Promise<DuckColumns> {
+    const reader = await this.conn.runAndReadAll(sql, params.length > 0 ? (params as DuckDBValue[]) : undefined);
+    return { names: reader.deduplicatedColumnNames(), types: reader.columnTypes().map((t) => t.toString()), data: reader.getColumnsJS() as unknown[][] };
   }
 
   async *chunks(sql: string, params: readonly DuckParam[] = []): AsyncGenerator<DuckResult> {

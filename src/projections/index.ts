@@ -16,3 +16,4 @@ export * from './layout.js';
 export * from './asof.js';
 export * from './warehouse-log.js';
 export * from './readers.js';
+export * from './views.js';

@@ -4,8 +4,7 @@
  */
 import { openDuck, type Duck, type DuckParam, type DuckResult } from '../engine/index.js';
 import { WarehouseError, type EventLog } from '../log/index.js';
-import { manifestAt, resolvePoint, type Point } from '../projections/index.js';
-import { viewStatements } from './views.js';
+import { manifestAt, resolvePoint, viewStatements, type Point } from '../projections/index.js';
 
 export interface QueryOptions {
   /** seq, ISO date/time or tag; head when omitted. */

@@ -14,3 +14,4 @@ export * from './demo-sample.js';
 export * from './wrds/index.js';
 export { connectWrds, isTransient, isAuthFailure, TokenBucket } from './pg/wrds-client.js';
 export type { SqlSource, WrdsClientOptions } from './pg/wrds-client.js';
+export * from './catalog-file.js';

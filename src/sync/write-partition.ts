@@ -18,6 +18,7 @@ import { manifestAt, schemaOf, warehousePaths, type ManifestEntry } from '../pro
 import type { Duck } from '../engine/index.js';
 import { assertRoomFor, diskUsage, isNoSpace, type StatFs } from './disk.js';
 import { ObjectValidationError, ObjectWriteError, quarantineFile, writeObject, type Feed, type StepHook, type ValidationProblem } from './object-store.js';
+import { refreshCatalogFile } from './catalog-file.js';
 import { describeDiff, diffSchemas, isBreaking, schemaFingerprint } from './schema-drift.js';
 
 export interface WriteContext {
@@ -46,6 +47,8 @@ export interface PartitionWrite {
   readonly rowGroupSize?: number;
   readonly feed?: Feed;
   readonly validate?: (tmpPath: string, rows: number) => Promise<ValidationProblem | null>;
+  /** Rewrite catalog.duckdb after the commit (default true; a sync does it once per dataset). */
+  readonly refreshCatalog?: boolean;
 }
 
 export type PartitionWriteResult =
@@ -127,6 +130,7 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
   );
   const entry = manifestAt(ctx.log, undefined, w.dataset).find((m) => m.partition === w.partition)!;
   logger.info({ dataset: w.dataset, partition: w.partition, rows: obj.rows, bytes: obj.bytes, object: obj.hash }, 'partition written');
+  if (w.refreshCatalog !== false) await refreshCatalogQuietly(ctx.dir, ctx.log, logger);
   return { status: 'written', entry, events };
 }
 
@@ -189,4 +193,13 @@ function schemaEvents(ctx: WriteContext, w: PartitionWrite, logger: Logger): Eve
   }
   logger.warn({ dataset: w.dataset, drift: describeDiff(diff) }, 'schema changed; accepted');
   return [drift, register];
+}
+
+/** Refresh catalog.duckdb; a failure is logged, never fails the (already committed) write. */
+export async function refreshCatalogQuietly(dir: string, log: EventLog, logger: Logger): Promise<void> {
+  try {
+    await refreshCatalogFile(dir, log);
+  } catch (e) {
+    logger.warn({ err: (e as Error).message }, 'could not refresh catalog.duckdb; run `wh catalog --refresh`');
+  }
 }

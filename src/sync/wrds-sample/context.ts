@@ -16,6 +16,8 @@ export interface SecuritySummary {
   readonly monthPrice: Float64Array;
   readonly monthShrout: Float64Array;
   lastPrice: number;
+  /** Cash dividend amounts, one per entry of `security.dividends`. */
+  readonly dividends: number[];
 }
 
 /** The shared state of one run. */
@@ -56,10 +58,13 @@ export function monthIndex(ctx: SampleContext, date: string): number {
 export function* dailyRows(ctx: SampleContext, sec: Security): Generator<DayRow> {
   const record = !ctx.summaries.has(sec.permno);
   const months = (ctx.toYear - ctx.fromYear + 1) * 12;
-  const summary: SecuritySummary = { monthPrice: new Float64Array(months).fill(Number.NaN), monthShrout: new Float64Array(months).fill(Number.NaN), lastPrice: Number.NaN };
+  const summary: SecuritySummary = {
+    monthPrice: new Float64Array(months).fill(Number.NaN), monthShrout: new Float64Array(months).fill(Number.NaN), lastPrice: Number.NaN, dividends: [],
+  };
   let complete = false;
   try {
     for (const row of simulateSecurity(sec, ctx.seed, ctx.days, ctx.market)) {
+      if (record && row.dividend > 0) summary.dividends.push(row.dividend);
       if (record && row.prc !== null) {
         const m = monthIndex(ctx, row.date);
         summary.monthPrice[m] = Math.abs(row.prc);

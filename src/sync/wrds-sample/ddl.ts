@@ -49,7 +49,7 @@ export async function createStorage(session: PgSession, specs: readonly TableSpe
   }
 }
 
-/** After loading: indexes, views over vendor tables, comments with the vintage, ANALYZE. */
+/** After loading: indexes, views over vendor tables, comments with the vintage (autovacuum analyzes later). */
 export async function finishRelations(session: PgSession, specs: readonly TableSpec[], vintage: string): Promise<void> {
   for (const spec of specs) {
     if (spec.indexOn !== undefined) {
@@ -60,7 +60,6 @@ export async function finishRelations(session: PgSession, specs: readonly TableS
     if (spec.vendorSchema !== undefined) await session.query(`CREATE VIEW ${visible} AS SELECT * FROM ${storageOf(spec)}`);
     const kind = spec.vendorSchema === undefined ? 'TABLE' : 'VIEW';
     await session.query(`COMMENT ON ${kind} ${visible} IS ${literal(vintageComment(spec.form, spec.title, vintage))}`);
-    await session.query(`ANALYZE ${storageOf(spec)}`);
   }
 }
 

@@ -92,8 +92,9 @@ export function* delistRows(ctx: SampleContext): Generator<Cell[]> {
 /** crsp.dsedist: cash dividends (1232) and splits (5523), by permno and ex-date. */
 export function* distRows(ctx: SampleContext): Generator<Cell[]> {
   for (const sec of ctx.securities) {
+    const amounts = summaryOf(ctx, sec).dividends;
     const events = [
-      ...sec.dividends.map((d) => ({ idx: d.idx, split: false, amount: d.amount, factor: 0 })),
+      ...sec.dividends.map((d, i) => ({ idx: d.idx, split: false, amount: amounts[i] ?? 0, factor: 0 })),
       ...sec.splits.map((s) => ({ idx: s.idx, split: true, amount: 0, factor: s.factor - 1 })),
     ].sort((a, b) => a.idx - b.idx || Number(a.split) - Number(b.split));
     for (const e of events) {

@@ -47,8 +47,22 @@ function tick(x: number): number {
   return x >= 1 ? Math.round(x * 100) / 100 : Math.round(x * 10_000) / 10_000;
 }
 
+/** The last few symbol-days, so the ctm_, cqm_ and complete_nbbo_ passes over one day simulate it once. */
+const recent = new Map<string, SymbolDay>();
+const RECENT_LIMIT = 200;
+
 /** Generates one symbol-day (deterministic in seed, day and symbol). */
 export function simulateSymbolDay(seed: number, day: string, s: TaqSymbol): SymbolDay {
+  const key = `${seed}|${day}|${s.symRoot}|${s.open}|${s.close}|${s.vol}|${s.exchcd}`;
+  const hit = recent.get(key);
+  if (hit !== undefined) return hit;
+  const result = simulateSymbolDayUncached(seed, day, s);
+  recent.set(key, result);
+  if (recent.size > RECENT_LIMIT) recent.delete(recent.keys().next().value as string);
+  return result;
+}
+
+function simulateSymbolDayUncached(seed: number, day: string, s: TaqSymbol): SymbolDay {
   const rng = Rng.from(seed, 'taq', day, s.symRoot);
   const [ch, cm] = sessionClose(day).split(':').map(Number) as [number, number];
   const open = 9.5 * 3600;
@@ -91,6 +105,10 @@ export function simulateSymbolDay(seed: number, day: string, s: TaqSymbol): Symb
     quotes.push(q);
     if (q.cancel !== null || q.bid > q.ask) continue;
     book.set(q.ex, q);
+    // Venues whose standing quote the new one locks or crosses pull it (stale quotes do not linger).
+    for (const [ex, other] of book) {
+      if (ex !== q.ex && ((q.bidsiz > 0 && other.ask <= q.bid) || (other.bidsiz > 0 && other.bid >= q.ask))) book.delete(ex);
+    }
     const best = bestOf(book);
     const prev = nbbo[nbbo.length - 1];
     if (best === null || (prev !== undefined && prev.bid === best.bid && prev.ask === best.ask && prev.bidsiz === best.bidsiz && prev.asksiz === best.asksiz)) continue;

@@ -69,11 +69,16 @@ export function roundPrice(x: number): number {
   return Math.max(0.0001, Math.round(x * digits) / digits);
 }
 
-/** Advances `state` by one session and returns the reported bar. */
-export function step(p: StepParams, state: SimState, m: MarketDay, rng: Rng, split: number, dividend: number, canBeMissing: boolean): DayBar {
+/**
+ * Advances `state` by one session and returns the reported bar. `divYield` > 0 makes this an
+ * ex-date paying a quarter of that annual yield on the previous price, rounded to cents.
+ */
+export function step(p: StepParams, state: SimState, m: MarketDay, rng: Rng, split: number, divYield: number, canBeMissing: boolean): DayBar {
   const s = state;
   const prevLatent = s.latent / split;
-  let r = p.alpha + m.rf + p.beta * (m.mkt - m.rf) + p.sigma * rng.studentT(4);
+  const dividend = divYield > 0 ? Math.max(0.01, Math.round((prevLatent * divYield) / 4 * 100) / 100) : 0;
+  // Itô term: the idiosyncratic shock adds no drift to the log price, so prices neither vanish nor explode.
+  let r = p.alpha + m.rf + p.beta * (m.mkt - m.rf) + 0.5 * p.sigma * p.sigma + p.sigma * rng.studentT(4);
   if (rng.chance(0.002)) r += 0.12 * rng.normal();
   if (s.latent > 20_000) r -= 0.01;
   r = Math.min(2, Math.max(-0.8, r));
@@ -132,7 +137,7 @@ export function* simulateSecurity(sec: Security, seed: number, days: readonly st
   const rng = Rng.from(seed, 'daily', sec.permno);
   const params = paramsOf(sec);
   const splits = new Map(sec.splits.map((s) => [s.idx, s.factor]));
-  const dividends = new Map(sec.dividends.map((d) => [d.idx, d.amount]));
+  const exDates = new Set(sec.dividends.map((d) => d.idx));
   let cfac = sec.splits.reduce((f, s) => f * s.factor, 1);
   const state: SimState = {
     latent: sec.p0, lastReported: sec.preexisting ? roundPrice(sec.p0) : null, sinceFactor: 1, sinceDiv: 0, shrout: sec.shrout0,
@@ -143,7 +148,7 @@ export function* simulateSecurity(sec: Security, seed: number, days: readonly st
     cfac /= split;
     const m = market[idx] as MarketDay;
     const edge = idx === sec.firstIdx || idx === sec.lastIdx;
-    const bar = step(params, state, m, rng, split, dividends.get(idx) ?? 0, !edge);
+    const bar = step(params, state, m, rng, split, exDates.has(idx) ? sec.divYield : 0, !edge);
     const factor = Math.round(cfac * 1e6) / 1e6;
     // Explicit fields, not `{ ...bar }`: V8's object spread was 4x slower than the whole step here.
     yield {

@@ -41,8 +41,8 @@ export interface NameSpell {
 
 /** A split or reverse split: `factor` new shares per old share (2 = 2-for-1, 0.1 = 1-for-10). */
 export interface Split { readonly idx: number; readonly factor: number }
-/** A cash dividend going ex on session `idx`. */
-export interface Dividend { readonly idx: number; readonly amount: number }
+/** A quarterly cash dividend going ex on session `idx`; the amount follows the price (see simulate.ts). */
+export interface Dividend { readonly idx: number }
 /** How a permno left (CRSP legacy coding). */
 export interface Delisting { readonly idx: number; readonly code: number; readonly dlret: number | null; readonly nwperm: number | null; readonly nwcomp: number | null }
 
@@ -64,6 +64,8 @@ export interface Security {
   readonly names: readonly NameSpell[];
   readonly splits: readonly Split[];
   readonly dividends: readonly Dividend[];
+  /** Annual dividend yield the quarterly amounts are set from (0 for non-payers). */
+  readonly divYield: number;
   /** The delisting, or null while still listed at the end of the sample. */
   readonly delisting: Delisting | null;
   readonly alpha: number;
@@ -143,9 +145,10 @@ export function buildUniverse(seed: number, count: number, days: readonly string
       index: i, role, permno, permco: classA?.permco ?? 50000 + i * 2, compno: classA?.compno ?? 60000 + i,
       gvkey: role === 'fund' ? null : classA?.gvkey ?? String(1004 + i * 3).padStart(6, '0'),
       industry, preexisting, listedSince, firstIdx, lastIdx, names, splits,
-      dividends: payer ? makeDividends(rng, p0, firstIdx, lastIdx, splits) : [],
+      dividends: payer ? makeDividends(rng, firstIdx, lastIdx) : [],
+      divYield: payer ? rng.uniform(0.01, 0.04) : 0,
       delisting,
-      alpha: rng.normal() * 0.0002, beta: rng.uniform(0.5, 1.6),
+      alpha: rng.normal() * 0.0001, beta: rng.uniform(0.5, 1.6),
       sigma: role === 'illiquid' ? rng.uniform(0.035, 0.06) : rng.uniform(0.01, 0.03),
       p0, shrout0: Math.round(role === 'illiquid' ? rng.uniform(3_000, 30_000) : Math.exp(rng.uniform(9.5, 14))),
       turnover: rng.uniform(0.002, 0.012), spread: role === 'illiquid' ? rng.uniform(0.01, 0.03) : rng.uniform(0.0003, 0.002),
@@ -171,14 +174,9 @@ function makeSplits(rng: Rng, role: Role, slot: number, firstIdx: number, lastId
   return [];
 }
 
-function makeDividends(rng: Rng, p0: number, firstIdx: number, lastIdx: number, splits: readonly Split[]): Dividend[] {
-  const quarterly = (p0 * rng.uniform(0.01, 0.04)) / 4;
+function makeDividends(rng: Rng, firstIdx: number, lastIdx: number): Dividend[] {
   const result: Dividend[] = [];
-  for (let idx = firstIdx + rng.int(10, 63); idx < lastIdx; idx += 63) {
-    const adjust = splits.filter((s) => s.idx <= idx).reduce((f, s) => f * s.factor, 1);
-    const grown = quarterly * 1.05 ** Math.floor((idx - firstIdx) / 252);
-    result.push({ idx, amount: Math.max(0.01, Math.round((grown / adjust) * 100) / 100) });
-  }
+  for (let idx = firstIdx + rng.int(10, 63); idx < lastIdx; idx += 63) result.push({ idx });
   return result;
 }
 

@@ -16,7 +16,7 @@ import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../../engine/inde
 import type { SqlSource } from '../pg/wrds-client.js';
 import type { StatFs } from '../disk.js';
 import type { StepHook } from '../object-store.js';
-import { writePartition } from '../write-partition.js';
+import { refreshCatalogQuietly, writePartition } from '../write-partition.js';
 import type { DatasetDef } from './catalogue.js';
 import { createFifoFeed } from './fifo-feed.js';
 import { duckType, type NumericPolicy } from './type-map.js';
@@ -158,6 +158,7 @@ async function syncOne(o: SyncOptions, def: DatasetDef, duck: Duck): Promise<Dat
         }
       } catch (e) {
         const err = isWarehouseError(e) ? e : new WarehouseError('IO_ERROR', (e as Error).message, { cause: e });
+        if (base.partitions.some((p) => p.status === 'written')) await refreshCatalogQuietly(o.dir, o.log, logger);
         try {
           o.log.append([{ type: 'SyncFailed', data: { runId, dataset: def.name, partition: current || null, code: err.code, message: err.message } }], lease);
         } catch {
@@ -165,6 +166,7 @@ async function syncOne(o: SyncOptions, def: DatasetDef, duck: Duck): Promise<Dat
         }
         throw err;
       }
+      if (base.partitions.some((p) => p.status === 'written')) await refreshCatalogQuietly(o.dir, o.log, logger);
       const durationMs = Date.now() - started;
       const count = (s: PartitionOutcome['status']) => base.partitions.filter((p) => p.status === s).length;
       o.log.append([{ type: 'SyncCompleted', data: { runId, dataset: def.name, vintage, written: count('written'), unchanged: count('unchanged'), skipped: count('skipped'), rows, durationMs } }], lease);
@@ -227,6 +229,7 @@ async function syncPartition(
         estimatedBytes: Math.max(1 << 20, expectedRows * columns.length * 4),
         acceptDrift: o.acceptDrift,
         feed,
+        refreshCatalog: false,
         validate: (file, rows) => validatePartition({ duck, file, rows, def, expectedRows, previousRows: current?.rows }),
         lineage: { kind: 'sync', source: `${def.schema}.${def.table}`, sourceHash, sql: select, vintage, whVersion: o.whVersion },
       },

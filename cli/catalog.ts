@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { warehousePaths } from '../src/projections/index.js';
+import { openDuck } from '../src/engine/index.js';
+import { catalogExists, refreshCatalogFile } from '../src/sync/index.js';
+import { action, emit, parseOptions, withLog } from './context.js';
+
+export function register(program: Command): void {
+  program
+    .command('catalog')
+    .description('the DuckDB catalog file other tools can open read-only (one view per dataset over the current objects)')
+    .option('--refresh', 'rewrite it now (it is rewritten after every commit anyway)')
+    .addHelpText('after', '\nOpen it from any DuckDB client, read-only:\n  duckdb -readonly "$WH_WAREHOUSE/catalog.duckdb" "SELECT count(*) FROM crsp_dsf"\n  python: duckdb.connect(path, read_only=True)      R: dbConnect(duckdb(), path, read_only = TRUE)\n')
+    .action(
+      action(async (g, raw: unknown) => {
+        const opts = parseOptions(z.object({ refresh: z.boolean().optional() }), raw);
+        const path = warehousePaths(g.warehouse).catalog;
+        await withLog(g, async (log) => {
+          if (opts.refresh || !catalogExists(g.warehouse)) await refreshCatalogFile(g.warehouse, log);
+          const duck = await openDuck({ path, readonly: true });
+          let info: { seq: number; views: string[]; head: number };
+          try {
+            const seq = Number((await duck.all('SELECT seq FROM wh_catalog')).rows[0]?.['seq'] ?? 0);
+            const views = (await duck.all(`SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY view_name`)).rows.map((r) => String(r['view_name']));
+            info = { seq, views, head: log.head().seq };
+          } finally {
+            duck.close();
+          }
+          emit(g, { path, ...info }, () =>
+            [`${path}`, `shows the warehouse at seq ${info.seq} (log head ${info.head})`, `views: ${info.views.join(', ') || '(none)'}`, '', `open read-only: duckdb -readonly ${path}`].join('\n'),
+          );
+        });
+      }),
+    );
+}

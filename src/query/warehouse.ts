@@ -1,0 +1,78 @@
+/**
+ * The library entry point: a read-only handle on a warehouse as of one point in its history.
+ * Nothing here writes: the log is opened read-only and every query runs in an in-memory DuckDB
+ * whose views name exactly the objects of the manifest at that point.
+ */
+import type { Table } from 'apache-arrow';
+import type { DuckParam } from '../engine/index.js';
+import { WarehouseError, type EventLog } from '../log/index.js';
+import { datasetsAt, openWarehouseLog, type DatasetSummary, type Point } from '../projections/index.js';
+import { toArrow } from './arrow.js';
+import { openSession, type WarehouseSession } from './query.js';
+
+export interface OpenWarehouseOptions {
+  /** A seq (`"1234"`), an ISO date (end of that UTC day) or time, or a snapshot tag. Default: now. */
+  readonly asOf?: string;
+  readonly threads?: number;
+  readonly memoryLimit?: string;
+}
+
+/** A read-only warehouse at a fixed point. Close it when done. */
+export interface Warehouse {
+  readonly dir: string;
+  /** The log position every read of this handle sees. */
+  readonly point: Point;
+  /** Datasets at this point, with partition, row and byte counts. */
+  datasets(): DatasetSummary[];
+  /** Run SQL (DuckDB dialect; each dataset is a view); `$1`-style parameters are bound, never interpolated. */
+  sql(query: string, params?: readonly DuckParam[]): Promise<Table>;
+  /** Same as `sql`, as plain JSON-safe row objects. */
+  rows(query: string, params?: readonly DuckParam[]): Promise<Record<string, unknown>[]>;
+  /** The underlying session (for providers). */
+  readonly session: WarehouseSession;
+  readonly log: EventLog;
+  close(): void;
+}
+
+/**
+ * Open the warehouse in `dir` read-only, as of `options.asOf`.
+ *
+ * @example
+ * ```ts
+ * import { openWarehouse } from 'wh';
+ * const wh = await openWarehouse('/data/wh', { asOf: 'paper-v1' });
+ * const t = await wh.sql('SELECT date, ret FROM crsp_dsf WHERE permno = $1 ORDER BY date', [14593]);
+ * console.log(t.numRows, wh.point.seq);
+ * wh.close();
+ * ```
+ * @throws WarehouseError `NOT_A_WAREHOUSE`, `UNKNOWN_TAG`, `INVALID_ARGUMENT` (bad point), `OBJECT_MISSING`.
+ */
+export async function openWarehouse(dir: string, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
+  const log = openWarehouseLog(dir, { readonly: true });
+  let session: WarehouseSession;
+  try {
+    session = await openSession(dir, log, options);
+  } catch (e) {
+    log.close();
+    throw e;
+  }
+  const fail = (e: unknown): never => {
+    throw new WarehouseError('QUERY_FAILED', `query failed: ${((e as Error).message ?? String(e)).split('\n')[0]}`, {
+      suggestion: `datasets at ${session.point.label}: ${session.datasets.join(', ') || '(none)'}`,
+      cause: e,
+    });
+  };
+  return {
+    dir,
+    point: session.point,
+    session,
+    log,
+    datasets: () => datasetsAt(log, session.point.seq),
+    sql: async (query, params) => toArrow(await session.duck.columns(query, params).catch(fail)),
+    rows: async (query, params) => [...(await session.duck.all(query, params).catch(fail)).rows],
+    close: () => {
+      session.close();
+      log.close();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The warehouse's DuckDB catalog file (`catalog.duckdb`): one view per dataset over the current
+ * objects, rewritten after every commit that changes the manifest, so DuckDB's CLI, Python or R
+ * can open it read-only (`duckdb -readonly <warehouse>/catalog.duckdb`). It is written to a
+ * temporary name and renamed: a reader holding the old file keeps a consistent old view. A table
+ * `wh_catalog` records the log position it shows.
+ */
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { openDuck } from '../engine/index.js';
+import type { EventLog } from '../log/index.js';
+import { manifestAt, viewStatements, warehousePaths } from '../projections/index.js';
+
+export interface CatalogInfo {
+  readonly path: string;
+  readonly seq: number;
+  readonly views: readonly string[];
+}
+
+/** Rewrite the catalog file for the log's current head (retrying if the head moves meanwhile). */
+export async function refreshCatalogFile(dir: string, log: EventLog): Promise<CatalogInfo> {
+  const paths = warehousePaths(dir);
+  for (let attempt = 0; ; attempt++) {
+    const seq = log.head().seq;
+    const entries = manifestAt(log, seq);
+    const tmp = join(paths.tmp, `catalog-${randomUUID()}.duckdb`);
+    const duck = await openDuck({ path: tmp });
+    try {
+      for (const stmt of viewStatements(dir, entries, { checkFiles: false })) await duck.run(stmt);
+      await duck.run('CREATE TABLE wh_catalog (warehouse VARCHAR, seq BIGINT, written_at VARCHAR)');
+      await duck.run('INSERT INTO wh_catalog VALUES ($1, $2, $3)', [paths.root, seq, new Date().toISOString()]);
+      await duck.run('CHECKPOINT');
+    } finally {
+      duck.close();
+    }
+    rmSync(`${tmp}.wal`, { force: true });
+    renameSync(tmp, paths.catalog);
+    // Another writer may have committed while we wrote: make sure the newest state wins.
+    if (log.head().seq === seq || attempt >= 3) {
+      return { path: paths.catalog, seq, views: [...new Set(entries.map((e) => e.dataset))].sort() };
+    }
+  }
+}
+
+/** Whether the catalog file exists (it is created by the first write). */
+export const catalogExists = (dir: string): boolean => existsSync(warehousePaths(dir).catalog);
