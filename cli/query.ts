@@ -39,8 +39,14 @@ export function register(program: Command): void {
             const tableRows: Record<string, unknown>[] = [];
             const maxRows = opts.maxRows ?? 1000;
             let columns: readonly string[] = [];
-            if (format === 'json') out.write('[');
+            // '[' only once the query has produced its first chunk: a failing query leaves stdout empty, not broken JSON.
+            let opened = false;
+            const open = (): void => {
+              if (format === 'json' && !opened) out.write('[');
+              opened = true;
+            };
             for await (const chunk of streamQuery(g.warehouse, log, sql, { asOf: opts.asOf, params: opts.param })) {
+              open();
               columns = chunk.columns;
               if (format === 'csv') {
                 if (!header) out.write(chunk.columns.map(csvCell).join(',') + '\n');
@@ -53,6 +59,7 @@ export function register(program: Command): void {
               header = true;
               n += chunk.rows.length;
             }
+            open();
             if (format === 'json') out.write('\n]\n');
             if (format === 'table') {
               out.write(table(tableRows, columns) + '\n');

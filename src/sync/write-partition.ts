@@ -97,6 +97,8 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
         });
       }
       await rm(e.tmpPath, { force: true });
+      // A producer's own typed error (e.g. the source died mid-stream) passes through as it is.
+      if (e.cause instanceof WarehouseError) throw e.cause;
       throw new ValidationError(`cannot write ${w.dataset}/${w.partition}: ${e.message}`, {
         suggestion: 'check the input data; nothing was recorded',
         cause: e.cause,

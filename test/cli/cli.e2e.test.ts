@@ -180,10 +180,11 @@ describe('a session: init, ingest, query, snapshots, log, replay, audit, leases,
     expect(beyond.stderr).toContain('seq 99999 is beyond the end of the log');
   });
 
-  it('query errors are exit 1 with a JSON error under --json', async () => {
-    const r = await wh(['query', 'SELECT * FROM nope', '--json']);
+  it('query errors are exit 1 with a JSON error on stderr and nothing on stdout under --json', async () => {
+    const [r, none] = await Promise.all([wh(['query', 'SELECT * FROM nope', '--json']), wh(['query', 'SELECT * FROM prices WHERE false', '--json'])]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('[');
+    expect(r.stdout).toBe(''); // no half-written JSON on stdout
+    expect(none.json()).toEqual([]);
     expect(r.errorJson()).toMatchObject({ code: 'QUERY_FAILED', message: expect.stringContaining('nope'), suggestion: 'datasets at this point: prices; see `wh status`' });
   });
 

@@ -1,23 +1,16 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { initWarehouse, manifestAt, openWarehouseLog, quarantineAt } from '../../src/projections/index.js';
 import { runQuery } from '../../src/query/index.js';
-import { startPostgres, createDatabase, type PostgresServer, type PgConnectionConfig } from '../../src/sync/pg/pg-server.js';
+import { startPostgres, createDatabase, type PgConnectionConfig } from '../../src/sync/pg/pg-server.js';
+import { testServer } from '../support/pg-test-database.js';
 import { connectWrds, findDatasets, parseYears, resolvePassword, Secret, syncDatasets, TokenBucket, type SqlSource } from '../../src/sync/index.js';
 import type { EventLog } from '../../src/log/index.js';
 import { loadFixture, withSession, YEARS } from './wrds-fixture.js';
 
-let server: PostgresServer;
 let dbCount = 0;
-
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
 
 interface Env {
   db: PgConnectionConfig;
@@ -29,7 +22,7 @@ interface Env {
 }
 
 async function setup(): Promise<Env> {
-  const db = await createDatabase(server, `wrds_${++dbCount}_${process.pid}`);
+  const db = await createDatabase(testServer(), `wrds_${++dbCount}_${process.pid}`);
   await loadFixture(db);
   const dir = join(mkdtempSync(join(tmpdir(), 'wh-sync-')), 'wh');
   initWarehouse(dir, 'test');

@@ -123,7 +123,7 @@ export async function connectWrds(options: WrdsClientOptions): Promise<SqlSource
     }
     if (isTransient(e)) {
       return new SourceUnavailableError(`the source ${s.host}:${s.port} is unavailable (${code ?? (e as Error).message})`, {
-        suggestion: 'check the network and the server; rerun later: the sync resumes where it stopped',
+        suggestion: 'check the network and the server; rerun later: the sync resumes where it stopped (committed partitions are kept)',
       });
     }
     return new WarehouseError('SOURCE_UNAVAILABLE', `source query failed: ${(e as Error).message}`, { suggestion: 'check the dataset definition and the source table', details: { code } });

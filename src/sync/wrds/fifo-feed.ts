@@ -16,6 +16,7 @@ import { open as openAsync } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { SourceUnavailableError, WarehouseError } from '../../log/index.js';
 import type { Feed } from '../object-store.js';
 
 export interface FifoFeed extends Feed {
@@ -46,7 +47,12 @@ export function createFifoFeed(dir: string, open: () => Promise<Readable>): Fifo
         await pipeline(source, sink);
       } catch (e) {
         sink.destroy();
-        throw aborted ?? e;
+        if (aborted) throw aborted;
+        if (e instanceof WarehouseError) throw e;
+        throw new SourceUnavailableError(`the source stream failed mid-transfer: ${(e as Error).message}`, {
+          suggestion: 'check the server and rerun: partitions already committed are kept and the sync resumes from the next one',
+          cause: e,
+        });
       }
     },
     abort(reason) {
