@@ -72,7 +72,7 @@ export function register(program: Command): void {
     .option('--years <range>', 'only these years of yearly-partitioned datasets, e.g. 2000-2024')
     .option('--numeric <policy>', 'numeric(p,s) columns as float64 (default) or decimal')
     .option('--accept-schema-change', 'accept a removed column or changed type at the source')
-    .option('--rate-limit <n>', 'at most n source queries per minute (default 120)')
+    .option('--rate-limit <n>', 'at most n source queries per minute (default 600)')
     .option('--status', 'show the last run of every dataset and any sync in progress')
     .option('--wrds-host <host>', 'default $WRDS_HOST, wrds.json, else the WRDS server')
     .option('--wrds-port <port>', 'default $WRDS_PORT, else 9737')

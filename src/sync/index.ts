@@ -15,3 +15,4 @@ export * from './wrds/index.js';
 export { connectWrds, isTransient, isAuthFailure, TokenBucket } from './pg/wrds-client.js';
 export type { SqlSource, WrdsClientOptions } from './pg/wrds-client.js';
 export * from './catalog-file.js';
+export * from './demo.js';

@@ -13,10 +13,10 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants as fsConstants, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { chmod, chown, cp, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -223,6 +223,7 @@ async function findBinaries(backend: 'auto' | 'embedded' | 'system'): Promise<Bi
       if (mod.pg_ctl !== undefined) {
         const binDir = dirname(mod.pg_ctl);
         for (const exe of ['initdb', 'pg_ctl', 'postgres']) await ensureExecutable(join(binDir, exe));
+        if (spawnSync(join(binDir, 'postgres'), ['--version']).status !== 0) await hydrateSymlinks(dirname(dirname(binDir)));
         if (spawnSync(join(binDir, 'postgres'), ['--version']).status === 0) return { binDir, backend: 'embedded' };
       }
     } catch {
@@ -237,6 +238,22 @@ async function findBinaries(backend: 'auto' | 'embedded' | 'system'): Promise<Bi
   const found = candidates.find((d) => ['initdb', 'pg_ctl', 'postgres'].every((exe) => exists(join(d, exe))));
   if (found === undefined) throw noBinaries('no initdb/pg_ctl/postgres on the PATH or in /usr/lib/postgresql/*/bin');
   return { binDir: found, backend: 'system' };
+}
+
+/**
+ * npm tarballs cannot hold symlinks, so the binary package recreates its library links in a
+ * postinstall script; if install scripts were skipped, do it here.
+ */
+async function hydrateSymlinks(packageDir: string): Promise<void> {
+  try {
+    const links = JSON.parse(readFileSync(join(packageDir, 'native', 'pg-symlinks.json'), 'utf8')) as { source: string; target: string }[];
+    for (const { source, target } of links) {
+      const to = join(packageDir, target);
+      if (!exists(to)) await symlink(relative(dirname(to), join(packageDir, source)), to);
+    }
+  } catch {
+    // nothing to repair: the caller falls back to the system's PostgreSQL
+  }
 }
 
 function listVersionDirs(base: string): string[] {

@@ -18,7 +18,7 @@ export interface WrdsClientOptions {
   readonly password: Secret;
   readonly statementTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
-  /** Queries per minute (token bucket); default 120. */
+  /** Queries per minute (token bucket); default 600 (a COPY counts as one query). */
   readonly queriesPerMinute?: number;
   readonly maxRetries?: number;
   readonly retryBaseMs?: number;
@@ -108,7 +108,7 @@ export async function connectWrds(options: WrdsClientOptions): Promise<SqlSource
   pool.on('error', (e) => options.logger?.warn({ code: (e as { code?: string }).code }, 'idle WRDS connection dropped'));
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
-  const bucket = new TokenBucket(options.queriesPerMinute ?? 120, now, sleep);
+  const bucket = new TokenBucket(options.queriesPerMinute ?? 600, now, sleep);
   const maxRetries = options.maxRetries ?? 5;
   const base = options.retryBaseMs ?? 500;
   const where = `${s.user}@${s.host}:${s.port}/${s.database}`;
