@@ -100,7 +100,7 @@ describe('wh sync against a real PostgreSQL', () => {
       );
       const [r] = await env.sync(['crsp_msf']);
       expect(r!.vintage).toBe('2024-03-08');
-      expect(Object.fromEntries(r!.partitions.map((p) => [p.partition, p.status]))).toEqual({ '2021': 'skipped', '2022': 'written', '2023': 'written' });
+      expect(Object.fromEntries(r!.partitions.map((p) => [p.partition, p.status]))).toEqual({ '2021': 'unchanged', '2022': 'written', '2023': 'written' });
       const after = manifestAt(env.log, undefined, 'crsp_msf');
       expect(after.find((m) => m.partition === '2021')!.object).toBe(before.find((m) => m.partition === '2021')!.object);
       const { pg, wh } = await perYear(env);

@@ -21,8 +21,9 @@ import type { Feed } from '../object-store.js';
 
 export interface FifoFeed extends Feed {
   readonly path: string;
-  /** Rows are not counted here; bytes are. */
   bytes(): number;
+  /** Rows the source reported sending (PostgreSQL's `COPY n`), once the stream has ended. */
+  sourceRows(): number | undefined;
   dispose(): void;
 }
 
@@ -37,6 +38,10 @@ export function createFifoFeed(dir: string, open: () => Promise<Readable>): Fifo
   return {
     path,
     bytes: () => bytes,
+    sourceRows: () => {
+      const n = (source as { rowCount?: unknown } | undefined)?.rowCount;
+      return typeof n === 'number' ? n : undefined;
+    },
     async run() {
       const handle = await openAsync(path, constants.O_WRONLY);
       const sink = handle.createWriteStream({ autoClose: true });
