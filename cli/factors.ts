@@ -24,7 +24,7 @@ function csvCell(v: unknown): string {
 function footer(r: FamaFrenchResult): string {
   const from = r.section === null ? r.dataset : `${r.dataset}/${r.section}`;
   const vintage = r.vintages.length > 0 ? `, CRSP vintage ${r.vintages.join(', ')}` : '';
-  return `(${r.rows.length} row${r.rows.length === 1 ? '' : 's'} of ${r.model} ${r.frequency} in decimals from ${r.source} ${from}${vintage}, as of ${r.point.label})`;
+  return `(${r.rows.length} row${r.rows.length === 1 ? '' : 's'} of ${r.model} ${r.frequency}, in decimals; ${r.source === 'wrds' ? 'WRDS' : 'French files'}: ${from}${vintage}; as of ${r.point.label})`;
 }
 
 export function register(program: Command): void {

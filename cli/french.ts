@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { loadFrenchFile, type LoadFrenchResult } from '../src/sync/french/index.js';
+import { loadFrenchFile, type LoadFrenchResult } from '../src/sync/index.js';
 import { action, emit, makeLogger, parseOptions, table, whVersion, withLog, type GlobalOptions } from './context.js';
 
 export const frenchLoadOptionsSchema = z.object({

@@ -26,6 +26,7 @@ const optionsSchema = z.object({
   numeric: z.enum(['float64', 'decimal']).optional(),
   acceptSchemaChange: z.boolean().optional(),
   rateLimit: z.coerce.number().int().positive().optional(),
+  lateAfterDays: z.coerce.number().int().positive().optional(),
   wrdsHost: z.string().optional(),
   wrdsPort: z.coerce.number().int().min(1).max(65535).optional(),
   wrdsDatabase: z.string().optional(),
@@ -73,6 +74,7 @@ export function register(program: Command): void {
     .option('--numeric <policy>', 'numeric(p,s) columns as float64 (default) or decimal')
     .option('--accept-schema-change', 'accept a removed column or changed type at the source')
     .option('--rate-limit <n>', 'at most n source queries per minute (default 600)')
+    .option('--late-after-days <n>', 'alert (late_data) when a source has not been updated for n days')
     .option('--status', 'show the last run of every dataset and any sync in progress')
     .option('--wrds-host <host>', 'default $WRDS_HOST, wrds.json, else the WRDS server')
     .option('--wrds-port <port>', 'default $WRDS_PORT, else 9737')
@@ -127,6 +129,7 @@ Examples:
               dryRun: opts.dryRun,
               numericPolicy: opts.numeric,
               acceptDrift: opts.acceptSchemaChange,
+              lateAfterDays: opts.lateAfterDays,
               whVersion: whVersion(),
               logger,
               onProgress: progressReporter(g, logger),

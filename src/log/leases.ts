@@ -19,6 +19,8 @@ export const DEFAULT_LEASE_TTL_MS = 4 * 60 * 60 * 1000;
 /** A lease this process holds. */
 export interface Lease extends LeaseRef {
   readonly expiresAt: string;
+  /** Stale leases this acquisition broke (LeaseBroken in the same commit), for alerting. */
+  readonly brokeStale?: readonly LeaseState[];
 }
 
 export interface AcquireOptions {
@@ -82,9 +84,11 @@ export function acquireLease(log: EventLog, scope: string, options: AcquireOptio
   const me = log.processIdentity;
   return log.transaction((tx) => {
     const drafts: EventDraft[] = [];
+    const broke: LeaseState[] = [];
     for (const held of conflicting(tx, scope)) {
       const why = staleReason(held, tx.now, me.host);
       if (why === null) throw new LeaseHeldError(holderInfo(held));
+      broke.push(held);
       drafts.push({
         type: 'LeaseBroken',
         data: { scope: held.scope, epoch: held.epoch, reason: `stale: ${why}`, previousHolder: held.holder },
@@ -97,7 +101,7 @@ export function acquireLease(log: EventLog, scope: string, options: AcquireOptio
       data: { scope, epoch, holder: { ...me }, expiresAt, purpose: options.purpose ?? 'write' },
     });
     tx.append(drafts);
-    return { scope, epoch, expiresAt };
+    return { scope, epoch, expiresAt, brokeStale: broke };
   });
 }
 

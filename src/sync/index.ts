@@ -16,3 +16,4 @@ export { connectWrds, isTransient, isAuthFailure, TokenBucket } from './pg/wrds-
 export type { SqlSource, WrdsClientOptions } from './pg/wrds-client.js';
 export * from './catalog-file.js';
 export * from './demo.js';
+export * from './french/index.js';

@@ -47,7 +47,12 @@ export async function verifyWarehouse(dir: string, log: EventLog, options: { rec
     log.append(
       ok
         ? [{ type: 'ChecksumVerified', data: { objects: live.length, events: chain.events, headHash: chain.headHash } }]
-        : damaged.map((d) => ({ type: 'ChecksumMismatch' as const, data: { object: d.object, actual: d.actual, path: d.path, problem: d.problem } })),
+        : [
+            ...damaged.map((d) => ({ type: 'ChecksumMismatch' as const, data: { object: d.object, actual: d.actual, path: d.path, problem: d.problem } })),
+            ...(damaged.some((d) => d.problem === 'missing')
+              ? [{ type: 'SyncAlert' as const, data: { alert: 'manifest_mismatch' as const, dataset: null, message: `${damaged.filter((d) => d.problem === 'missing').length} object(s) named by the manifest are missing` } }]
+              : []),
+          ],
     );
   }
   return { ok, events: chain.events, objects: live.length, chain: chain.problems, damaged };

@@ -86,6 +86,14 @@ describe('wh sync under SIGKILL', () => {
     expect(last.code, last.stderr).toBe(0);
     expect(objects(dir)).toEqual(expected);
     expect(kills).toBeGreaterThan(0);
+    // Stale leases a resumed run took over are reported as stale_lock alerts (a run killed right
+    // after the takeover may not get to report it, hence <=).
+    const audit = openWarehouseLog(dir, { readonly: true });
+    const staleBreaks = audit.read({ types: ['LeaseBroken'] }).filter((e) => e.type === 'LeaseBroken' && e.data.reason.startsWith('stale'));
+    const staleAlerts = audit.read({ types: ['SyncAlert'] }).filter((e) => e.type === 'SyncAlert' && e.data.alert === 'stale_lock');
+    expect(staleAlerts.length).toBeLessThanOrEqual(staleBreaks.length);
+    for (const a of staleAlerts) expect(a.type === 'SyncAlert' && a.data.message).toMatch(/took over a stale lease on dataset:crsp_/);
+    audit.close();
     // Orphans from killed writes are only in tmp/ or unnamed objects, which gc finds.
     const log = openWarehouseLog(dir);
     try {

@@ -217,7 +217,7 @@ describe('wh sync against a real PostgreSQL', () => {
     const real = `Rl-${Math.random().toString(36).slice(2)}-Pw-${process.pid}`;
     const wrong = `Wr-${Math.random().toString(36).slice(2)}-Pw`;
     try {
-      await withSession(env.db, (s) => s.query(`CREATE ROLE wh_reader LOGIN PASSWORD '${real}'; GRANT USAGE ON SCHEMA crsp TO wh_reader; GRANT SELECT ON ALL TABLES IN SCHEMA crsp TO wh_reader`));
+      await withSession(env.db, (s) => s.query(`CREATE ROLE wh_reader LOGIN PASSWORD '${real}' VALID UNTIL '${new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10)}'; GRANT USAGE ON SCHEMA crsp TO wh_reader; GRANT SELECT ON ALL TABLES IN SCHEMA crsp TO wh_reader`));
       const settings = { host: env.db.host, port: env.db.port, database: env.db.database, user: 'wh_reader', sslmode: 'disable' as const };
       const err = await connectWrds({ settings, password: new Secret(wrong), maxRetries: 0 }).catch((e: Error) => e);
       expect(err).toMatchObject({ code: 'AUTH_FAILED' });
@@ -226,6 +226,8 @@ describe('wh sync against a real PostgreSQL', () => {
       const [ok] = await syncDatasets({ dir: env.dir, log: env.log, source, datasets: findDatasets(['crsp_msf']), whVersion: 'test' });
       await source.close();
       expect(ok!.status).toBe('synced');
+      // The login expires in 10 days: a credential_expiry alert, as an event.
+      expect(env.log.read({ types: ['SyncAlert'] }).map((e) => e.type === 'SyncAlert' && e.data.alert)).toContain('credential_expiry');
       const shown = JSON.stringify(err) + String(err) + (err as Error).message + JSON.stringify(ok);
       const everything = walk(env.dir).map((f) => readFileSync(f).toString('latin1')).join('\n') + shown;
       expect(everything).not.toContain(wrong);

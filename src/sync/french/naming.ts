@@ -57,8 +57,8 @@ export function frequencyOf(digits: number, fileName: string | undefined): Frenc
 
 /** Known section titles → short names (the frequency is added from the rows). */
 const KNOWN_TITLES: readonly [RegExp, string][] = [
-  [/^average value[- ]weighted returns\b/i, 'vw'],
-  [/^average equal[- ]weighted returns\b/i, 'ew'],
+  [/^(average )?value[- ]weight(ed)? returns\b/i, 'vw'],
+  [/^(average )?equal[- ]weight(ed)? returns\b/i, 'ew'],
   [/^number of firms\b/i, 'nfirms'],
   [/^average firm size\b/i, 'size'],
   [/^sum of be\s*\/\s*sum of me\b/i, 'bm_sum'],
@@ -76,7 +76,7 @@ export function sectionKey(title: string | null, frequency: FrenchFrequency): st
   const name =
     known !== undefined
       ? known[1]
-      : slug(title.replace(/--?\s*(daily|weekly|monthly|annual)\b/gi, ' ').replace(/\b(january-december|january to december)\b/gi, ' ')).slice(0, 48).replace(/_+$/, '');
+      : slug(title.replace(/--?\s*(daily|weekly|monthly|annual)\b/gi, ' ').replace(/\b(from )?(january-december|january to december)\b/gi, ' ')).slice(0, 48).replace(/_+$/, '');
   return name === '' ? frequency : `${name}_${frequency}`;
 }
 

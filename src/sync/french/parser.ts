@@ -137,7 +137,7 @@ export class FrenchParser {
     this.close();
     if (this.done.length === 0) {
       throw new ValidationError('no section found: a Kenneth French CSV has a header row starting with a comma (",Mkt-RF,SMB,...") followed by dated rows', {
-        suggestion: 'check that the source is a French Data Library CSV file (or a zip holding one), not an HTML page or another format',
+        suggestion: 'check that the source is a French Data Library CSV file (or a zip holding one), not an HTML page or another format. Nothing was written',
       });
     }
     const preamble = (this.preamble ?? []).join('\n');
@@ -175,7 +175,7 @@ export class FrenchParser {
     if (cells.length !== s.headers.length + 1) {
       throw bad(
         this.lineNo,
-        `${cells.length} cells, but the header on line ${s.headerLine} has ${s.headers.length + 1} (date + ${s.headers.length} columns)${cells.length < s.headers.length + 1 ? '; the row is cut short (truncated file?)' : ''}`,
+        `${cells.length} cell${cells.length === 1 ? '' : 's'}, but the header on line ${s.headerLine} has ${s.headers.length + 1} (date + ${s.headers.length} columns)${cells.length < s.headers.length + 1 ? '; the row is cut short (truncated file?)' : ''}`,
       );
     }
     if (s.digits === 0) s.digits = first.length;

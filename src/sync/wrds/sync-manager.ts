@@ -54,6 +54,8 @@ export interface SyncOptions {
   readonly statfs?: StatFs;
   readonly onStep?: StepHook;
   readonly leaseTtlMs?: number;
+  /** Alert (late_data) when a dataset's source vintage is older than this many days. */
+  readonly lateAfterDays?: number;
   /** Duration SLOs (ms): a longer sync records a duration_slo_breach alert. */
   readonly sloMs?: { full: number; incremental: number };
 }
@@ -109,6 +111,7 @@ function selectFor(def: DatasetDef, columns: readonly string[], partition: strin
 export async function syncDatasets(options: SyncOptions): Promise<DatasetSyncResult[]> {
   const results: DatasetSyncResult[] = [];
   const paths = warehousePaths(options.dir);
+  await checkCredentialExpiry(options);
   const duck = await openDuck({ threads: 2, memoryLimit: '512MB', tempDirectory: join(paths.tmp, 'duckdb') });
   try {
     for (const def of options.datasets) results.push(await syncOne(options, def, duck));
@@ -129,6 +132,12 @@ async function syncOne(o: SyncOptions, def: DatasetDef, duck: Duck): Promise<Dat
     const last = lastCompleted(o.log, def.name);
     if (!o.force && !o.full && !o.dryRun && last !== undefined && vintage !== null && last.data.vintage === vintage) {
       logger.info({ vintage }, 'source vintage unchanged; skipped');
+      const ageDays = (Date.now() - Date.parse(`${vintage}T00:00:00Z`)) / 86_400_000;
+      if (o.lateAfterDays !== undefined && ageDays > o.lateAfterDays) {
+        const message = `${def.schema}.${def.table} has not been updated since ${vintage} (${Math.floor(ageDays)} days; expected within ${o.lateAfterDays})`;
+        o.log.append([{ type: 'SyncAlert', data: { alert: 'late_data', dataset: def.name, message } }]);
+        logger.warn({ alert: 'late_data', vintage }, message);
+      }
       return { ...base, status: 'unchanged', vintage, durationMs: Date.now() - started };
     }
     const srcCols = (await o.source.columns(def.schema, def.table)).filter((c) => !(def.exclude ?? []).includes(c.name));
@@ -144,6 +153,11 @@ async function syncOne(o: SyncOptions, def: DatasetDef, duck: Duck): Promise<Dat
     }
     return await withLease(o.log, `dataset:${def.name}`, { purpose: `sync ${def.name}`, ttlMs: o.leaseTtlMs }, async (lease) => {
       const runId = randomUUID();
+      for (const stale of lease.brokeStale ?? []) {
+        const message = `took over a stale lease on ${stale.scope} held since ${stale.since} by pid ${stale.holder.pid}@${stale.holder.host}`;
+        o.log.append([{ type: 'SyncAlert', data: { alert: 'stale_lock', dataset: def.name, message } }]);
+        logger.warn({ alert: 'stale_lock', holder: stale.holder }, message);
+      }
       o.log.append([{ type: 'SyncStarted', data: { runId, dataset: def.name, source: `${def.schema}.${def.table}`, vintage, comment, partitions: parts, full: o.full ?? false } }], lease);
       let rows = 0;
       let current = '';
@@ -236,5 +250,21 @@ async function syncPartition(
     throw e;
   } finally {
     feed.dispose();
+  }
+}
+
+/** Alert (credential_expiry) when the login role expires within 30 days. Best effort: WRDS may hide pg_roles. */
+async function checkCredentialExpiry(o: SyncOptions): Promise<void> {
+  try {
+    const [r] = await o.source.query<{ until: Date | string | null }>('SELECT rolvaliduntil AS until FROM pg_roles WHERE rolname = current_user');
+    if (r?.until === null || r?.until === undefined) return;
+    const days = (new Date(r.until).getTime() - Date.now()) / 86_400_000;
+    if (days < 30) {
+      const message = `the source login expires in ${Math.max(0, Math.floor(days))} days (${new Date(r.until).toISOString().slice(0, 10)})`;
+      o.log.append([{ type: 'SyncAlert', data: { alert: 'credential_expiry', dataset: null, message } }]);
+      (o.logger ?? silent).warn({ alert: 'credential_expiry', days: Math.floor(days) }, message);
+    }
+  } catch {
+    // not visible on this server: nothing to check
   }
 }
