@@ -21,6 +21,7 @@ import { register as registerSync } from './sync.js';
 import { register as registerCatalog } from './catalog.js';
 import { register as registerFrench } from './french.js';
 import { register as registerFactors } from './factors.js';
+import { register as registerYahoo } from './yahoo.js';
 import { calendarCommand } from './calendar.js';
 
 export function buildProgram(): Command {
@@ -36,7 +37,7 @@ export function buildProgram(): Command {
       'after',
       '\nExit codes: 0 ok, 1 error, 2 lease held by another writer, 3 validation or verification failure.\nDocs: docs/README.md',
     );
-  for (const register of [registerInit, registerStatus, registerIngest, registerQuery, registerSnapshot, registerLog, registerReplay, registerAudit, registerLease, registerGc, registerRebuild, registerSync, registerCatalog, registerFrench, registerFactors, registerDemo]) {
+  for (const register of [registerInit, registerStatus, registerIngest, registerQuery, registerSnapshot, registerLog, registerReplay, registerAudit, registerLease, registerGc, registerRebuild, registerSync, registerCatalog, registerFrench, registerFactors, registerYahoo, registerDemo]) {
     register(program);
   }
   program.addCommand(calendarCommand());

@@ -14,6 +14,9 @@ import {
   type DatasetSyncResult,
   type SyncProgress,
 } from '../src/sync/index.js';
+import { runFrenchLoad } from './french.js';
+import { runYahooSync } from './yahoo.js';
+import { WarehouseError } from '../src/log/index.js';
 import { EXIT, action, emit, exitCodeFor, makeLogger, parseOptions, table, whVersion, withLog, type GlobalOptions } from './context.js';
 
 const optionsSchema = z.object({
@@ -32,6 +35,12 @@ const optionsSchema = z.object({
   wrdsDatabase: z.string().optional(),
   wrdsUser: z.string().optional(),
   wrdsSslmode: z.enum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full']).optional(),
+  from: z.string().optional(),
+  symbols: z.string().optional(),
+  start: z.string().optional(),
+  end: z.string().optional(),
+  baseUrl: z.string().optional(),
+  allowProduction: z.boolean().optional(),
 });
 
 /** A progress line on a TTY; JSON log lines otherwise. */
@@ -76,6 +85,12 @@ export function register(program: Command): void {
     .option('--rate-limit <n>', 'at most n source queries per minute (default 600)')
     .option('--late-after-days <n>', 'alert (late_data) when a source has not been updated for n days')
     .option('--status', 'show the last run of every dataset and any sync in progress')
+    .option('--from <file|zip|url>', '`wh sync french`: the Kenneth French file to load')
+    .option('--symbols <list>', '`wh sync yahoo`: tickers, e.g. AAPL,MSFT')
+    .option('--start <date>', '`wh sync yahoo`: first day')
+    .option('--end <date>', '`wh sync yahoo`: last day')
+    .option('--base-url <url>', '`wh sync yahoo`: chart API base (a replay server in tests)')
+    .option('--allow-production', '`wh sync yahoo`: run even though WH_ENV=production')
     .option('--wrds-host <host>', 'default $WRDS_HOST, wrds.json, else the WRDS server')
     .option('--wrds-port <port>', 'default $WRDS_PORT, else 9737')
     .option('--wrds-database <db>', 'default $WRDS_DATABASE, else wrds')
@@ -89,11 +104,23 @@ The password is read from PGPASSWORD or ~/.pgpass (mode 0600), never from flags 
 Examples:
   wh sync crsp_dsf crsp_dsenames --years 2000-2024
   wh sync --all                      # nightly from cron; exit 0 ok, 1 error, 2 lease held, 3 validation failure
-  wh sync --status`,
+  wh sync --status
+  wh sync french --from F-F_Research_Data_Factors_daily_CSV.zip     # same as: wh french load <file>
+  wh sync yahoo --symbols AAPL,MSFT --start 2020-01-01 --end 2020-12-31   # same as: wh yahoo sync`,
     )
     .action(
       action(async (g, names: string[], raw: unknown) => {
         const opts = parseOptions(optionsSchema, raw);
+        if (names[0] === 'french' || names[0] === 'yahoo') {
+          if (names.length > 1) throw new WarehouseError('INVALID_ARGUMENT', `\`wh sync ${names[0]}\` takes no dataset names`, { suggestion: names[0] === 'french' ? 'use --from <file|zip|url>' : 'use --symbols' });
+          if (names[0] === 'french') {
+            if (opts.from === undefined) throw new WarehouseError('INVALID_ARGUMENT', '`wh sync french` needs --from <file|zip|url>', { suggestion: 'e.g. wh sync french --from F-F_Research_Data_Factors.CSV' });
+            await runFrenchLoad(g, opts.from, { force: opts.force, acceptSchemaChange: opts.acceptSchemaChange });
+          } else {
+            await runYahooSync(g, { symbols: opts.symbols, start: opts.start, end: opts.end, baseUrl: opts.baseUrl, allowProduction: opts.allowProduction });
+          }
+          return;
+        }
         if (opts.status) {
           await withLog(g, (log) => {
             const rows = syncStatus(log);

@@ -202,7 +202,7 @@ export const eventSchemas = {
   SyncAlert: ev(
     'SyncAlert',
     z.object({
-      alert: z.enum(['disk_warning', 'disk_critical', 'disk_blocked', 'stale_lock', 'checksum_mismatch', 'manifest_mismatch', 'duration_slo_breach', 'late_data', 'credential_expiry']),
+      alert: z.enum(['disk_warning', 'disk_critical', 'disk_blocked', 'stale_lock', 'checksum_mismatch', 'manifest_mismatch', 'duration_slo_breach', 'late_data', 'credential_expiry', 'source_drift', 'adjclose_mismatch']),
       dataset: datasetNameSchema.nullable(),
       message: z.string(),
     }),

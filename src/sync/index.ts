@@ -17,3 +17,4 @@ export type { SqlSource, WrdsClientOptions } from './pg/wrds-client.js';
 export * from './catalog-file.js';
 export * from './demo.js';
 export * from './french/index.js';
+export * from './yahoo/index.js';

@@ -14,17 +14,19 @@
  * | `unavailable` | SOURCE_UNAVAILABLE | 5xx or network failure after every retry |
  * | `http_error` | SOURCE_UNAVAILABLE | another 4xx, or another `chart.error` |
  * | `bad_payload` | VALIDATION_FAILED | truncated JSON, missing or mistyped fields |
+ * | `production_refused` | INVALID_ARGUMENT | (sync.ts) WH_ENV=production without allowProduction |
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { SourceUnavailableError, ValidationError, WarehouseError } from '../../log/index.js';
+import { chartProblems } from './parse.js';
 
 /** The real endpoint. Point `baseUrl` at a replay server in tests. */
 export const DEFAULT_YAHOO_BASE_URL = 'https://query2.finance.yahoo.com';
 
 /** What went wrong, in `error.details.kind`. */
-export type YahooErrorKind = 'invalid_symbol' | 'invalid_range' | 'not_found' | 'rate_limited' | 'unavailable' | 'http_error' | 'bad_payload';
+export type YahooErrorKind = 'invalid_symbol' | 'invalid_range' | 'not_found' | 'rate_limited' | 'unavailable' | 'http_error' | 'bad_payload' | 'production_refused';
 
 /** The kind of a Yahoo client error, or undefined for any other error. */
 export function yahooErrorKind(e: unknown): YahooErrorKind | undefined {
@@ -253,7 +255,14 @@ export function createYahooClient(options: YahooClientOptions = {}): YahooClient
   const retryBaseMs = options.retryBaseMs ?? 500;
   const maxDelayMs = options.maxDelayMs ?? 60_000;
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
-  const headers = { accept: 'application/json', 'user-agent': options.userAgent ?? 'wh (academic research; development source)' };
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': options.userAgent ?? 'wh (academic research; development source)' };
+  // Credentials in the base URL (a proxy, a replay server) travel as a header, never in the URL
+  // that is requested, logged, put in an error or recorded as lineage.
+  if (base.username !== '' || base.password !== '') {
+    headers['authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+    base.username = '';
+    base.password = '';
+  }
 
   const chartUrl = (r: ChartRequest): string => {
     const symbol = normalizeSymbol(r.symbol);
@@ -270,6 +279,11 @@ export function createYahooClient(options: YahooClientOptions = {}): YahooClient
       res = await doFetch(url, { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 30_000), redirect: 'follow' });
     } catch (e) {
       return { kind: 'retry', why: `network: ${(e as Error).message}`, status: null, retryAfter: undefined };
+    }
+    const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+    if (declared > maxBody) {
+      await res.body?.cancel().catch(() => undefined);
+      return { kind: 'fail', error: badPayload(symbol, shown, `body of ${declared} bytes exceeds the ${maxBody}-byte limit`) };
     }
     let body: Buffer;
     try {
@@ -371,5 +385,7 @@ function checkBody(body: Buffer, symbol: string, url: string): ChartResult {
   }
   const first = result?.[0];
   if (first === undefined) throw badPayload(symbol, url, 'chart.result is empty');
+  const problems = chartProblems(first);
+  if (problems.length > 0) throw badPayload(symbol, url, problems.join('; '));
   return first;
 }

@@ -113,8 +113,9 @@ const inWindow = (date: string, o: ParseOptions): boolean => (o.from === undefin
 const scaled = (v: number | null | undefined, k: number): number | null => (v === null || v === undefined ? null : k === 1 ? v : v * k);
 
 /**
- * Convert a checked chart result. Pure: no I/O, no clock.
- * @throws Error (a bug in the caller) never; malformed arrays are reported by `chartProblems` first.
+ * Convert a chart result (already checked by the client, `chartProblems` included). Pure: no I/O,
+ * no clock; never throws. Bars without a close are dropped, two bars on one local date keep the
+ * later, and both are noted.
  */
 export function parseChart(r: ChartResult, o: ParseOptions): ParsedChart {
   const meta = r.meta;
