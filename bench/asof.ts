@@ -75,6 +75,19 @@ function specMaker(s: SyntheticLog, rand: () => number): Record<Kind, () => stri
   };
 }
 
+/** Resolve `spec`, read the manifest there, and run the candidate query; times in ms. */
+function samplePoint(log: EventLog, spec: string) {
+  const t0 = nowMs();
+  const point = resolvePoint(log, spec);
+  const t1 = nowMs();
+  const m = manifestAt(log, point.seq);
+  const t2 = nowMs();
+  const c = candidateManifestKeys(log.db, point.seq);
+  const t3 = nowMs();
+  const same = c.join('\n') === m.map((e) => `${e.dataset}/${e.partition}@${e.writtenSeq}`).join('\n');
+  return { total: t2 - t0, resolve: t1 - t0, manifest: t2 - t1, candidate: t3 - t2, entries: m.length, same };
+}
+
 /** Measure up to `samples` random points of each kind (at least 30, then within `budgetMs`). */
 function measureSize(s: SyntheticLog, samples: number, budgetMs: number): SizeResult {
   const log: EventLog = s.log;
@@ -92,21 +105,11 @@ function measureSize(s: SyntheticLog, samples: number, budgetMs: number): SizeRe
   for (; i < samples + 10 && (i < 40 || nowMs() < deadline); i++) {
     const warm = i < 10;
     for (const kind of KINDS) {
-      const spec = make[kind]();
-      const t0 = nowMs();
-      const point = resolvePoint(log, spec);
-      const t1 = nowMs();
-      const m = manifestAt(log, point.seq);
-      const t2 = nowMs();
-      const c = candidateManifestKeys(log.db, point.seq);
-      const t3 = nowMs();
-      if (c.join('\n') !== m.map((e) => `${e.dataset}/${e.partition}@${e.writtenSeq}`).join('\n')) mismatches += 1;
+      const r = samplePoint(log, make[kind]());
+      if (!r.same) mismatches += 1;
       if (warm) continue;
-      total[kind].push(t2 - t0);
-      resolve[kind].push(t1 - t0);
-      manifest.push(t2 - t1);
-      candidate.push(t3 - t2);
-      entries += m.length;
+      (total[kind].push(r.total), resolve[kind].push(r.resolve), manifest.push(r.manifest), candidate.push(r.candidate));
+      entries += r.entries;
     }
     const h0 = nowMs();
     manifestAt(log, log.head().seq);

@@ -8,7 +8,7 @@
  * dataset lease with the warehouse lease and with the same dataset only.
  */
 import { LeaseHeldError, LeaseLostError, WarehouseError } from './errors.js';
-import type { EventDraft, LeaseRef } from './events.js';
+import type { EventDraft, LeaseRef, StoredEvent } from './events.js';
 import type { EventLog, TxContext } from './event-log.js';
 import type { LeaseState } from './lease-projection.js';
 import { processLiveness } from './process-identity.js';
@@ -19,8 +19,6 @@ export const DEFAULT_LEASE_TTL_MS = 4 * 60 * 60 * 1000;
 /** A lease this process holds. */
 export interface Lease extends LeaseRef {
   readonly expiresAt: string;
-  /** Stale leases this acquisition broke (LeaseBroken in the same commit), for alerting. */
-  readonly brokeStale?: readonly LeaseState[];
 }
 
 export interface AcquireOptions {
@@ -57,9 +55,10 @@ function conflicting(tx: TxContext, scope: string): LeaseState[] {
     .filter((l) => scope === 'warehouse' || l.scope === 'warehouse' || l.scope === scope);
 }
 
+/** One more than the newest epoch granted (epochs rise with seq): an index lookup, not a scan. */
 function nextEpoch(log: EventLog): number {
   const r = log.db
-    .prepare(`SELECT max(CAST(json_extract(value, '$.epoch') AS INTEGER)) AS m FROM proj_leases`)
+    .prepare(`SELECT CAST(json_extract(data, '$.epoch') AS INTEGER) AS m FROM events WHERE type = 'LeaseAcquired' ORDER BY seq DESC LIMIT 1`)
     .get<{ m: number | null }>();
   return (r?.m ?? 0) + 1;
 }
@@ -84,11 +83,9 @@ export function acquireLease(log: EventLog, scope: string, options: AcquireOptio
   const me = log.processIdentity;
   return log.transaction((tx) => {
     const drafts: EventDraft[] = [];
-    const broke: LeaseState[] = [];
     for (const held of conflicting(tx, scope)) {
       const why = staleReason(held, tx.now, me.host);
       if (why === null) throw new LeaseHeldError(holderInfo(held));
-      broke.push(held);
       drafts.push({
         type: 'LeaseBroken',
         data: { scope: held.scope, epoch: held.epoch, reason: `stale: ${why}`, previousHolder: held.holder },
@@ -101,7 +98,7 @@ export function acquireLease(log: EventLog, scope: string, options: AcquireOptio
       data: { scope, epoch, holder: { ...me }, expiresAt, purpose: options.purpose ?? 'write' },
     });
     tx.append(drafts);
-    return { scope, epoch, expiresAt, brokeStale: broke };
+    return { scope, epoch, expiresAt };
   });
 }
 
@@ -186,4 +183,21 @@ export async function withLease<T>(
       // The log may be unwritable (disk full); the lease then expires on its own.
     }
   }
+}
+
+/**
+ * The stale leases broken by the acquisition of `lease` (the LeaseBroken events committed with
+ * its LeaseAcquired), for alerting.
+ */
+export function staleLeasesBrokenBy(log: EventLog, lease: LeaseRef): StoredEvent[] {
+  const recent = log.read({ types: ['LeaseAcquired', 'LeaseBroken'], reverse: true, limit: 200 });
+  const acquired = recent.find((e) => e.type === 'LeaseAcquired' && e.data.epoch === lease.epoch && e.data.scope === lease.scope);
+  if (acquired === undefined) return [];
+  const out: StoredEvent[] = [];
+  for (let seq = acquired.seq - 1; ; seq--) {
+    const e = recent.find((x) => x.seq === seq);
+    if (e === undefined || e.type !== 'LeaseBroken' || !e.data.reason.startsWith('stale')) break;
+    out.push(e);
+  }
+  return out;
 }

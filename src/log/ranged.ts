@@ -93,8 +93,7 @@ export function createRangedTable(db: SqliteDb, name: string): void {
     );
     CREATE UNIQUE INDEX IF NOT EXISTS ${t}_open ON ${t}(key) WHERE end_seq IS NULL;
     CREATE INDEX IF NOT EXISTS ${t}_key ON ${t}(key, begin_seq);
-    CREATE INDEX IF NOT EXISTS ${t}_grp ON ${t}(grp, begin_seq);
-    CREATE INDEX IF NOT EXISTS ${t}_end ON ${t}(end_seq, begin_seq);
+    CREATE INDEX IF NOT EXISTS ${t}_grpkey ON ${t}(grp, key, begin_seq);
   `);
 }
 
@@ -140,28 +139,40 @@ export class RangedTable {
     return r === undefined ? undefined : toRow<V>(r);
   }
 
-  /** Rows valid at `seq`, or current rows when `seq` is undefined; optionally one group only. */
+  /**
+   * Rows valid at `seq`, or current rows when `seq` is undefined; optionally one group only.
+   * As of a past seq this walks the distinct keys (a loose index scan) and takes, per key, the
+   * newest version begun at or before `seq`: O(keys x log rows), whatever the length of the log.
+   */
   at<V = unknown>(seq?: number, group?: string): RangedRow<V>[] {
     let rows: RawRow[];
     if (seq === undefined) {
       rows =
         group === undefined
           ? this.db.prepare(`SELECT * FROM ${this.t} WHERE end_seq IS NULL ORDER BY key`).all<RawRow>()
-          : this.db
-              .prepare(`SELECT * FROM ${this.t} WHERE end_seq IS NULL AND grp = ? ORDER BY key`)
-              .all<RawRow>(group);
+          : this.db.prepare(`SELECT * FROM ${this.t} WHERE end_seq IS NULL AND grp = ? ORDER BY key`).all<RawRow>(group);
     } else if (group === undefined) {
       rows = this.db
         .prepare(
-          `SELECT * FROM ${this.t} WHERE begin_seq <= ? AND (end_seq IS NULL OR end_seq > ?) ORDER BY key`,
+          `WITH RECURSIVE keys(k) AS (
+             SELECT min(key) FROM ${this.t}
+             UNION ALL SELECT (SELECT min(key) FROM ${this.t} WHERE key > keys.k) FROM keys WHERE keys.k IS NOT NULL)
+           SELECT m.* FROM keys JOIN ${this.t} m ON m.rowid = (
+             SELECT x.rowid FROM ${this.t} x WHERE x.key = keys.k AND x.begin_seq <= ? ORDER BY x.begin_seq DESC, x.rowid DESC LIMIT 1)
+           WHERE m.end_seq IS NULL OR m.end_seq > ? ORDER BY m.key`,
         )
         .all<RawRow>(seq, seq);
     } else {
       rows = this.db
         .prepare(
-          `SELECT * FROM ${this.t} WHERE grp = ? AND begin_seq <= ? AND (end_seq IS NULL OR end_seq > ?) ORDER BY key`,
+          `WITH RECURSIVE keys(k) AS (
+             SELECT min(key) FROM ${this.t} WHERE grp = ?
+             UNION ALL SELECT (SELECT min(key) FROM ${this.t} WHERE grp = ? AND key > keys.k) FROM keys WHERE keys.k IS NOT NULL)
+           SELECT m.* FROM keys JOIN ${this.t} m ON m.rowid = (
+             SELECT x.rowid FROM ${this.t} x WHERE x.key = keys.k AND x.begin_seq <= ? ORDER BY x.begin_seq DESC, x.rowid DESC LIMIT 1)
+           WHERE m.end_seq IS NULL OR m.end_seq > ? ORDER BY m.key`,
         )
-        .all<RawRow>(group, seq, seq);
+        .all<RawRow>(group, group, seq, seq);
     }
     return rows.map((r) => toRow<V>(r));
   }

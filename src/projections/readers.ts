@@ -7,7 +7,9 @@ import type { QuarantineEntry, RetentionRef, SchemaEntry, TagEntry } from './cat
 
 /** Manifest entries valid at `seq` (current when undefined), optionally for one dataset. */
 export function manifestAt(log: EventLog, seq?: number, dataset?: string): ManifestEntry[] {
-  return log.table('manifest').at<ManifestEntry>(seq, dataset).map((r) => r.value);
+  // At (or past) the head, the current rows are the answer: the cheapest path.
+  const at = seq !== undefined && seq >= log.head().seq ? undefined : seq;
+  return log.table('manifest').at<ManifestEntry>(at, dataset).map((r) => r.value);
 }
 
 /** Every manifest row ever written, with its validity range. */

@@ -65,7 +65,8 @@ const silent = pino({ level: 'silent' });
 export async function writePartition(ctx: WriteContext, w: PartitionWrite): Promise<PartitionWriteResult> {
   const logger = ctx.logger ?? silent;
   checkDisk(ctx, w.estimatedBytes, logger);
-  const schemaDrafts = schemaEvents(ctx, w, logger);
+  // Refuse (and record) a breaking schema change before spending a write on it.
+  schemaEvents(ctx, w, logger, true);
 
   let obj;
   try {
@@ -107,29 +108,35 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
     throw e;
   }
 
-  const current = manifestAt(ctx.log, undefined, w.dataset).find((m) => m.partition === w.partition);
-  if (current !== undefined && current.object === obj.hash && schemaDrafts.length === 0) {
-    return { status: 'unchanged', entry: current };
-  }
-  const events = ctx.log.append(
-    [
-      ...schemaDrafts,
-      {
-        type: 'PartitionWritten',
-        data: {
-          dataset: w.dataset,
-          partition: w.partition,
-          object: obj.hash,
-          rows: obj.rows,
-          bytes: obj.bytes,
-          schemaFingerprint: schemaFingerprint(w.columns),
-          sortKey: [...w.sortKey],
-          lineage: w.lineage,
+  // Decide the schema events and commit in one transaction: concurrent writers of the same
+  // dataset (a sync's partition workers) then register a new schema exactly once.
+  const committed = ctx.log.transaction((tx) => {
+    const schemaDrafts = schemaEvents(ctx, w, logger, false);
+    const current = manifestAt(ctx.log, undefined, w.dataset).find((m) => m.partition === w.partition);
+    if (current !== undefined && current.object === obj.hash && schemaDrafts.length === 0) return { unchanged: current, events: [] as StoredEvent[] };
+    const events = tx.append(
+      [
+        ...schemaDrafts,
+        {
+          type: 'PartitionWritten',
+          data: {
+            dataset: w.dataset,
+            partition: w.partition,
+            object: obj.hash,
+            rows: obj.rows,
+            bytes: obj.bytes,
+            schemaFingerprint: schemaFingerprint(w.columns),
+            sortKey: [...w.sortKey],
+            lineage: w.lineage,
+          },
         },
-      },
-    ],
-    ctx.lease,
-  );
+      ],
+      ctx.lease,
+    );
+    return { unchanged: undefined, events };
+  });
+  if (committed.unchanged !== undefined) return { status: 'unchanged', entry: committed.unchanged };
+  const events = committed.events;
   const entry = manifestAt(ctx.log, undefined, w.dataset).find((m) => m.partition === w.partition)!;
   logger.info({ dataset: w.dataset, partition: w.partition, rows: obj.rows, bytes: obj.bytes, object: obj.hash }, 'partition written');
   if (w.refreshCatalog !== false) await refreshCatalogQuietly(ctx.dir, ctx.log, logger);
@@ -169,8 +176,11 @@ function checkDisk(ctx: WriteContext, estimatedBytes: number, logger: Logger): v
   assertRoomFor(usage, estimatedBytes);
 }
 
-/** The schema events this write needs, or throw (after recording the drift) if it breaks the schema. */
-function schemaEvents(ctx: WriteContext, w: PartitionWrite, logger: Logger): EventDraft[] {
+/**
+ * The schema events this write needs, or throw if it breaks the schema. With `record`, a refused
+ * drift is recorded as SchemaDriftDetected first (not inside another transaction).
+ */
+function schemaEvents(ctx: WriteContext, w: PartitionWrite, logger: Logger, record: boolean): EventDraft[] {
   const fingerprint = schemaFingerprint(w.columns);
   const registered = schemaOf(ctx.log, w.dataset);
   const register: EventDraft = { type: 'SchemaRegistered', data: { dataset: w.dataset, fingerprint, columns: [...w.columns], key: [...w.key] } };
@@ -186,14 +196,14 @@ function schemaEvents(ctx: WriteContext, w: PartitionWrite, logger: Logger): Eve
     data: { dataset: w.dataset, expected: registered.fingerprint, actual: fingerprint, ...diff, accepted },
   };
   if (!accepted) {
-    ctx.log.append([drift], ctx.lease);
+    if (record) ctx.log.append([drift], ctx.lease);
     logger.error({ dataset: w.dataset, drift: describeDiff(diff) }, 'schema drift refused');
     throw new WarehouseError('SCHEMA_DRIFT', `schema of ${w.dataset} changed: ${describeDiff(diff)}`, {
       suggestion: 'if the change is deliberate, rerun with --accept-schema-change (older partitions keep their columns; queries see NULL for missing ones)',
       details: { ...diff },
     });
   }
-  logger.warn({ dataset: w.dataset, drift: describeDiff(diff) }, 'schema changed; accepted');
+  if (!record) logger.warn({ dataset: w.dataset, drift: describeDiff(diff) }, 'schema changed; accepted');
   return [drift, register];
 }
 

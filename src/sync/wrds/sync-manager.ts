@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { WarehouseError, isWarehouseError, withLease, type EventLog, type Lease, type StoredEvent } from '../../log/index.js';
+import { WarehouseError, isWarehouseError, staleLeasesBrokenBy, withLease, type EventLog, type Lease, type StoredEvent } from '../../log/index.js';
 import { manifestAt, warehousePaths, type ManifestEntry } from '../../projections/index.js';
 import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import type { SqlSource } from '../pg/wrds-client.js';
@@ -54,6 +54,9 @@ export interface SyncOptions {
   readonly statfs?: StatFs;
   readonly onStep?: StepHook;
   readonly leaseTtlMs?: number;
+  /** Partitions transferred at once (1-3; default 2): the transfer of one overlaps the encoding,
+   *  validation and fsyncs of another. The pool has 3 connections. */
+  readonly concurrency?: number;
   /** Alert (late_data) when a dataset's source vintage is older than this many days. */
   readonly lateAfterDays?: number;
   /** Duration SLOs (ms): a longer sync records a duration_slo_breach alert. */
@@ -112,16 +115,43 @@ export async function syncDatasets(options: SyncOptions): Promise<DatasetSyncRes
   const results: DatasetSyncResult[] = [];
   const paths = warehousePaths(options.dir);
   await checkCredentialExpiry(options);
-  const duck = await openDuck({ threads: 2, memoryLimit: '512MB', tempDirectory: join(paths.tmp, 'duckdb') });
+  const workers = Math.max(1, Math.min(3, options.concurrency ?? 2));
+  // One DuckDB per worker (a connection runs one query at a time), each with bounded memory.
+  const ducks: Duck[] = [];
   try {
-    for (const def of options.datasets) results.push(await syncOne(options, def, duck));
+    for (let i = 0; i < workers; i++) ducks.push(await openDuck({ threads: 2, memoryLimit: '384MB', tempDirectory: join(paths.tmp, 'duckdb') }));
+    for (const def of options.datasets) results.push(await syncOne(options, def, ducks));
   } finally {
-    duck.close();
+    for (const d of ducks) d.close();
   }
   return results;
 }
 
-async function syncOne(o: SyncOptions, def: DatasetDef, duck: Duck): Promise<DatasetSyncResult> {
+/**
+ * Run `fn` over `items` with one worker per duck. On the first failure no new item starts; the
+ * running ones finish (so nothing is appended after the caller reports the failure), then the
+ * first error is thrown.
+ */
+async function pool<T, R>(items: readonly T[], ducks: readonly Duck[], fn: (item: T, index: number, duck: Duck) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const work = async (duck: Duck) => {
+    while (failure === undefined && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]!, i, duck);
+      } catch (e) {
+        failure ??= { error: e };
+      }
+    }
+  };
+  await Promise.all(ducks.slice(0, Math.max(1, Math.min(ducks.length, items.length))).map(work));
+  if (failure !== undefined) throw failure.error;
+  return out;
+}
+
+async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]): Promise<DatasetSyncResult> {
   const logger = (o.logger ?? silent).child({ dataset: def.name });
   const started = Date.now();
   const base = { dataset: def.name, partitions: [] as PartitionOutcome[], rows: 0 };
@@ -153,23 +183,27 @@ async function syncOne(o: SyncOptions, def: DatasetDef, duck: Duck): Promise<Dat
     }
     return await withLease(o.log, `dataset:${def.name}`, { purpose: `sync ${def.name}`, ttlMs: o.leaseTtlMs }, async (lease) => {
       const runId = randomUUID();
-      for (const stale of lease.brokeStale ?? []) {
-        const message = `took over a stale lease on ${stale.scope} held since ${stale.since} by pid ${stale.holder.pid}@${stale.holder.host}`;
+      for (const broken of staleLeasesBrokenBy(o.log, lease)) {
+        if (broken.type !== 'LeaseBroken') continue;
+        const holder = broken.data.previousHolder;
+        const message = `took over a stale lease on ${broken.data.scope} (epoch ${broken.data.epoch}, pid ${holder.pid}@${holder.host}): ${broken.data.reason}`;
         o.log.append([{ type: 'SyncAlert', data: { alert: 'stale_lock', dataset: def.name, message } }]);
-        logger.warn({ alert: 'stale_lock', holder: stale.holder }, message);
+        logger.warn({ alert: 'stale_lock', holder }, message);
       }
       o.log.append([{ type: 'SyncStarted', data: { runId, dataset: def.name, source: `${def.schema}.${def.table}`, vintage, comment, partitions: parts, full: o.full ?? false } }], lease);
       let rows = 0;
       let current = '';
+      let done = 0;
       try {
-        for (const [i, partition] of parts.entries()) {
+        await pool(parts, ducks, async (partition, _i, duck) => {
           current = partition;
           const outcome = await syncPartition(o, def, duck, lease, columns, partition, vintage, logger, (status, r) =>
-            o.onProgress?.({ dataset: def.name, partition, index: i, total: parts.length, status, rows: r, elapsedMs: Date.now() - started }),
+            o.onProgress?.({ dataset: def.name, partition, index: status === 'started' ? done : done++, total: parts.length, status, rows: r, elapsedMs: Date.now() - started }),
           );
           base.partitions.push(outcome);
           rows += outcome.rows;
-        }
+          return outcome;
+        });
       } catch (e) {
         const err = isWarehouseError(e) ? e : new WarehouseError('IO_ERROR', (e as Error).message, { cause: e });
         if (base.partitions.some((p) => p.status === 'written')) await refreshCatalogQuietly(o.dir, o.log, logger);
@@ -180,6 +214,7 @@ async function syncOne(o: SyncOptions, def: DatasetDef, duck: Duck): Promise<Dat
         }
         throw err;
       }
+      base.partitions.sort((a, b) => parts.indexOf(a.partition) - parts.indexOf(b.partition));
       if (base.partitions.some((p) => p.status === 'written')) await refreshCatalogQuietly(o.dir, o.log, logger);
       const durationMs = Date.now() - started;
       const count = (s: PartitionOutcome['status']) => base.partitions.filter((p) => p.status === s).length;
