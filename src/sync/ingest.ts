@@ -85,6 +85,13 @@ async function inspect(duck: Duck, file: string, key: readonly string[]): Promis
     });
   }
   if (rows === 0) throw new ValidationError(`${file} has no rows`, { suggestion: 'ingest a file with at least one data row' });
+  const only = columns.length === 1 ? columns[0]!.name : undefined;
+  if (only !== undefined && /[,;\t|]/.test(only)) {
+    // Whole lines read as one column: ragged rows (auto-detected delimiter) or the wrong delimiter for the extension.
+    throw new ValidationError(`cannot read ${file}: it parses as a single column named "${only}"`, {
+      suggestion: 'give every line the same number of fields; name comma-separated files .csv, tab-separated .tsv, or use .txt to have the delimiter detected',
+    });
+  }
   const names = new Set(columns.map((c) => c.name));
   const missing = key.filter((k) => !names.has(k));
   if (missing.length > 0) {

@@ -16,6 +16,7 @@ import {
   isLeaseLostError,
   releaseLease,
   type EventLog,
+  type Lease,
 } from '../../src/log/index.js';
 import { openWarehouseLog, schemaOf } from '../../src/projections/index.js';
 import { runQuery } from '../../src/query/index.js';
@@ -205,7 +206,7 @@ describe('the fenced log append fails after the object is written', () => {
     const before = manifestState(log);
     const other = openWarehouseLog(dir);
     open.push(other);
-    let takeover: { epoch: number } | undefined;
+    let takeover: Lease | undefined;
     const err = await ingestNext(dir, log, (s) => {
       if (s !== 'renamed') return;
       breakLease(other, 'dataset:prices', 'takeover test');

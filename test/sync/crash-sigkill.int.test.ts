@@ -1,11 +1,11 @@
 /**
  * Real crashes: `wh ingest` child processes are SIGKILLed at random moments (a seeded fast-check
- * plan; the seed is printed on failure). Half the kills are timed from the start of the process,
- * half from the moment its temporary object appears under tmp/, so many land mid-write. After
- * each kill: verify is clean, no partial object is visible, the state is exactly the one before
- * or the one after, gc finds only what a crash can leave, a rerun completes (recovering the dead
- * writer's lease) with the expected outcome; at the end `wh gc --apply` leaves nothing behind and
- * `wh audit --verify` and `wh rebuild` pass.
+ * plan; the seed is in every failure message; rerun one with WH_CRASH_SEED=<seed>). Half the kills
+ * are timed from the start of the process, half from the moment its temporary object appears
+ * under tmp/, so many land mid-write. After each kill: verify is clean, no partial object is
+ * visible, the state is exactly the one before or the one after, gc finds only what a crash can
+ * leave, a rerun completes (recovering the dead writer's lease) with the expected outcome; at the
+ * end `wh gc --apply` leaves nothing behind and `wh audit --verify` and `wh rebuild` pass.
  */
 import { appendFileSync, copyFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ interface Kill {
 }
 
 /** Spawn an ingest, SIGKILL it per `kill`; resolves once the child is gone. */
-async function killedIngest(dir: string, file: string, kill: Kill, fullMs: number): Promise<{ exited: boolean; tmpSeen: boolean }> {
+async function killedIngest(dir: string, file: string, kill: Kill, fullMs: number): Promise<{ exited: boolean; tmpSeen: boolean; code: number | null; stderr: string }> {
   const p = spawnWh(['ingest', 'big', file, '--partition', 'all', '--key', 'id', '--json'], { warehouse: dir });
   let tmpSeen = false;
   let timer: NodeJS.Timeout | undefined;
@@ -49,7 +49,7 @@ async function killedIngest(dir: string, file: string, kill: Kill, fullMs: numbe
   const r = await p.result;
   clearTimeout(timer);
   watcher.close();
-  return { exited: r.signal === null, tmpSeen };
+  return { exited: r.signal === null, tmpSeen, code: r.code, stderr: r.stderr };
 }
 
 describe('SIGKILL of a real `wh ingest` at random moments', () => {
@@ -57,7 +57,6 @@ describe('SIGKILL of a real `wh ingest` at random moments', () => {
     const files = tempDir('wh-sigkill-files-');
     const dir = newWarehouse('wh-sigkill-');
 
-    // Baseline: one uninterrupted run, to measure how long an ingest takes here.
     // Every run ingests different content (one distinct extra row), so each has its own object.
     const body = writeCsv(join(files, 'body.csv'), ROWS - 1, 7);
     const variant = (n: number): string => {
@@ -67,6 +66,7 @@ describe('SIGKILL of a real `wh ingest` at random moments', () => {
       return f;
     };
     const first = variant(999);
+    // Baseline: one uninterrupted run, to measure how long an ingest takes here.
     const t0 = Date.now();
     const base = await runWh(['ingest', 'big', first, '--partition', 'all', '--key', 'id', '--json'], { warehouse: dir });
     const fullMs = Date.now() - t0;
@@ -91,7 +91,9 @@ describe('SIGKILL of a real `wh ingest` at random moments', () => {
       const before = manifestAt(log, undefined, 'big')[0]!;
       log.close();
 
-      const { exited, tmpSeen } = await killedIngest(dir, file, kill, fullMs);
+      const { exited, tmpSeen, code, stderr } = await killedIngest(dir, file, kill, fullMs);
+      // A run the kill came too late for must have completed cleanly.
+      if (exited) expect(code, `${ctx}: ${stderr}`).toBe(0);
 
       log = openWarehouseLog(dir);
       try {
@@ -107,6 +109,7 @@ describe('SIGKILL of a real `wh ingest` at random moments', () => {
         const isBefore = now.writtenSeq === before.writtenSeq && now.object === before.object;
         const isAfter = !isBefore && written?.type === 'PartitionWritten' && written.data.lineage.sourceHash === fileHash && now.rows === ROWS;
         expect(isBefore || isAfter, `${ctx}: state ${JSON.stringify(now)}`).toBe(true);
+        if (exited) expect(isAfter, `${ctx}: exited cleanly without committing`).toBe(true);
 
         // Only the leftovers a crash can make: temporaries, or the would-be object when not committed.
         const gc = planGc(dir, log);
@@ -121,6 +124,8 @@ describe('SIGKILL of a real `wh ingest` at random moments', () => {
         const rerun = await ingestFile({ dir, log, dataset: 'big', partition: 'all', file, key: ['id'], whVersion: 'test' });
         expect(rerun.status, ctx).toBe(isBefore ? 'written' : 'unchanged');
         if (isAfter) expect(rerun.entry.object, ctx).toBe(now.object);
+        // An orphan the killed writer left is its complete object: exactly what the rerun commits.
+        if (gc.orphans.length === 1) expect(rerun.entry.object, ctx).toBe(gc.orphans[0]!.hash);
         const broken = log.read({ fromSeq: seq + 1, types: ['LeaseBroken'] });
         expect(broken.length, ctx).toBe(leases.length);
         for (const b of broken) expect(b.type === 'LeaseBroken' && b.data.reason, ctx).toMatch(/stale: holder pid \d+ .* is dead/);

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentLeases, isWarehouseError, type EventLog, type WarehouseError } from '../../src/log/index.js';
 import { initWarehouse, openWarehouseLog, quarantineAt, warehousePaths } from '../../src/projections/index.js';
@@ -31,7 +31,7 @@ async function refusal(p: Promise<unknown>): Promise<WarehouseError> {
 }
 
 /** A pino logger whose JSON lines are collected in `lines`. */
-function captureLogger(): { logger: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+function captureLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -39,7 +39,7 @@ function captureLogger(): { logger: ReturnType<typeof pino>; lines: Record<strin
       cb();
     },
   });
-  return { logger: pino({ level: 'info' }, sink), lines };
+  return { logger: pino({ level: 'info' }, sink) as Logger, lines };
 }
 
 describe('disk watermarks (injected statfs)', () => {

@@ -82,6 +82,39 @@ describe('malformed files, bad names and bad keys', () => {
     expect(e.suggestion).toMatch(/same number of fields on every line/);
   });
 
+  it.each([
+    ['a semicolon-separated .csv', 'semi.csv', csv('id;v', ['1;a', '2;b']), '"id;v"'],
+    ['a ragged .txt (delimiter auto-detected)', 'ragged.txt', csv('a,b,c', ['1,2,3', '4,5', '6,7,8']), '"a,b,c"'],
+  ])('%s is refused as parsing to a single column', async (_what, name, content, column) => {
+    mark();
+    const e = await refusal(ingest(file(name, content), { dataset: 'oddities', key: [] }));
+    expect(e.code).toBe('VALIDATION_FAILED');
+    expect(e.message).toContain(`it parses as a single column named ${column}`);
+  });
+
+  it('a well-formed semicolon .txt, tab .tsv and quoted .csv are still read correctly', async () => {
+    mark();
+    const out = tempDir('wh-formats-');
+    const d = newWarehouse('wh-formats-');
+    const l = openWarehouseLog(d);
+    try {
+      const inputs: [string, string][] = [
+        ['semi.txt', 'id;v\n1;a\n2;b\n'],
+        ['tab.tsv', 'id\tv\n1\ta\n2\tb\n'],
+        ['quoted.csv', 'id,v\n1,"a,b"\n2,"x""y"\n'],
+      ];
+      for (const [i, [name, content]] of inputs.entries()) {
+        const p = join(out, name);
+        writeFileSync(p, content);
+        await ingestFile({ dir: d, log: l, dataset: 'fmt', partition: `p${i}`, file: p, key: ['id'], whVersion: 'test' });
+      }
+      const q = await runQuery(d, l, 'SELECT id, v FROM fmt ORDER BY v');
+      expect(q.rows).toEqual([{ id: 1, v: 'a' }, { id: 1, v: 'a' }, { id: 1, v: 'a,b' }, { id: 2, v: 'b' }, { id: 2, v: 'b' }, { id: 2, v: 'x"y' }]);
+    } finally {
+      l.close();
+    }
+  });
+
   it('a ragged row far past the sniffer sample is refused with its line number', async () => {
     mark();
     const rows = goodRows(1, 30_000);
