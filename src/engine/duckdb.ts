@@ -87,9 +87,15 @@ class DuckAdapter implements Duck {
     const result = await this.conn.stream(sql, params.length > 0 ? (params as DuckDBValue[]) : undefined);
     const columns = result.deduplicatedColumnNames();
     const types = result.columnTypes().map((t) => t.toString());
+    let first = true;
     for (;;) {
       const chunk = await result.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) return;
+      if (chunk === null || chunk.rowCount === 0) {
+        // An empty result still has columns (a CSV of no rows still has its header).
+        if (first) yield { columns, types, rows: [] };
+        return;
+      }
+      first = false;
       const rows = chunk.convertRows(JsonDuckDBValueConverter).map((values) => {
         const row: Record<string, unknown> = {};
         columns.forEach((c, i) => (row[c] = values[i] ?? null));

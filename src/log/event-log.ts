@@ -354,9 +354,12 @@ export class EventLog {
     }
   }
 
-  /** Re-walk the hash chain: density of seq, prev links, recomputed hashes, event schemas. */
+  /** Re-walk the hash chain: SQLite page integrity, density of seq, prev links, recomputed hashes, event schemas. */
   verifyChain(): ChainReport {
     const problems: ChainProblem[] = [];
+    // Damaged pages (indexes, projection tables) that the chain itself would not notice.
+    const check = this.db.prepare('PRAGMA quick_check').all<{ quick_check: string }>();
+    for (const r of check) if (r.quick_check !== 'ok') problems.push({ seq: 0, problem: `SQLite integrity: ${r.quick_check}` });
     let prev = GENESIS_HASH;
     let expectSeq = 1;
     let lastTime = -Infinity;

@@ -135,7 +135,11 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
     );
     return { unchanged: undefined, events };
   });
-  if (committed.unchanged !== undefined) return { status: 'unchanged', entry: committed.unchanged };
+  if (committed.unchanged !== undefined) {
+    // A crash after an earlier commit may have left catalog.duckdb behind: bring it up to date.
+    if (w.refreshCatalog !== false) await refreshCatalogQuietly(ctx.dir, ctx.log, logger);
+    return { status: 'unchanged', entry: committed.unchanged };
+  }
   const events = committed.events;
   const entry = manifestAt(ctx.log, undefined, w.dataset).find((m) => m.partition === w.partition)!;
   logger.info({ dataset: w.dataset, partition: w.partition, rows: obj.rows, bytes: obj.bytes, object: obj.hash }, 'partition written');
