@@ -22,6 +22,10 @@ import { register as registerCatalog } from './catalog.js';
 import { register as registerFrench } from './french.js';
 import { register as registerFactors } from './factors.js';
 import { register as registerYahoo } from './yahoo.js';
+import { register as registerPrices } from './prices.js';
+import { register as registerUniverse } from './universe.js';
+import { register as registerFundamentals } from './fundamentals.js';
+import { register as registerFetch } from './fetch.js';
 import { calendarCommand } from './calendar.js';
 
 export function buildProgram(): Command {
@@ -37,7 +41,7 @@ export function buildProgram(): Command {
       'after',
       '\nExit codes: 0 ok, 1 error, 2 lease held by another writer, 3 validation or verification failure.\nDocs: docs/README.md',
     );
-  for (const register of [registerInit, registerStatus, registerIngest, registerQuery, registerSnapshot, registerLog, registerReplay, registerAudit, registerLease, registerGc, registerRebuild, registerSync, registerCatalog, registerFrench, registerFactors, registerYahoo, registerDemo]) {
+  for (const register of [registerInit, registerStatus, registerIngest, registerQuery, registerSnapshot, registerLog, registerReplay, registerAudit, registerLease, registerGc, registerRebuild, registerSync, registerCatalog, registerFrench, registerFactors, registerYahoo, registerPrices, registerUniverse, registerFundamentals, registerFetch, registerDemo]) {
     register(program);
   }
   program.addCommand(calendarCommand());

@@ -11,6 +11,7 @@
  * ```
  */
 export { openWarehouse } from './query/index.js';
+export * from './query/providers/index.js';
 export type { Warehouse, OpenWarehouseOptions } from './query/index.js';
 export { WarehouseError, LeaseHeldError, LeaseLostError, ValidationError, isWarehouseError, isLeaseHeldError, isLeaseLostError, isValidationError } from './log/index.js';
 export type { ErrorCode, StoredEvent, EventType } from './log/index.js';

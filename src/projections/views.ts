@@ -24,8 +24,11 @@ export function viewStatements(dir: string, entries: readonly ManifestEntry[], o
         });
       }
     }
+    // Partitions written under different schemas (an accepted drift) are unioned by column name;
+    // when they all share one schema the plain reader is cheaper.
+    const uniform = new Set(parts.map((p) => p.schemaFingerprint)).size === 1;
     out.push(
-      `CREATE ${options.replace === false ? '' : 'OR REPLACE '}VIEW ${quoteIdent(dataset)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(', ')}], union_by_name = true)`,
+      `CREATE ${options.replace === false ? '' : 'OR REPLACE '}VIEW ${quoteIdent(dataset)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(', ')}]${uniform ? '' : ', union_by_name = true'})`,
     );
   }
   return out;

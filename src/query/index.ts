@@ -8,3 +8,4 @@ export * from './replay.js';
 export * from './lineage.js';
 export * from './warehouse.js';
 export * from './arrow.js';
+export * from './providers/index.js';

@@ -1,0 +1,178 @@
+/**
+ * The Compustat provider: annual and quarterly fundamentals as they were knowable on a market date,
+ * and the CRSP–Compustat link in force on a date, read through a {@link WarehouseSession}. The
+ * session fixes what the warehouse held (its asOf point: a restated value pulled later is not
+ * seen by an earlier point); `asOfDate` fixes what the market knew (each row's `available_date`).
+ * Values are bound as `$n` parameters; item names must be in the fixed allow-lists below.
+ */
+import type { Table } from 'apache-arrow';
+import { z } from 'zod';
+import { NYSE_KNOWN_RANGE } from '../../calendar/index.js';
+import type { WarehouseSession } from '../query.js';
+import {
+  MAX_SYMBOLS,
+  Params,
+  isoDateSchema,
+  parseProviderOptions,
+  permnoSchema,
+  requireDatasets,
+  runTable,
+  sessionsCte,
+  type ProviderPlan,
+} from './crsp.js';
+
+/** Annual items a caller may select (WRDS `comp.funda` names). */
+export const fundaItems = [
+  'act', 'at', 'capx', 'ceq', 'che', 'cogs', 'csho', 'dlc', 'dltt', 'dp', 'dvc', 'ib', 'invt', 'lct', 'lt', 'mkvalt', 'ni', 'oancf',
+  'prcc_f', 'pstk', 'pstkl', 'pstkrv', 're', 'revt', 'sale', 'seq', 'txdb', 'txditc', 'xint', 'xsga', 'sich', 'naicsh', 'cik', 'costat', 'fic', 'curcd',
+] as const;
+/** Quarterly items a caller may select (WRDS `comp.fundq` names). */
+export const fundqItems = [
+  'actq', 'atq', 'ceqq', 'cheq', 'cshoq', 'dlttq', 'ibq', 'lctq', 'ltq', 'niq', 'prccq', 'pstkq', 'revtq', 'saleq', 'seqq', 'txditcq',
+  'datacqtr', 'datafqtr', 'updq', 'cik', 'costat', 'fic', 'curcd',
+] as const;
+
+const gvkeySchema = z.string().trim().regex(/^\d{6}$/, 'a gvkey is six digits, e.g. 001690');
+
+const baseSchema = z.object({
+  gvkeys: z.array(gvkeySchema).max(MAX_SYMBOLS).optional(),
+  /** The market date: only rows available on or before it are returned. */
+  asOfDate: isoDateSchema,
+  /** Days after datadate a row becomes usable (annual; quarterly rows without rdq). */
+  lagDays: z.number().int().min(0).max(3650).default(90),
+  /** Keep only each firm's most recent available row. */
+  latest: z.boolean().default(false),
+});
+/** Options of {@link annual}: gvkeys, asOfDate, lagDays (default 90), latest, items from {@link fundaItems}. */
+export const annualOptionsSchema = baseSchema.extend({ items: z.array(z.enum(fundaItems)).optional() });
+/** Options of {@link quarterly}: as annual, items from {@link fundqItems}, asOfDate within the NYSE calendar. */
+export const quarterlyOptionsSchema = baseSchema.extend({
+  items: z.array(z.enum(fundqItems)).optional(),
+  asOfDate: isoDateSchema.refine((d) => d >= NYSE_KNOWN_RANGE.start && d <= NYSE_KNOWN_RANGE.end, `must be within the NYSE calendar (${NYSE_KNOWN_RANGE.start}..${NYSE_KNOWN_RANGE.end})`),
+});
+/** What callers pass to {@link annual}. */
+export type AnnualOptions = z.input<typeof annualOptionsSchema>;
+/** What callers pass to {@link quarterly}. */
+export type QuarterlyOptions = z.input<typeof quarterlyOptionsSchema>;
+
+// DATA-RULES "CRSP–Compustat": one row per firm-period only with these four filters.
+const STANDARD = "f.indfmt = 'INDL' AND f.datafmt = 'STD' AND f.popsrc = 'D' AND f.consol = 'C'";
+
+function selectList(identity: readonly string[], items: readonly string[] | undefined): string {
+  return items === undefined ? 'f.*' : [...new Set([...identity, ...items])].map((c) => `f.${c}`).join(', ');
+}
+
+/** Plan {@link annual}. */
+export function planAnnual(session: WarehouseSession, options: AnnualOptions): ProviderPlan {
+  const o = parseProviderOptions(annualOptionsSchema, options, 'annual fundamentals');
+  requireDatasets(session, ['comp_funda']);
+  const p = new Params();
+  const lag = `CAST(${p.bind(o.lagDays)} AS INTEGER)`;
+  const asOf = p.date(o.asOfDate);
+  const gv = o.gvkeys === undefined ? '' : `AND f.gvkey IN (${p.list(o.gvkeys)})`;
+  const cols = selectList(['gvkey', 'datadate', 'fyear', 'fyr', 'tic', 'conm'], o.items);
+  const sql = `WITH a AS (
+      -- DATA-RULES "No look-ahead in fundamentals": annual data usable from datadate + lag.
+      SELECT ${cols}, CAST(f.datadate AS DATE) + ${lag} AS available_date FROM comp_funda f
+      WHERE ${STANDARD} ${gv} AND CAST(f.datadate AS DATE) + ${lag} <= ${asOf})
+    SELECT * FROM a ${o.latest ? 'QUALIFY row_number() OVER (PARTITION BY gvkey ORDER BY datadate DESC) = 1' : ''}
+    ORDER BY gvkey, datadate`;
+  return { query: p.query(sql), verify: async () => undefined };
+}
+
+/**
+ * Annual fundamentals (`comp_funda`, INDL/STD/D/C) known on `asOfDate`: each row's
+ * `available_date` is datadate + `lagDays` (default 90) and only rows with `available_date <=
+ * asOfDate` are returned (DATA-RULES "No look-ahead in fundamentals"). `latest` keeps each firm's
+ * most recent row. Ordered by gvkey, datadate.
+ *
+ * @throws WarehouseError `INVALID_ARGUMENT` (bad gvkey, date, lag or item), `UNKNOWN_DATASET`.
+ * @example
+ * ```ts
+ * const wh = await openWarehouse(dir, { asOf: '2024-06-30' });          // what the warehouse held
+ * const t = await annual(wh.session, { asOfDate: '2019-06-30', items: ['at', 'ceq'] }); // what the market knew
+ * ```
+ */
+export async function annual(session: WarehouseSession, options: AnnualOptions): Promise<Table> {
+  return runTable(session, planAnnual(session, options).query);
+}
+
+/** Plan {@link quarterly}. */
+export function planQuarterly(session: WarehouseSession, options: QuarterlyOptions): ProviderPlan {
+  const o = parseProviderOptions(quarterlyOptionsSchema, options, 'quarterly fundamentals');
+  requireDatasets(session, ['comp_fundq']);
+  const p = new Params();
+  const sessions = sessionsCte(p);
+  const lag = `CAST(${p.bind(o.lagDays)} AS INTEGER)`;
+  const asOf = p.date(o.asOfDate);
+  const gv = o.gvkeys === undefined ? '' : `AND f.gvkey IN (${p.list(o.gvkeys)})`;
+  const cols = selectList(['gvkey', 'datadate', 'fyearq', 'fqtr', 'fyr', 'rdq', 'tic', 'conm'], o.items);
+  const sql = `WITH ${sessions},
+    q AS (
+      -- DATA-RULES "No look-ahead in fundamentals": usable from the trading day after rdq; without rdq, datadate + lag.
+      SELECT ${cols}, coalesce(s.d, CASE WHEN f.rdq IS NULL THEN CAST(f.datadate AS DATE) + ${lag} END) AS available_date
+      FROM comp_fundq f ASOF LEFT JOIN sessions s ON s.d > CAST(f.rdq AS DATE)
+      WHERE ${STANDARD} ${gv}),
+    av AS (SELECT * FROM q WHERE available_date <= ${asOf}),
+    -- DATA-RULES "CRSP–Compustat": fiscal-year-end changes duplicate quarters; keep the row whose fyr is the
+    -- firm's current one, as known on asOfDate: the fyr of its latest available quarter (a tie: the newer fyr).
+    fy AS (SELECT gvkey, fyr, max(datadate) AS last_dd, min(datadate) AS first_dd FROM av GROUP BY gvkey, fyr),
+    cur AS (SELECT gvkey, fyr AS current_fyr FROM fy QUALIFY row_number() OVER (PARTITION BY gvkey ORDER BY last_dd DESC, first_dd DESC, fyr DESC) = 1),
+    kept AS (
+      SELECT av.* FROM av JOIN cur ON cur.gvkey = av.gvkey JOIN fy ON fy.gvkey = av.gvkey AND fy.fyr IS NOT DISTINCT FROM av.fyr
+      QUALIFY row_number() OVER (PARTITION BY av.gvkey, av.datadate ORDER BY (av.fyr IS NOT DISTINCT FROM cur.current_fyr) DESC, fy.first_dd DESC, av.available_date) = 1)
+    SELECT * FROM kept ${o.latest ? 'QUALIFY row_number() OVER (PARTITION BY gvkey ORDER BY datadate DESC) = 1' : ''}
+    ORDER BY gvkey, datadate`;
+  return { query: p.query(sql), verify: async () => undefined };
+}
+
+/**
+ * Quarterly fundamentals (`comp_fundq`, INDL/STD/D/C) known on `asOfDate`: `available_date` is the
+ * NYSE session after `rdq`, or datadate + `lagDays` when `rdq` is missing; only rows available on or
+ * before `asOfDate` are returned. Quarters duplicated by a fiscal-year-end change keep the row of
+ * the firm's current `fyr` as known on `asOfDate`. Ordered by gvkey, datadate.
+ *
+ * @throws WarehouseError `INVALID_ARGUMENT` (bad gvkey, item, lag, or a date outside the NYSE
+ *   calendar), `UNKNOWN_DATASET`.
+ */
+export async function quarterly(session: WarehouseSession, options: QuarterlyOptions): Promise<Table> {
+  return runTable(session, planQuarterly(session, options).query);
+}
+
+/** Arguments of {@link linkAsOf}: the date, and optional gvkey or permno filters. */
+export const linkOptionsSchema = z.object({
+  date: isoDateSchema,
+  gvkeys: z.array(gvkeySchema).max(MAX_SYMBOLS).optional(),
+  permnos: z.array(permnoSchema).max(MAX_SYMBOLS).optional(),
+});
+/** Optional filters of {@link linkAsOf}. */
+export type LinkOptions = Omit<z.input<typeof linkOptionsSchema>, 'date'>;
+
+/** Plan {@link linkAsOf}. */
+export function planLinks(session: WarehouseSession, date: string, options: LinkOptions = {}): ProviderPlan {
+  const o = parseProviderOptions(linkOptionsSchema, { ...options, date }, 'links');
+  requireDatasets(session, ['crsp_ccmxpf_lnkhist']);
+  const p = new Params();
+  const d = p.date(o.date);
+  const gv = o.gvkeys === undefined ? '' : `AND gvkey IN (${p.list(o.gvkeys)})`;
+  const pn = o.permnos === undefined ? '' : `AND CAST(lpermno AS INTEGER) IN (${p.list(o.permnos)})`;
+  const sql = `SELECT ${d} AS date, gvkey, CAST(lpermno AS INTEGER) AS permno, CAST(lpermco AS INTEGER) AS permco, liid, linktype, linkprim,
+      CAST(linkdt AS DATE) AS linkdt, CAST(linkenddt AS DATE) AS linkenddt
+    FROM crsp_ccmxpf_lnkhist
+    -- DATA-RULES "CRSP–Compustat": LU/LC links, primary (P/C), in force on d (a NULL linkenddt is still open).
+    WHERE linktype IN ('LU', 'LC') AND linkprim IN ('P', 'C')
+      AND CAST(linkdt AS DATE) <= ${d} AND ${d} <= coalesce(CAST(linkenddt AS DATE), DATE '9999-12-31') ${gv} ${pn}
+    ORDER BY gvkey, permno, linkdt`;
+  return { query: p.query(sql), verify: async () => undefined };
+}
+
+/**
+ * The CRSP–Compustat links in force on `date`: `linktype IN ('LU','LC')`, `linkprim IN
+ * ('P','C')`, `linkdt <= date <= coalesce(linkenddt, ∞)`. Columns: date, gvkey, permno, permco,
+ * liid, linktype, linkprim, linkdt, linkenddt; ordered by gvkey, permno.
+ *
+ * @throws WarehouseError `INVALID_ARGUMENT`, `UNKNOWN_DATASET`.
+ */
+export async function linkAsOf(session: WarehouseSession, date: string, options: LinkOptions = {}): Promise<Table> {
+  return runTable(session, planLinks(session, date, options).query);
+}

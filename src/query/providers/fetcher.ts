@@ -1,0 +1,331 @@
+/**
+ * The unified fetcher (seed T4.2): one {@link DataProvider} interface with one daily-price schema
+ * (date, symbol, open, high, low, close, adj_close, volume, ret), a registry, and a priority order
+ * with per-symbol fallback. Every result says which provider served each symbol and why each
+ * provider before it was skipped (`no_data`, `not_configured`, `gated`, `error`). Production
+ * gating: development-only providers (Yahoo) are skipped as `gated` when the environment is
+ * `production` unless explicitly allowed, and research providers (CRSP) are always tried first
+ * there. Usage metrics go out as pino log lines (`msg: 'provider usage'`).
+ */
+import { DateDay, Float64, Utf8, makeTable, vectorFromArray, type Table } from 'apache-arrow';
+import { pino, type Logger } from 'pino';
+import { z } from 'zod';
+import { WarehouseError, isWarehouseError } from '../../log/index.js';
+import type { WarehouseSession } from '../query.js';
+import { Params, isoDateSchema, MAX_SYMBOLS, ordered, parseProviderOptions, planPrices, requireDatasets, REVERSED, runRows, runTable, tickerSchema, universe, type CrspFormat } from './crsp.js';
+
+/** The unified daily-price columns, in order. */
+export const unifiedPriceColumns = ['date', 'symbol', 'open', 'high', 'low', 'close', 'adj_close', 'volume', 'ret'] as const;
+
+/** A source of daily prices and universes behind the unified schema. */
+export interface DataProvider {
+  /** Registry key, e.g. 'crsp', 'yahoo'. */
+  readonly name: string;
+  /** False for development-only sources: refused (`gated`) when the environment is production unless allowed. */
+  readonly productionSafe: boolean;
+  /** Whether it can serve at all (e.g. its dataset is in the warehouse); the detail says what is missing. */
+  configured(): Promise<{ readonly ok: true } | { readonly ok: false; readonly detail: string }>;
+  /**
+   * Daily rows of `symbols` (upper case) in [start, end] with the unified columns, typed date DATE,
+   * symbol VARCHAR, the rest DOUBLE. Symbols it does not know are left out (not an error).
+   */
+  getDailyPrices(symbols: readonly string[], start: string, end: string): Promise<Table>;
+  /** The symbols tradeable on `asOfDate` (survivorship-free where the source allows). */
+  getUniverse(asOfDate: string): Promise<readonly string[]>;
+}
+
+/** A name → provider map. */
+export interface ProviderRegistry {
+  register(provider: DataProvider): void;
+  get(name: string): DataProvider | undefined;
+  names(): string[];
+}
+
+/** A registry holding `providers`; registering a name twice replaces the first. */
+export function createProviderRegistry(providers: readonly DataProvider[] = []): ProviderRegistry {
+  const map = new Map<string, DataProvider>();
+  const registry: ProviderRegistry = {
+    register: (p) => void map.set(p.name, p),
+    get: (name) => map.get(name),
+    names: () => [...map.keys()],
+  };
+  providers.forEach((p) => registry.register(p));
+  return registry;
+}
+
+/** Why a provider did not serve: it had no rows, cannot serve at all, is gated in production, or failed. */
+export type SkipReason = 'no_data' | 'not_configured' | 'gated' | 'error';
+
+/** One provider's turn: what it served, or why it was skipped, for which symbols. */
+export interface Attempt {
+  readonly provider: string;
+  readonly outcome: 'served' | 'skipped';
+  readonly reason?: SkipReason;
+  readonly detail?: string;
+  readonly symbols: readonly string[];
+  readonly rows?: number;
+  readonly ms?: number;
+}
+
+/** What {@link Fetcher.getDailyPrices} returns. */
+export interface FetchResult {
+  /** Unified columns; rows grouped by serving provider (in priority order), then symbol, date. */
+  readonly table: Table;
+  /** Symbol → the provider that served it (null: none did). */
+  readonly servedBy: Readonly<Record<string, string | null>>;
+  readonly attempts: readonly Attempt[];
+}
+
+/** What {@link Fetcher.getUniverse} returns: the first non-empty universe in priority order. */
+export interface UniverseResult {
+  readonly symbols: readonly string[];
+  readonly provider: string | null;
+  readonly attempts: readonly Attempt[];
+}
+
+/** Options of {@link createFetcher}. */
+export interface FetcherOptions {
+  readonly registry: ProviderRegistry;
+  /** Provider names in the order tried. Default `['crsp', 'yahoo']`. */
+  readonly priority?: readonly string[];
+  /** The environment (the CLI passes `WH_ENV`); `production` gates development-only providers. */
+  readonly env?: string;
+  /** Let development-only providers serve in production (still after the research ones). */
+  readonly allowDevelopmentInProduction?: boolean;
+  /** 'error' (default): refuse when some symbol was served by no provider; 'report': return it as null. */
+  readonly onMissing?: 'error' | 'report';
+  readonly logger?: Logger;
+}
+
+/** Daily prices and universes from the first provider that has them. */
+export interface Fetcher {
+  /** The order providers are tried in, after production gating reordered it. */
+  order(): string[];
+  getDailyPrices(symbols: readonly string[], start: string, end: string): Promise<FetchResult>;
+  getUniverse(asOfDate: string): Promise<UniverseResult>;
+}
+
+/** A symbol any provider could know: letters, digits and . - = ^ / (no quotes, spaces or separators). */
+export const symbolSchema = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-Z0-9^][A-Z0-9.=^/-]{0,19}$/, 'not a symbol (letters, digits, . - = ^ / ; at most 20 characters)');
+const fetchSchema = z.object({ symbols: z.array(symbolSchema).min(1).max(MAX_SYMBOLS), start: isoDateSchema, end: isoDateSchema }).refine(ordered, REVERSED);
+
+/**
+ * A fetcher over the registry's providers in `priority` order, each symbol falling back to the next
+ * provider when the previous one had no data for it.
+ *
+ * @example
+ * ```ts
+ * const wh = await openWarehouse(dir);
+ * const fetcher = createFetcher({ registry: createProviderRegistry([createCrspProvider(wh.session), createYahooProvider(wh.session)]), env: 'production' });
+ * const { table, servedBy, attempts } = await fetcher.getDailyPrices(['IBM'], '2020-01-01', '2020-12-31');
+ * ```
+ */
+export function createFetcher(options: FetcherOptions): Fetcher {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const production = options.env === 'production';
+  const priority = [...(options.priority ?? ['crsp', 'yahoo'])];
+  const safe = (name: string): boolean => options.registry.get(name)?.productionSafe ?? true;
+  // In production, research providers first (CRSP before Yahoo), whatever the configured order.
+  const order = production ? [...priority.filter(safe), ...priority.filter((n) => !safe(n))] : priority;
+
+  /** Why `name` cannot be asked at all, or null when it can. */
+  const unusable = async (name: string): Promise<{ reason: SkipReason; detail: string } | null> => {
+    const p = options.registry.get(name);
+    if (p === undefined) return { reason: 'not_configured', detail: `no provider "${name}" registered (registered: ${options.registry.names().join(', ') || 'none'})` };
+    if (production && !p.productionSafe && options.allowDevelopmentInProduction !== true) {
+      return { reason: 'gated', detail: `${name} is a development source and WH_ENV is production` };
+    }
+    const c = await p.configured();
+    return c.ok ? null : { reason: 'not_configured', detail: c.detail };
+  };
+
+  const log = (op: string, a: Attempt): void => logger.info({ op, provider: a.provider, outcome: a.outcome, reason: a.reason, symbols: a.symbols.length, rows: a.rows, ms: a.ms }, 'provider usage');
+
+  return {
+    order: () => [...order],
+    async getDailyPrices(symbols, start, end) {
+      const o = parseProviderOptions(fetchSchema, { symbols, start, end }, 'fetch');
+      let remaining = [...new Set(o.symbols)];
+      const servedBy: Record<string, string | null> = Object.fromEntries(remaining.map((s) => [s, null]));
+      const attempts: Attempt[] = [];
+      const tables: Table[] = [];
+      for (const name of order) {
+        if (remaining.length === 0) break;
+        const skip = await unusable(name);
+        if (skip !== null) {
+          attempts.push({ provider: name, outcome: 'skipped', ...skip, symbols: remaining });
+          log('getDailyPrices', attempts.at(-1)!);
+          continue;
+        }
+        const t0 = performance.now();
+        let table: Table;
+        try {
+          table = await options.registry.get(name)!.getDailyPrices(remaining, o.start, o.end);
+        } catch (e) {
+          if (isWarehouseError(e) && e.code === 'INVALID_ARGUMENT') throw e;
+          attempts.push({ provider: name, outcome: 'skipped', reason: 'error', detail: (e as Error).message ?? String(e), symbols: remaining });
+          log('getDailyPrices', attempts.at(-1)!);
+          continue;
+        }
+        const ms = performance.now() - t0;
+        const got = new Set<string>();
+        for (const v of table.getChild('symbol') ?? []) if (typeof v === 'string') got.add(v);
+        const served = remaining.filter((s) => got.has(s));
+        const missing = remaining.filter((s) => !got.has(s));
+        if (served.length > 0) {
+          served.forEach((s) => (servedBy[s] = name));
+          tables.push(table);
+          attempts.push({ provider: name, outcome: 'served', symbols: served, rows: table.numRows, ms });
+          log('getDailyPrices', attempts.at(-1)!);
+        }
+        if (missing.length > 0) {
+          attempts.push({ provider: name, outcome: 'skipped', reason: 'no_data', detail: `no rows between ${o.start} and ${o.end}`, symbols: missing, ms });
+          log('getDailyPrices', attempts.at(-1)!);
+        }
+        remaining = missing;
+      }
+      if (remaining.length > 0 && options.onMissing !== 'report') {
+        const why = attempts.filter((a) => a.outcome === 'skipped').map((a) => `${a.provider}: ${a.reason}${a.detail === undefined ? '' : ` (${a.detail})`}`);
+        throw new WarehouseError('INVALID_ARGUMENT', `no provider had data for ${remaining.slice(0, 10).join(', ')} between ${o.start} and ${o.end}`, {
+          suggestion: `check the symbols and dates; tried ${order.join(' → ') || '(no providers)'}: ${why.join('; ')}`,
+          details: { unknown: remaining, attempts },
+        });
+      }
+      const table = tables.length === 0 ? emptyUnified() : tables.slice(1).reduce((a, b) => a.concat(b), tables[0]!);
+      logger.info({ op: 'getDailyPrices', symbols: o.symbols.length, rows: table.numRows, servedBy }, 'fetch done');
+      return { table, servedBy, attempts };
+    },
+    async getUniverse(asOfDate) {
+      const d = parseProviderOptions(isoDateSchema, asOfDate, 'universe date');
+      const attempts: Attempt[] = [];
+      for (const name of order) {
+        const skip = await unusable(name);
+        if (skip !== null) {
+          attempts.push({ provider: name, outcome: 'skipped', ...skip, symbols: [] });
+          log('getUniverse', attempts.at(-1)!);
+          continue;
+        }
+        const t0 = performance.now();
+        const symbols = await options.registry.get(name)!.getUniverse(d);
+        const a: Attempt = symbols.length > 0
+          ? { provider: name, outcome: 'served', symbols: [], rows: symbols.length, ms: performance.now() - t0 }
+          : { provider: name, outcome: 'skipped', reason: 'no_data', detail: `no universe on ${d}`, symbols: [] };
+        attempts.push(a);
+        log('getUniverse', a);
+        if (symbols.length > 0) return { symbols, provider: name, attempts };
+      }
+      return { symbols: [], provider: null, attempts };
+    },
+  };
+}
+
+/** An empty table with the unified columns and types. */
+function emptyUnified(): Table {
+  const f = () => vectorFromArray([], new Float64());
+  return makeTable({
+    date: vectorFromArray([], new DateDay()), symbol: vectorFromArray([], new Utf8()),
+    open: f(), high: f(), low: f(), close: f(), adj_close: f(), volume: f(), ret: f(),
+  } as never) as unknown as Table;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Providers over the warehouse
+
+const UNIFIED_SELECT = 'date, symbol, open, high, low, close, adj_close, volume, ret';
+
+/** Options of {@link createCrspProvider}. */
+export interface CrspProviderOptions {
+  readonly format?: CrspFormat;
+}
+
+/**
+ * CRSP daily prices behind the unified schema: symbols are tickers resolved through the names
+ * history by date (all digits: a permno); close = |prc| (NULL when missing), adj_close in the terms
+ * of `end` (no split after `end` leaks in), volume = vol, ret = the total return (legacy: delisting
+ * returns included). The universe is the survivorship-free CRSP universe's tickers on the date.
+ */
+export function createCrspProvider(session: WarehouseSession, options: CrspProviderOptions = {}): DataProvider {
+  const format = options.format ?? 'legacy';
+  const datasets = format === 'legacy' ? ['crsp_dsf', 'crsp_dsenames', 'crsp_dsedelist'] : ['crsp_dsf_v2', 'crsp_stksecurityinfohist'];
+  return {
+    name: 'crsp',
+    productionSafe: true,
+    async configured() {
+      try {
+        requireDatasets(session, datasets);
+        return { ok: true };
+      } catch (e) {
+        return { ok: false, detail: (e as Error).message };
+      }
+    },
+    async getDailyPrices(symbols, start, end) {
+      const permnos = symbols.filter((s) => /^\d{1,10}$/.test(s)).map(Number);
+      // Symbols CRSP could never carry (e.g. '^GSPC') are not an error here: the next provider may know them.
+      const tickers = symbols.filter((s) => !/^\d+$/.test(s) && tickerSchema.safeParse(s).success);
+      if (permnos.length + tickers.length === 0) return emptyUnified();
+      const plan = await planPrices(session, 'daily', { permnos, tickers, start, end, format, adjustTo: end }, { unknown: 'skip' });
+      return runTable(session, {
+        sql: `SELECT date, symbol, open, high, low, price AS close, adj_price AS adj_close, vol AS volume, total_ret AS ret FROM (${plan.query.sql}) ORDER BY symbol, date`,
+        params: plan.query.params,
+      });
+    },
+    async getUniverse(asOfDate) {
+      const t = await universe(session, asOfDate, { format });
+      const out = new Set<string>();
+      for (const v of t.getChild('ticker') ?? []) if (typeof v === 'string' && v !== '') out.add(v.toUpperCase());
+      return [...out].sort();
+    },
+  };
+}
+
+/** Options of {@link createYahooProvider}. */
+export interface YahooProviderOptions {
+  /** Dataset written by `wh yahoo sync` (default 'yahoo_daily'). */
+  readonly dataset?: string;
+}
+
+/** Build a Yahoo provider for a session: the typed hook the fetcher's registry takes. */
+export type YahooProviderFactory = (session: WarehouseSession, options?: YahooProviderOptions) => DataProvider;
+
+/**
+ * Yahoo daily bars already synced into the warehouse (`yahoo_daily`: date, symbol, open, high, low,
+ * close, adjclose, volume), a development-only source (gated in production). adj_close is the
+ * dataset's `adjclose` (or `adj_close`; `close` when neither exists); ret is adj_close over the
+ * previous bar's, minus 1. Yahoo has no universe: `getUniverse` returns none.
+ */
+export const createYahooProvider: YahooProviderFactory = (session, options = {}) => {
+  const dataset = options.dataset ?? 'yahoo_daily';
+  if (!/^[a-z][a-z0-9_]*$/.test(dataset)) throw new WarehouseError('INVALID_ARGUMENT', `"${dataset.slice(0, 40)}" is not a dataset name`, { suggestion: 'e.g. yahoo_daily' });
+  let adjColumn: Promise<string> | undefined;
+  const adj = (): Promise<string> =>
+    (adjColumn ??= runRows(session, { sql: `SELECT column_name FROM (DESCRIBE ${dataset})`, params: [] }).then((rows) => {
+      const names = new Set(rows.map((r) => String(r['column_name'])));
+      return ['adjclose', 'adj_close'].find((c) => names.has(c)) ?? 'close';
+    }));
+  return {
+    name: 'yahoo',
+    productionSafe: false,
+    async configured() {
+      return session.datasets.includes(dataset) ? { ok: true } : { ok: false, detail: `${dataset} is not in the warehouse at ${session.point.label}; sync it with \`wh yahoo sync\`` };
+    },
+    async getDailyPrices(symbols, start, end) {
+      const p = new Params();
+      const e = p.date(end);
+      const s = p.date(start);
+      const sql = `WITH y AS (
+          SELECT CAST(date AS DATE) AS date, upper(symbol) AS symbol, CAST(open AS DOUBLE) AS open, CAST(high AS DOUBLE) AS high,
+            CAST(low AS DOUBLE) AS low, CAST(close AS DOUBLE) AS close, CAST(${await adj()} AS DOUBLE) AS adj_close, CAST(volume AS DOUBLE) AS volume
+          FROM ${dataset} WHERE upper(symbol) IN (${p.list(symbols)}) AND CAST(date AS DATE) <= ${e})
+        SELECT ${UNIFIED_SELECT} FROM (SELECT *, adj_close / lag(adj_close) OVER (PARTITION BY symbol ORDER BY date) - 1 AS ret FROM y)
+        WHERE date >= ${s} ORDER BY symbol, date`;
+      return runTable(session, p.query(sql));
+    },
+    async getUniverse() {
+      return [];
+    },
+  };
+};
