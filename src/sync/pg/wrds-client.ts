@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { SourceUnavailableError, WarehouseError } from '../../log/index.js';
 import type { Secret, WrdsSettings } from '../wrds/credentials.js';
 import type { SourceColumn } from '../wrds/type-map.js';
+import { TokenBucket } from '../rate-limit.js';
 
 export interface WrdsClientOptions {
   readonly settings: WrdsSettings;
@@ -50,32 +51,6 @@ export function isTransient(e: unknown): boolean {
 export function isAuthFailure(e: unknown): boolean {
   const code = (e as { code?: string })?.code;
   return code === '28P01' || code === '28000';
-}
-
-/** Token bucket: `capacity` tokens, refilled continuously at capacity per minute. */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  constructor(
-    private readonly perMinute: number,
-    private readonly now: () => number,
-    private readonly sleep: (ms: number) => Promise<void>,
-  ) {
-    this.tokens = perMinute;
-    this.last = now();
-  }
-  async take(): Promise<void> {
-    for (;;) {
-      const t = this.now();
-      this.tokens = Math.min(this.perMinute, this.tokens + ((t - this.last) * this.perMinute) / 60_000);
-      this.last = t;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      await this.sleep(Math.ceil(((1 - this.tokens) * 60_000) / this.perMinute));
-    }
-  }
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { SourceUnavailableError, ValidationError, WarehouseError } from '../../log/index.js';
 import { chartProblems } from './parse.js';
+import { TokenBucket } from '../rate-limit.js';
 
 /** The real endpoint. Point `baseUrl` at a replay server in tests. */
 export const DEFAULT_YAHOO_BASE_URL = 'https://query2.finance.yahoo.com';
@@ -174,30 +175,10 @@ export interface YahooClient {
   fetchChart(request: ChartRequest): Promise<ChartFetch>;
 }
 
-/** A token bucket: `capacity` tokens, refilled at `perMinute`; `take` waits for one. */
-export class RateLimiter {
-  private tokens: number;
-  private last: number;
-  constructor(
-    private readonly perMinute: number,
-    private readonly capacity: number,
-    private readonly now: () => number,
-    private readonly sleep: (ms: number) => Promise<void>,
-  ) {
-    this.tokens = capacity;
-    this.last = now();
-  }
-  async take(): Promise<void> {
-    for (;;) {
-      const t = this.now();
-      this.tokens = Math.min(this.capacity, this.tokens + ((t - this.last) * this.perMinute) / 60_000);
-      this.last = t;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      await this.sleep(Math.ceil(((1 - this.tokens) * 60_000) / this.perMinute));
-    }
+/** The shared token bucket, with Yahoo's argument order (perMinute, burst, now, sleep). */
+export class RateLimiter extends TokenBucket {
+  constructor(perMinute: number, capacity: number, now: () => number, sleep: (ms: number) => Promise<void>) {
+    super(perMinute, now, sleep, capacity);
   }
 }
 
