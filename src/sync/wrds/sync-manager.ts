@@ -54,7 +54,7 @@ export interface SyncOptions {
   readonly statfs?: StatFs;
   readonly onStep?: StepHook;
   readonly leaseTtlMs?: number;
-  /** Partitions transferred at once (1-3; default 2): the transfer of one overlaps the encoding,
+  /** Partitions transferred at once (1-3; default 3, one DuckDB thread each): the transfer of one overlaps the encoding,
    *  validation and fsyncs of another. The pool has 3 connections. */
   readonly concurrency?: number;
   /** Alert (late_data) when a dataset's source vintage is older than this many days. */
@@ -115,11 +115,11 @@ export async function syncDatasets(options: SyncOptions): Promise<DatasetSyncRes
   const results: DatasetSyncResult[] = [];
   const paths = warehousePaths(options.dir);
   await checkCredentialExpiry(options);
-  const workers = Math.max(1, Math.min(3, options.concurrency ?? 2));
+  const workers = Math.max(1, Math.min(3, options.concurrency ?? 3));
   // One DuckDB per worker (a connection runs one query at a time), each with bounded memory.
   const ducks: Duck[] = [];
   try {
-    for (let i = 0; i < workers; i++) ducks.push(await openDuck({ threads: 2, memoryLimit: '384MB', tempDirectory: join(paths.tmp, 'duckdb') }));
+    for (let i = 0; i < workers; i++) ducks.push(await openDuck({ threads: 1, memoryLimit: '384MB', tempDirectory: join(paths.tmp, 'duckdb') }));
     for (const def of options.datasets) results.push(await syncOne(options, def, ducks));
   } finally {
     for (const d of ducks) d.close();
