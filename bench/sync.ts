@@ -6,7 +6,7 @@
  * new warehouse (COPY → FIFO → DuckDB sort → Parquet → fsync → validate → event). Goal: >= 0.8.
  * Memory: peak RSS of a child `wh sync` at scale 1 and scale 10 (goal: flat within 1.2x).
  *
- *   node dist/bench/sync.js [--scale 10] [--quick]
+ *   node dist/bench/sync.js [--scale N (default 10)] [--quick (scale 4, one repetition)]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { generateWrdsSample } from '../src/sync/wrds-sample/index.js';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const scaleArg = args.indexOf('--scale');
-const SCALE = scaleArg >= 0 ? Number(args[scaleArg + 1]) : quick ? 4 : 20;
+const SCALE = scaleArg >= 0 ? Number(args[scaleArg + 1]) : quick ? 4 : 10;
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 async function rawCopy(source: SqlSource, years: number[]): Promise<{ rows: number; ms: number }> {
