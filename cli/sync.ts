@@ -30,6 +30,7 @@ const optionsSchema = z.object({
   acceptSchemaChange: z.boolean().optional(),
   rateLimit: z.coerce.number().int().positive().optional(),
   lateAfterDays: z.coerce.number().int().positive().optional(),
+  concurrency: z.coerce.number().int().min(1).max(3).optional(),
   wrdsHost: z.string().optional(),
   wrdsPort: z.coerce.number().int().min(1).max(65535).optional(),
   wrdsDatabase: z.string().optional(),
@@ -83,6 +84,7 @@ export function register(program: Command): void {
     .option('--numeric <policy>', 'numeric(p,s) columns as float64 (default) or decimal')
     .option('--accept-schema-change', 'accept a removed column or changed type at the source')
     .option('--rate-limit <n>', 'at most n source queries per minute (default 600)')
+    .option('--concurrency <n>', 'partitions transferred at once, 1-3 (default 3; the WRDS pool has 3 connections)')
     .option('--late-after-days <n>', 'alert (late_data) when a source has not been updated for n days')
     .option('--status', 'show the last run of every dataset and any sync in progress')
     .option('--from <file|zip|url>', '`wh sync french`: the Kenneth French file to load')
@@ -157,6 +159,7 @@ Examples:
               numericPolicy: opts.numeric,
               acceptDrift: opts.acceptSchemaChange,
               lateAfterDays: opts.lateAfterDays,
+              concurrency: opts.concurrency,
               whVersion: whVersion(),
               logger,
               onProgress: progressReporter(g, logger),
