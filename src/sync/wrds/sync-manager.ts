@@ -119,7 +119,7 @@ export async function syncDatasets(options: SyncOptions): Promise<DatasetSyncRes
   // One DuckDB per worker (a connection runs one query at a time), each with bounded memory.
   const ducks: Duck[] = [];
   try {
-    for (let i = 0; i < workers; i++) ducks.push(await openDuck({ threads: 1, memoryLimit: '384MB', tempDirectory: join(paths.tmp, 'duckdb') }));
+    for (let i = 0; i < workers; i++) ducks.push(await openDuck({ threads: 1, memoryLimit: '128MB', tempDirectory: join(paths.tmp, 'duckdb') }));
     for (const def of options.datasets) results.push(await syncOne(options, def, ducks));
   } finally {
     for (const d of ducks) d.close();
