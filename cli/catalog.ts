@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { warehousePaths } from '../src/projections/index.js';
-import { openDuck } from '../src/engine/index.js';
-import { catalogExists, refreshCatalogFile } from '../src/sync/index.js';
+import { catalogExists, readCatalogFile, refreshCatalogFile } from '../src/sync/index.js';
 import { action, emit, parseOptions, withLog } from './context.js';
 
 export function register(program: Command): void {
@@ -17,15 +16,8 @@ export function register(program: Command): void {
         const path = warehousePaths(g.warehouse).catalog;
         await withLog(g, async (log) => {
           if (opts.refresh || !catalogExists(g.warehouse)) await refreshCatalogFile(g.warehouse, log);
-          const duck = await openDuck({ path, readonly: true });
-          let info: { seq: number; views: string[]; head: number };
-          try {
-            const seq = Number((await duck.all('SELECT seq FROM wh_catalog')).rows[0]?.['seq'] ?? 0);
-            const views = (await duck.all(`SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY view_name`)).rows.map((r) => String(r['view_name']));
-            info = { seq, views, head: log.head().seq };
-          } finally {
-            duck.close();
-          }
+          const catalog = await readCatalogFile(g.warehouse);
+          const info = { seq: catalog.seq, views: catalog.views, head: log.head().seq };
           emit(g, { path, ...info }, () =>
             [`${path}`, `shows the warehouse at seq ${info.seq} (log head ${info.head})`, `views: ${info.views.join(', ') || '(none)'}`, '', `open read-only: duckdb -readonly ${path}`].join('\n'),
           );

@@ -43,5 +43,18 @@ export async function refreshCatalogFile(dir: string, log: EventLog): Promise<Ca
   }
 }
 
+/** What the catalog file shows: the log position it was written at and its views. */
+export async function readCatalogFile(dir: string): Promise<CatalogInfo> {
+  const path = warehousePaths(dir).catalog;
+  const duck = await openDuck({ path, readonly: true });
+  try {
+    const seq = Number((await duck.all('SELECT seq FROM wh_catalog')).rows[0]?.['seq'] ?? 0);
+    const views = (await duck.all('SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY view_name')).rows.map((r) => String(r['view_name']));
+    return { path, seq, views };
+  } finally {
+    duck.close();
+  }
+}
+
 /** Whether the catalog file exists (it is created by the first write). */
 export const catalogExists = (dir: string): boolean => existsSync(warehousePaths(dir).catalog);
