@@ -72,7 +72,13 @@ export class ObjectWriteError extends Error {
   }
 }
 
-export const DEFAULT_ROW_GROUP_SIZE = 122_880;
+/**
+ * Rows per Parquet row group (15 DuckDB vectors). The writer holds a whole row group in memory per
+ * file being written, so this bounds a writer's memory whatever the partition's size: sync's peak
+ * resident size at scale 10 vs scale 1 went from 1.41x to 1.19x going from 122,880 rows. Files are
+ * 3–5 % larger; scans and point reads measured the same (more row groups, more parallelism).
+ */
+export const DEFAULT_ROW_GROUP_SIZE = 30_720;
 
 /** Write one object atomically. Returns its content hash; never leaves a partial file at its final path. */
 export async function writeObject(options: WriteObjectOptions): Promise<WrittenObject> {

@@ -146,6 +146,45 @@ describe('wh sync against a real PostgreSQL', () => {
     }
   });
 
+  it('a partition is the same bytes whatever the physical order of the source rows (the server sorts, totally, bytewise)', async () => {
+    const env = await setup();
+    try {
+      // A keyless table: two rows share (permno, namedt) and differ only in ticker; mixed case and
+      // accents, which a locale collation would order differently from the bytes.
+      await withSession(env.db, (s) =>
+        s.query(`CREATE TABLE crsp.stocknames (permno integer, namedt date, ticker varchar(8), comnam varchar(35));
+                 INSERT INTO crsp.stocknames VALUES (10002, '2020-01-02', 'b', 'ÉTOILE'), (10001, '2019-05-01', 'AB', 'alpha'),
+                   (10002, '2020-01-02', 'B', 'Étoile'), (10001, '2019-05-01', 'Ab', 'Alpha'), (10003, '2021-07-01', NULL, 'zeta'),
+                   (10001, '2018-01-01', 'aa', 'ALPHA');
+                 COMMENT ON TABLE crsp.stocknames IS 'Stock names (Updated 2024-02-08)'`),
+      );
+      const [first] = await env.sync(['crsp_stocknames']);
+      expect(first!.status).toBe('synced');
+      const sql = env.log.read({ types: ['PartitionWritten'] }).map((e) => (e.type === 'PartitionWritten' ? e.data.lineage.sql : ''));
+      expect(sql[0]).toContain('ORDER BY "permno", "namedt", "ticker" COLLATE "C", "comnam" COLLATE "C"');
+      const rows = await runQuery(env.dir, env.log, `SELECT permno, strftime(namedt, '%Y-%m-%d') AS d, ticker, comnam FROM crsp_stocknames`);
+      expect(rows.rows.map((r) => `${r['permno']} ${r['d']} ${r['ticker']}`)).toEqual([
+        '10001 2018-01-01 aa',
+        '10001 2019-05-01 AB',
+        '10001 2019-05-01 Ab',
+        '10002 2020-01-02 B',
+        '10002 2020-01-02 b',
+        '10003 2021-07-01 null',
+      ]);
+      const object = manifestAt(env.log, undefined, 'crsp_stocknames')[0]!.object;
+      // Rewrite the table in another physical order; a full re-pull must find identical content.
+      await withSession(env.db, (s) =>
+        s.query(`CREATE TABLE crsp.shuffled AS SELECT * FROM crsp.stocknames ORDER BY comnam DESC; DROP TABLE crsp.stocknames;
+                 ALTER TABLE crsp.shuffled RENAME TO stocknames; COMMENT ON TABLE crsp.stocknames IS 'Stock names (Updated 2024-03-08)'`),
+      );
+      const [again] = await env.sync(['crsp_stocknames'], { full: true });
+      expect(again!.partitions.map((p) => p.status)).toEqual(['unchanged']);
+      expect(manifestAt(env.log, undefined, 'crsp_stocknames')[0]!.object).toBe(object);
+    } finally {
+      await env.close();
+    }
+  });
+
   it('a partition failing validation is quarantined with the rule named; nothing else changes', async () => {
     const env = await setup();
     try {

@@ -27,11 +27,20 @@ export interface FifoFeed extends Feed {
   dispose(): void;
 }
 
-/** Make a FIFO under `dir` fed by `open()` (called when the COPY starts). */
-export function createFifoFeed(dir: string, open: () => Promise<Readable>): FifoFeed {
+/**
+ * Make `n` FIFOs under `dir` with one `mkfifo` (Node has no mkfifo call, and forking a process
+ * the size of a running sync costs milliseconds each time).
+ */
+export function makeFifos(dir: string, n: number): string[] {
+  if (n <= 0) return [];
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${randomUUID()}.csv.fifo`);
-  execFileSync('mkfifo', ['-m', '600', path]);
+  const paths = Array.from({ length: n }, () => join(dir, `${randomUUID()}.csv.fifo`));
+  execFileSync('mkfifo', ['-m', '600', ...paths]);
+  return paths;
+}
+
+/** Feed the FIFO at `path` (from makeFifos) with `open()`'s stream, opened when the COPY starts. */
+export function createFifoFeed(path: string, open: () => Promise<Readable>): FifoFeed {
   let source: Readable | undefined;
   let aborted: Error | undefined;
   let bytes = 0;

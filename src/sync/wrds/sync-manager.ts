@@ -8,6 +8,7 @@
  * QuarantineAdded, SyncCompleted or SyncFailed.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { WarehouseError, isWarehouseError, staleLeasesBrokenBy, withLease, type EventLog, type Lease, type StoredEvent } from '../../log/index.js';
@@ -18,8 +19,8 @@ import type { StatFs } from '../disk.js';
 import type { StepHook } from '../object-store.js';
 import { refreshCatalogQuietly, writePartition } from '../write-partition.js';
 import type { DatasetDef } from './catalogue.js';
-import { createFifoFeed } from './fifo-feed.js';
-import { duckType, type NumericPolicy } from './type-map.js';
+import { createFifoFeed, makeFifos } from './fifo-feed.js';
+import { duckType, type NumericPolicy, type SourceColumn } from './type-map.js';
 import { validatePartition } from './validate.js';
 import { parseVintage } from './vintage.js';
 
@@ -101,13 +102,30 @@ async function partitionsOf(source: SqlSource, def: DatasetDef, years: SyncOptio
   return out;
 }
 
-function selectFor(def: DatasetDef, columns: readonly string[], partition: string): string {
-  const cols = columns.map(quoteIdent).join(', ');
+const TEXT_TYPES = new Set(['character varying', 'character', 'text']);
+
+/**
+ * The order asked of the source: the sort key, then, unless a key leading the sort key already
+ * makes the order total, every other column, so a partition's rows (and so its bytes and hash)
+ * are the same on every pull. Text compares bytewise (COLLATE "C"), as DuckDB compares it.
+ */
+export function sourceOrder(def: DatasetDef, columns: readonly SourceColumn[]): string[] {
+  const keyLeads = def.key.length > 0 && def.key.every((k) => def.sortKey.slice(0, def.key.length).includes(k));
+  if (keyLeads) return [...def.sortKey];
+  return [...def.sortKey, ...columns.map((c) => c.name).filter((n) => !def.sortKey.includes(n))];
+}
+
+/** The partition's query: its rows, sorted by the server (so wh streams them instead of sorting). */
+export function selectFor(def: DatasetDef, columns: readonly SourceColumn[], partition: string): string {
+  const cols = columns.map((c) => quoteIdent(c.name)).join(', ');
   const from = `${quoteIdent(def.schema)}.${quoteIdent(def.table)}`;
-  if (partition === 'all' || def.yearColumn === undefined) return `SELECT ${cols} FROM ${from}`;
+  const text = new Set(columns.filter((c) => TEXT_TYPES.has(c.dataType)).map((c) => c.name));
+  const order = sourceOrder(def, columns);
+  const orderBy = order.length > 0 ? ` ORDER BY ${order.map((n) => (text.has(n) ? `${quoteIdent(n)} COLLATE "C"` : quoteIdent(n))).join(', ')}` : '';
+  if (partition === 'all' || def.yearColumn === undefined) return `SELECT ${cols} FROM ${from}${orderBy}`;
   const y = Number(partition);
   const c = quoteIdent(def.yearColumn);
-  return `SELECT ${cols} FROM ${from} WHERE ${c} >= '${y}-01-01' AND ${c} < '${y + 1}-01-01'`;
+  return `SELECT ${cols} FROM ${from} WHERE ${c} >= '${y}-01-01' AND ${c} < '${y + 1}-01-01'${orderBy}`;
 }
 
 /** Sync every dataset in turn; a failing dataset does not stop the others. */
@@ -119,7 +137,7 @@ export async function syncDatasets(options: SyncOptions): Promise<DatasetSyncRes
   // One DuckDB per worker (a connection runs one query at a time), each with bounded memory.
   const ducks: Duck[] = [];
   try {
-    for (let i = 0; i < workers; i++) ducks.push(await openDuck({ threads: 1, memoryLimit: '128MB', tempDirectory: join(paths.tmp, 'duckdb') }));
+    for (let i = 0; i < workers; i++) ducks.push(await openDuck({ threads: 1, memoryLimit: '128MB', tempDirectory: join(paths.tmp, 'duckdb'), returnMemory: true }));
     for (const def of options.datasets) results.push(await syncOne(options, def, ducks));
   } finally {
     for (const d of ducks) d.close();
@@ -176,7 +194,6 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]):
         suggestion: 'check the WRDS subscription covers it, or the dataset definition',
       });
     }
-    const columns = srcCols.map((c) => ({ name: c.name, type: duckType(c, o.numericPolicy) }));
     const parts = await partitionsOf(o.source, def, o.years);
     if (o.dryRun) {
       return { ...base, status: 'planned', vintage, partitions: parts.map((p) => ({ partition: p, status: 'planned' as const, rows: 0 })), durationMs: Date.now() - started };
@@ -194,10 +211,11 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]):
       let rows = 0;
       let current = '';
       let done = 0;
+      const fifos = makeFifos(join(warehousePaths(o.dir).tmp, 'fifo'), parts.length);
       try {
-        await pool(parts, ducks, async (partition, _i, duck) => {
+        await pool(parts, ducks, async (partition, i, duck) => {
           current = partition;
-          const outcome = await syncPartition(o, def, duck, lease, columns, partition, vintage, logger, (status, r) =>
+          const outcome = await syncPartition(o, def, duck, lease, srcCols, fifos[i]!, partition, vintage, logger, (status, r) =>
             o.onProgress?.({ dataset: def.name, partition, index: status === 'started' ? done : done++, total: parts.length, status, rows: r, elapsedMs: Date.now() - started }),
           );
           base.partitions.push(outcome);
@@ -213,6 +231,8 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]):
           // Fenced out or log unwritable: the failure is still reported to the caller.
         }
         throw err;
+      } finally {
+        for (const f of fifos) rmSync(f, { force: true });
       }
       base.partitions.sort((a, b) => parts.indexOf(a.partition) - parts.indexOf(b.partition));
       if (base.partitions.some((p) => p.status === 'written')) await refreshCatalogQuietly(o.dir, o.log, logger);
@@ -239,13 +259,14 @@ async function syncPartition(
   def: DatasetDef,
   duck: Duck,
   lease: Lease,
-  columns: { name: string; type: string }[],
+  srcCols: readonly SourceColumn[],
+  fifo: string,
   partition: string,
   vintage: string | null,
   logger: Logger,
   progress: (status: SyncProgress['status'], rows: number) => void,
 ): Promise<PartitionOutcome> {
-  const select = selectFor(def, columns.map((c) => c.name), partition);
+  const select = selectFor(def, srcCols, partition);
   const current: ManifestEntry | undefined = manifestAt(o.log, undefined, def.name).find((m) => m.partition === partition);
   // Resume and incremental: a partition already pulled from this vintage with the same query is
   // done. Otherwise it is pulled again; identical content writes no event (status 'unchanged').
@@ -257,16 +278,16 @@ async function syncPartition(
     }
   }
   progress('started', 0);
-  const feed = createFifoFeed(join(warehousePaths(o.dir).tmp, 'fifo'), () => o.source.copyOut(select));
+  const feed = createFifoFeed(fifo, () => o.source.copyOut(select));
+  const columns = srcCols.map((c) => ({ name: c.name, type: duckType(c, o.numericPolicy) }));
   const colSpec = `{${columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(', ')}}`;
-  const order = def.sortKey.length > 0 ? ` ORDER BY ${def.sortKey.map(quoteIdent).join(', ')}` : '';
   try {
     const res = await writePartition(
       { dir: o.dir, log: o.log, duck, lease, logger, statfs: o.statfs, onStep: o.onStep },
       {
         dataset: def.name,
         partition,
-        selectSql: `SELECT * FROM read_csv(${quoteLiteral(feed.path)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = ${colSpec})${order}`,
+        selectSql: `SELECT * FROM read_csv(${quoteLiteral(feed.path)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = ${colSpec})`,
         columns,
         key: def.key,
         sortKey: def.sortKey,
@@ -274,7 +295,7 @@ async function syncPartition(
         acceptDrift: o.acceptDrift,
         feed,
         refreshCatalog: false,
-        validate: (file, rows) => validatePartition({ duck, file, rows, def, expectedRows: feed.sourceRows() ?? -1, previousRows: current?.rows }),
+        validate: (file, rows) => validatePartition({ duck, file, rows, def, order: sourceOrder(def, srcCols), expectedRows: feed.sourceRows() ?? -1, previousRows: current?.rows }),
         lineage: { kind: 'sync', source: `${def.schema}.${def.table}`, sourceHash: null, sql: select, vintage, whVersion: o.whVersion },
       },
     );
