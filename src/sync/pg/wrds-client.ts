@@ -7,7 +7,8 @@
  */
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import type { CopyToStreamQuery } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import { SourceUnavailableError, WarehouseError } from '../../log/index.js';
 import type { Secret, WrdsSettings } from '../wrds/credentials.js';
@@ -51,6 +52,39 @@ export function isTransient(e: unknown): boolean {
 export function isAuthFailure(e: unknown): boolean {
   const code = (e as { code?: string })?.code;
   return code === '28P01' || code === '28000';
+}
+
+/**
+ * pg-copy-streams ends its stream at CopyDone, but the server's row count (CommandComplete) may
+ * come in a later packet. The stream handed out ends only once both have arrived, so its
+ * `rowCount` is always set at 'end': the validation gate compares it with the rows written.
+ */
+function untilCounted(copy: CopyToStreamQuery): Readable & { rowCount?: number } {
+  const out: PassThrough & { rowCount?: number } = new PassThrough();
+  let copied = false;
+  let counted = false;
+  const finish = () => {
+    if (copied && counted) {
+      out.rowCount = copy.rowCount;
+      out.end();
+    }
+  };
+  const handle = (copy as unknown as { handleCommandComplete(msg: unknown): void }).handleCommandComplete.bind(copy);
+  (copy as unknown as { handleCommandComplete(msg: unknown): void }).handleCommandComplete = (msg) => {
+    handle(msg);
+    counted = true;
+    finish();
+  };
+  copy.pipe(out, { end: false });
+  copy.on('end', () => {
+    copied = true;
+    finish();
+  });
+  copy.on('error', (e) => out.destroy(e));
+  out.on('close', () => {
+    if (!copied) copy.destroy();
+  });
+  return out;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -137,7 +171,7 @@ export async function connectWrds(options: WrdsClientOptions): Promise<SqlSource
     async copyOut(select) {
       return retrying('copy', async () => {
         const client = await pool.connect();
-        const stream = client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT csv)`));
+        const copy = client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT csv)`));
         let released = false;
         const release = (err?: Error) => {
           if (!released) {
@@ -145,10 +179,10 @@ export async function connectWrds(options: WrdsClientOptions): Promise<SqlSource
             client.release(err);
           }
         };
-        stream.on('end', () => release());
-        stream.on('error', (e) => release(e));
-        stream.on('close', () => release());
-        return stream as unknown as Readable;
+        copy.on('end', () => release());
+        copy.on('error', (e) => release(e));
+        copy.on('close', () => release());
+        return untilCounted(copy);
       });
     },
     async close() {

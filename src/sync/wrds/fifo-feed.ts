@@ -39,11 +39,22 @@ export function makeFifos(dir: string, n: number): string[] {
   return paths;
 }
 
-/** Feed the FIFO at `path` (from makeFifos) with `open()`'s stream, opened when the COPY starts. */
-export function createFifoFeed(path: string, open: () => Promise<Readable>): FifoFeed {
+/**
+ * Feed the FIFO at `path` (from makeFifos) with `open()`'s stream, opened when the COPY starts.
+ * `flowing` is called once, when the first byte arrives (the server has planned, scanned and
+ * sorted, and is sending) or when the transfer ends without data.
+ */
+export function createFifoFeed(path: string, open: () => Promise<Readable>, flowing: () => void = () => undefined): FifoFeed {
   let source: Readable | undefined;
   let aborted: Error | undefined;
   let bytes = 0;
+  let signalled = false;
+  const signal = () => {
+    if (!signalled) {
+      signalled = true;
+      flowing();
+    }
+  };
   return {
     path,
     bytes: () => bytes,
@@ -57,9 +68,14 @@ export function createFifoFeed(path: string, open: () => Promise<Readable>): Fif
       try {
         if (aborted) throw aborted;
         source = await open();
-        source.on('data', (c: Buffer) => (bytes += c.length));
+        source.on('data', (c: Buffer) => {
+          bytes += c.length;
+          signal();
+        });
         await pipeline(source, sink);
+        signal();
       } catch (e) {
+        signal();
         sink.destroy();
         if (aborted) throw aborted;
         if (e instanceof WarehouseError) throw e;

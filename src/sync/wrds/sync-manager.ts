@@ -212,10 +212,11 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]):
       let current = '';
       let done = 0;
       const fifos = makeFifos(join(warehousePaths(o.dir).tmp, 'fifo'), parts.length);
+      const preparing = new Gate();
       try {
         await pool(parts, ducks, async (partition, i, duck) => {
           current = partition;
-          const outcome = await syncPartition(o, def, duck, lease, srcCols, fifos[i]!, partition, vintage, logger, (status, r) =>
+          const outcome = await syncPartition(o, def, duck, lease, srcCols, fifos[i]!, preparing, partition, vintage, logger, (status, r) =>
             o.onProgress?.({ dataset: def.name, partition, index: status === 'started' ? done : done++, total: parts.length, status, rows: r, elapsedMs: Date.now() - started }),
           );
           base.partitions.push(outcome);
@@ -261,6 +262,7 @@ async function syncPartition(
   lease: Lease,
   srcCols: readonly SourceColumn[],
   fifo: string,
+  preparing: Gate,
   partition: string,
   vintage: string | null,
   logger: Logger,
@@ -278,7 +280,17 @@ async function syncPartition(
     }
   }
   progress('started', 0);
-  const feed = createFifoFeed(fifo, () => o.source.copyOut(select));
+  // One query at a time is in the server's silent phase (scan and sort before the first row), so
+  // the workers' transfers interleave instead of all waiting on the server, then all encoding.
+  let release: (() => void) | undefined;
+  const feed = createFifoFeed(
+    fifo,
+    async () => {
+      release = await preparing.acquire();
+      return o.source.copyOut(select);
+    },
+    () => release?.(),
+  );
   const columns = srcCols.map((c) => ({ name: c.name, type: duckType(c, o.numericPolicy) }));
   const colSpec = `{${columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(', ')}}`;
   try {
@@ -305,7 +317,27 @@ async function syncPartition(
     progress('failed', 0);
     throw e;
   } finally {
+    release?.();
     feed.dispose();
+  }
+}
+
+/** A mutex: `acquire()` resolves, in order, to a release function (idempotent). */
+class Gate {
+  private held = false;
+  private readonly waiting: (() => void)[] = [];
+
+  async acquire(): Promise<() => void> {
+    if (this.held) await new Promise<void>((r) => this.waiting.push(r));
+    this.held = true;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.held = false;
+    };
   }
 }
 
