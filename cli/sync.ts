@@ -84,7 +84,7 @@ export function register(program: Command): void {
     .option('--numeric <policy>', 'numeric(p,s) columns as float64 (default) or decimal')
     .option('--accept-schema-change', 'accept a removed column or changed type at the source')
     .option('--rate-limit <n>', 'at most n source queries per minute (default 600)')
-    .option('--concurrency <n>', 'partitions transferred at once, 1-3 (default 3; the WRDS pool has 3 connections)')
+    .option('--concurrency <n>', 'partitions in flight, 1-3 (default 2): one transfers while the other encodes and commits')
     .option('--late-after-days <n>', 'alert (late_data) when a source has not been updated for n days')
     .option('--status', 'show the last run of every dataset and any sync in progress')
     .option('--from <file|zip|url>', '`wh sync french`: the Kenneth French file to load')

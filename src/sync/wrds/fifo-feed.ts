@@ -41,10 +41,10 @@ export function makeFifos(dir: string, n: number): string[] {
 
 /**
  * Feed the FIFO at `path` (from makeFifos) with `open()`'s stream, opened when the COPY starts.
- * `flowing` is called once, when the first byte arrives (the server has planned, scanned and
- * sorted, and is sending) or when the transfer ends without data.
+ * `transferred` is called once, when the source stream has ended or failed (DuckDB may still be
+ * encoding what it read).
  */
-export function createFifoFeed(path: string, open: () => Promise<Readable>, flowing: () => void = () => undefined): FifoFeed {
+export function createFifoFeed(path: string, open: () => Promise<Readable>, transferred: () => void = () => undefined): FifoFeed {
   let source: Readable | undefined;
   let aborted: Error | undefined;
   let bytes = 0;
@@ -52,7 +52,7 @@ export function createFifoFeed(path: string, open: () => Promise<Readable>, flow
   const signal = () => {
     if (!signalled) {
       signalled = true;
-      flowing();
+      transferred();
     }
   };
   return {
@@ -68,10 +68,7 @@ export function createFifoFeed(path: string, open: () => Promise<Readable>, flow
       try {
         if (aborted) throw aborted;
         source = await open();
-        source.on('data', (c: Buffer) => {
-          bytes += c.length;
-          signal();
-        });
+        source.on('data', (c: Buffer) => (bytes += c.length));
         await pipeline(source, sink);
         signal();
       } catch (e) {

@@ -55,8 +55,8 @@ export interface SyncOptions {
   readonly statfs?: StatFs;
   readonly onStep?: StepHook;
   readonly leaseTtlMs?: number;
-  /** Partitions transferred at once (1-3; default 3, one DuckDB thread each): the transfer of one overlaps the encoding,
-   *  validation and fsyncs of another. The pool has 3 connections. */
+  /** Partitions in flight (1-3; default 2), each with its own one-thread DuckDB. Transfers from the source run one at a
+   *  time; the encoding, validation and commit of one partition overlap the transfer of the next. */
   readonly concurrency?: number;
   /** Alert (late_data) when a dataset's source vintage is older than this many days. */
   readonly lateAfterDays?: number;
@@ -102,6 +102,13 @@ async function partitionsOf(source: SqlSource, def: DatasetDef, years: SyncOptio
   return out;
 }
 
+/**
+ * DuckDB's CSV read buffer. Its default (32 MiB) is allocated per read of a pipe whatever the
+ * partition's size; 2 MiB (the longest line DuckDB accepts by default) keeps a sync's peak
+ * resident size at scale 10 within 1.15x of scale 1 instead of 1.25x, and costs no speed.
+ */
+const CSV_BUFFER_BYTES = 2 * 1024 * 1024;
+
 const TEXT_TYPES = new Set(['character varying', 'character', 'text']);
 
 /**
@@ -133,7 +140,7 @@ export async function syncDatasets(options: SyncOptions): Promise<DatasetSyncRes
   const results: DatasetSyncResult[] = [];
   const paths = warehousePaths(options.dir);
   await checkCredentialExpiry(options);
-  const workers = Math.max(1, Math.min(3, options.concurrency ?? 3));
+  const workers = Math.max(1, Math.min(3, options.concurrency ?? 2));
   // One DuckDB per worker (a connection runs one query at a time), each with bounded memory.
   const ducks: Duck[] = [];
   try {
@@ -212,11 +219,11 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]):
       let current = '';
       let done = 0;
       const fifos = makeFifos(join(warehousePaths(o.dir).tmp, 'fifo'), parts.length);
-      const preparing = new Gate();
+      const transfer = new Gate();
       try {
         await pool(parts, ducks, async (partition, i, duck) => {
           current = partition;
-          const outcome = await syncPartition(o, def, duck, lease, srcCols, fifos[i]!, preparing, partition, vintage, logger, (status, r) =>
+          const outcome = await syncPartition(o, def, duck, lease, srcCols, fifos[i]!, transfer, partition, vintage, logger, (status, r) =>
             o.onProgress?.({ dataset: def.name, partition, index: status === 'started' ? done : done++, total: parts.length, status, rows: r, elapsedMs: Date.now() - started }),
           );
           base.partitions.push(outcome);
@@ -262,7 +269,7 @@ async function syncPartition(
   lease: Lease,
   srcCols: readonly SourceColumn[],
   fifo: string,
-  preparing: Gate,
+  transfer: Gate,
   partition: string,
   vintage: string | null,
   logger: Logger,
@@ -280,13 +287,15 @@ async function syncPartition(
     }
   }
   progress('started', 0);
-  // One query at a time is in the server's silent phase (scan and sort before the first row), so
-  // the workers' transfers interleave instead of all waiting on the server, then all encoding.
+  // One transfer at a time, as a raw COPY would run: the server plans, scans and sorts a
+  // partition, then streams it, while this and the other workers' DuckDB encode, validate and
+  // commit what already arrived. Concurrent transfers ran in lockstep instead (all waiting on the
+  // server, then all encoding while the server idled): 0.6x of raw COPY vs 0.9x this way.
   let release: (() => void) | undefined;
   const feed = createFifoFeed(
     fifo,
     async () => {
-      release = await preparing.acquire();
+      release = await transfer.acquire();
       return o.source.copyOut(select);
     },
     () => release?.(),
@@ -299,7 +308,7 @@ async function syncPartition(
       {
         dataset: def.name,
         partition,
-        selectSql: `SELECT * FROM read_csv(${quoteLiteral(feed.path)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = ${colSpec})`,
+        selectSql: `SELECT * FROM read_csv(${quoteLiteral(feed.path)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, buffer_size = ${CSV_BUFFER_BYTES}, columns = ${colSpec})`,
         columns,
         key: def.key,
         sortKey: def.sortKey,
