@@ -3,6 +3,7 @@
  * `wh`: the command line. Each command lives in its own file; this file only assembles them.
  * Exit codes: 0 ok, 1 error, 2 lease held, 3 validation or verification failure.
  */
+import './threadpool.js';
 import { Command, CommanderError } from 'commander';
 import { whVersion } from './context.js';
 import { register as registerInit } from './init.js';

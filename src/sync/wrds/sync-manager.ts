@@ -20,6 +20,7 @@ import type { StepHook } from '../object-store.js';
 import { refreshCatalogQuietly, writePartition } from '../write-partition.js';
 import type { DatasetDef } from './catalogue.js';
 import { createFifoFeed, makeFifos } from './fifo-feed.js';
+import { Gate } from './gate.js';
 import { duckType, type NumericPolicy, type SourceColumn } from './type-map.js';
 import { validatePartition } from './validate.js';
 import { parseVintage } from './vintage.js';
@@ -328,25 +329,6 @@ async function syncPartition(
   } finally {
     release?.();
     feed.dispose();
-  }
-}
-
-/** A mutex: `acquire()` resolves, in order, to a release function (idempotent). */
-class Gate {
-  private held = false;
-  private readonly waiting: (() => void)[] = [];
-
-  async acquire(): Promise<() => void> {
-    if (this.held) await new Promise<void>((r) => this.waiting.push(r));
-    this.held = true;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      const next = this.waiting.shift();
-      if (next !== undefined) next();
-      else this.held = false;
-    };
   }
 }
 
