@@ -31,10 +31,22 @@ export interface WriteObjectOptions {
   readonly validate?: (tmpPath: string, rows: number) => Promise<ValidationProblem | null>;
 }
 
-/** A producer the COPY consumes concurrently; `abort` unblocks it if the COPY fails. */
+/**
+ * A producer the COPY consumes concurrently; `abort` unblocks it if the COPY fails. When the COPY
+ * stops reading (it failed), `run` rejects with {@link ConsumerGoneError}, so the COPY's own error
+ * (a full disk, a malformed row) is the one reported rather than a broken pipe.
+ */
 export interface Feed {
   run(): Promise<void>;
   abort(reason: Error): void;
+}
+
+/** A feed's consumer (the COPY) went away before the feed had delivered everything. */
+export class ConsumerGoneError extends Error {
+  constructor(cause?: unknown) {
+    super('the reader of the feed went away', { cause });
+    this.name = 'ConsumerGoneError';
+  }
 }
 
 /** A failed validation rule: `rule` is a stable name (pk_unique, row_count, ...). */
@@ -98,8 +110,8 @@ export async function writeObject(options: WriteObjectOptions): Promise<WrittenO
       copy.catch((e: Error) => feed.abort(e));
       // Wait for both to settle, so DuckDB is done with the temporary before anyone removes it.
       const [c, f] = await Promise.allSettled([copy, feed.run()]);
+      if (c.status === 'rejected' && (f.status === 'fulfilled' || f.reason instanceof ConsumerGoneError)) throw c.reason;
       if (f.status === 'rejected') throw f.reason;
-      if (c.status === 'rejected') throw c.reason;
     }
     const res = await copy;
     rows = Number(res.rows[0]?.['Count'] ?? 0);

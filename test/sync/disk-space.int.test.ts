@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentLeases, isWarehouseError, type EventLog, type WarehouseError } from '../../src/log/index.js';
 import { initWarehouse, openWarehouseLog, quarantineAt, warehousePaths } from '../../src/projections/index.js';
 import { runQuery } from '../../src/query/index.js';
-import { ingestFile, planGc, verifyWarehouse, type StatFs } from '../../src/sync/index.js';
+import { connectWrds, findDatasets, ingestFile, planGc, Secret, syncDatasets, verifyWarehouse, type StatFs } from '../../src/sync/index.js';
+import { createTestDatabase } from '../support/pg-test-database.js';
+import { manifestAt } from '../../src/projections/index.js';
 import { cleanupTempDirs, tempDir } from '../support/wh-cli.js';
 import { manifestState, newWarehouse, typesAfter, writeCsv } from './crash-invariants.js';
 
@@ -192,6 +194,50 @@ describe('a real full disk (2 MiB tmpfs)', () => {
     // And the warehouse keeps working: a small write after the failure succeeds.
     const ok = await ingestFile({ dir, log: log!, dataset: 'small', partition: 'more', file: writeCsv(join(files, 'small2.csv'), 10, 4), key: ['id'], whVersion: 'test' });
     expect(ok.status).toBe('written');
+  });
+
+  it.skipIf(!tmpfs.ok)(`wh sync: ENOSPC mid-transfer stops the COPY, discards its connection, quarantines, and the next run resumes${skipReason}`, async () => {
+    const db = await createTestDatabase('sync_enospc');
+    // 2021 is tiny; 2022 is ~4 MB of Parquet (hex text compresses poorly): more than the volume holds.
+    await db.session.query(`CREATE SCHEMA crsp;
+      CREATE TABLE crsp.msf (cusip varchar(64), permno integer, date date, prc numeric(11,5), ret numeric(10,6));
+      INSERT INTO crsp.msf SELECT md5(g::text), g, '2021-01-29', 10, 0.01 FROM generate_series(1, 50) g;
+      INSERT INTO crsp.msf SELECT md5(g::text) || md5((g * 7)::text), g, '2022-01-31', g % 1000, (g % 200 - 100) / 1000.0 FROM generate_series(1, 120000) g;
+      COMMENT ON TABLE crsp.msf IS 'Monthly Stock - Securities (Updated 2024-02-08)'`);
+    const source = await connectWrds({ settings: { host: db.config.host, port: db.config.port, database: db.config.database, user: db.config.user, sslmode: 'disable' }, password: new Secret(db.config.password) });
+    const sync = () => syncDatasets({ dir, log: log!, source, datasets: findDatasets(['crsp_msf']), whVersion: 'test', statfs: volume(0.1), concurrency: 1 });
+    try {
+      const seq = log!.head().seq;
+      const [r] = await sync();
+      expect(r!.status).toBe('failed');
+      expect(r!.error?.code).toBe('DISK_FULL');
+      expect(manifestAt(log!, undefined, 'crsp_msf').map((m) => m.partition)).toEqual(['2021']);
+      expect(quarantineAt(log!).filter((q) => q.dataset === 'crsp_msf')).toEqual([expect.objectContaining({ partition: '2022', rule: 'ENOSPC' })]);
+      expect(typesAfter(log!, seq).filter((t) => !t.startsWith('Lease'))).toEqual(['SyncStarted', 'SchemaRegistered', 'PartitionWritten', 'QuarantineAdded', 'SyncFailed']);
+      expect(currentLeases(log!)).toEqual([]);
+      expect(readdirSync(warehousePaths(dir).tmp, { recursive: true }).filter((f) => /\.(parquet|fifo)$/.test(String(f)))).toEqual([]);
+      // The abandoned COPY's connection was discarded, not pooled mid-transfer: the pool still answers,
+      // and the server has no COPY left running.
+      expect(await source.query('SELECT 41 + 1 AS n')).toEqual([{ n: 42 }]);
+      let copying = -1;
+      for (let i = 0; i < 50 && copying !== 0; i++) {
+        const [a] = await db.session.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY%' AND state <> 'idle'`).then((x) => x.rows);
+        copying = a!.n;
+        if (copying !== 0) await new Promise((ok) => setTimeout(ok, 100));
+      }
+      expect(copying).toBe(0);
+
+      // Room again: the next run skips 2021 and pulls 2022.
+      execFileSync('mount', ['-o', 'remount,size=64m', tmpfs.ok ? tmpfs.dir : '']);
+      const [again] = await sync();
+      expect(again!.status).toBe('synced');
+      expect(Object.fromEntries(again!.partitions.map((p) => [p.partition, p.status]))).toEqual({ '2021': 'skipped', '2022': 'written' });
+      const q = await runQuery(dir, log!, 'SELECT count(*) AS n FROM crsp_msf');
+      expect(q.rows).toEqual([{ n: 120_050 }]);
+    } finally {
+      await source.close();
+      await db.drop();
+    }
   });
 });
 

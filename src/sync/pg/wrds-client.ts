@@ -82,7 +82,8 @@ function untilCounted(copy: CopyToStreamQuery): Readable & { rowCount?: number }
   });
   copy.on('error', (e) => out.destroy(e));
   out.on('close', () => {
-    if (!copied) copy.destroy();
+    // Abandoned mid-transfer: fail the copy so its connection is discarded, not pooled mid-COPY.
+    if (!copied) copy.destroy(new Error('the COPY was abandoned before it ended'));
   });
   return out;
 }

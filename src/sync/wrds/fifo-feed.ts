@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SourceUnavailableError, WarehouseError } from '../../log/index.js';
-import type { Feed } from '../object-store.js';
+import { ConsumerGoneError, type Feed } from '../object-store.js';
 
 export interface FifoFeed extends Feed {
   readonly path: string;
@@ -68,6 +68,10 @@ export function createFifoFeed(path: string, open: () => Promise<Readable>, tran
       try {
         if (aborted) throw aborted;
         source = await open();
+        if (aborted) {
+          source.destroy();
+          throw aborted;
+        }
         source.on('data', (c: Buffer) => (bytes += c.length));
         await pipeline(source, sink);
         signal();
@@ -75,6 +79,8 @@ export function createFifoFeed(path: string, open: () => Promise<Readable>, tran
         signal();
         sink.destroy();
         if (aborted) throw aborted;
+        // DuckDB closed its end (its COPY failed): its error is the one to report.
+        if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw new ConsumerGoneError(e);
         if (e instanceof WarehouseError) throw e;
         throw new SourceUnavailableError(`the source stream failed mid-transfer: ${(e as Error).message}`, {
           suggestion: 'check the server and rerun: partitions already committed are kept and the sync resumes from the next one',
