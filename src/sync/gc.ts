@@ -9,11 +9,21 @@ import { join } from 'node:path';
 import { withLease, type EventLog } from '../log/index.js';
 import { manifestHistory, warehousePaths } from '../projections/index.js';
 import { fsyncPath } from './fsync.js';
+import { liveOwner } from './owned-temp.js';
 
 export interface GcPlan {
   readonly orphans: { readonly hash: string; readonly path: string; readonly bytes: number }[];
   readonly temporaries: { readonly path: string; readonly bytes: number }[];
+  /** Temporaries kept because the process staging into them still runs. */
+  readonly inUse: { readonly path: string; readonly host: string; readonly pid: number }[];
   readonly bytes: number;
+}
+
+/** Bytes under `path` (a file, or a directory's files). */
+function sizeOf(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(path).reduce((s, f) => s + sizeOf(join(path, f)), 0);
 }
 
 /** What `wh gc` would remove. */
@@ -34,14 +44,16 @@ export function planGc(dir: string, log: EventLog): GcPlan {
       }
     }
   }
-  const temporaries = existsSync(paths.tmp)
-    ? readdirSync(paths.tmp).map((f) => {
-        const path = join(paths.tmp, f);
-        return { path, bytes: statSync(path).size };
-      })
-    : [];
+  const temporaries: GcPlan['temporaries'] = [];
+  const inUse: GcPlan['inUse'] = [];
+  for (const f of existsSync(paths.tmp) ? readdirSync(paths.tmp) : []) {
+    const path = join(paths.tmp, f);
+    const owner = liveOwner(path);
+    if (owner !== null) inUse.push({ path, ...owner });
+    else temporaries.push({ path, bytes: sizeOf(path) });
+  }
   const bytes = [...orphans, ...temporaries].reduce((s, o) => s + o.bytes, 0);
-  return { orphans, temporaries, bytes };
+  return { orphans, temporaries, inUse, bytes };
 }
 
 /** Remove what `planGc` found, under the warehouse lease, and record ObjectsCollected. */

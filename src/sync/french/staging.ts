@@ -3,11 +3,9 @@
  * DuckDB can read them into Parquet through the shared write path. Rows are buffered only
  * between two awaited flushes (one source chunk's worth), so memory stays bounded.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { appendFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { warehousePaths } from '../../projections/index.js';
+import { makeOwnedTempDir } from '../owned-temp.js';
 import type { FrenchRow, FrenchSectionInfo, FrenchSink } from './parser.js';
 
 /** One staged section: its CSV has no header and the columns `date, period, <section columns>`. */
@@ -23,8 +21,7 @@ export class FrenchStaging implements FrenchSink {
   private pending: { path: string; lines: string[] }[] = [];
 
   constructor(warehouseDir: string) {
-    this.dir = join(warehousePaths(warehouseDir).tmp, `french-${randomUUID()}`);
-    mkdirSync(this.dir, { recursive: true });
+    this.dir = makeOwnedTempDir(warehouseDir, 'french');
   }
 
   section(info: FrenchSectionInfo): void {

@@ -15,7 +15,7 @@
  * crsp_dsenames, closes are compared with CRSP's (see `driftAgainstCrsp`).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -24,6 +24,7 @@ import { manifestAt, viewStatements, warehousePaths } from '../../projections/in
 import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import type { StatFs } from '../disk.js';
 import { refreshCatalogQuietly, writePartition } from '../write-partition.js';
+import { makeOwnedTempDir } from '../owned-temp.js';
 import { adjustmentFactors, checkAgainstYahoo, type YahooCheck } from './adjust.js';
 import { chartPeriod, createYahooClient, normalizeSymbol, type YahooClient, type YahooClientOptions } from './client.js';
 import { parseChart, type ParsedChart, type PriceBasis } from './parse.js';
@@ -155,8 +156,7 @@ export async function syncYahoo(o: YahooSyncOptions): Promise<YahooSyncResult> {
   const logger = (o.logger ?? silent).child({ source: 'yahoo' });
   const client = createYahooClient({ ...o.clientOptions, baseUrl: o.baseUrl, logger });
   const runId = randomUUID();
-  const stageDir = join(warehousePaths(o.dir).tmp, `yahoo-${runId}`);
-  mkdirSync(stageDir, { recursive: true });
+  const stageDir = makeOwnedTempDir(o.dir, 'yahoo');
   try {
     const staged: Staged[] = [];
     for (const symbol of symbols) staged.push(await stage(client, o, symbol, stageDir, logger));
