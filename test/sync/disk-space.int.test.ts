@@ -67,7 +67,7 @@ describe('disk watermarks (injected statfs)', () => {
     expect(typesAfter(log, seq)).toEqual(['LeaseAcquired', 'DiskWatermarkCrossed', 'LeaseReleased']);
     expect(log.read({ fromSeq: seq + 1, types: ['DiskWatermarkCrossed'] })[0]!.data).toMatchObject({ level: 'blocked', usedFraction: expect.closeTo(0.96, 6) });
     expect(manifestState(log)).toEqual(before);
-    expect(planGc(dir, log)).toEqual({ orphans: [], temporaries: [], bytes: 0 });
+    expect(planGc(dir, log)).toEqual({ orphans: [], temporaries: [], inUse: [], bytes: 0 });
     expect(readdirSync(warehousePaths(dir).tmp)).toEqual([]);
     expect((await verifyWarehouse(dir, log, { record: false })).ok).toBe(true);
   });
