@@ -32,6 +32,8 @@ export interface DatasetDef {
   readonly exclude?: readonly string[];
 }
 
+const COMPUSTAT_KEY = ['gvkey', 'datadate', 'indfmt', 'datafmt', 'popsrc', 'consol'] as const;
+
 const daily = (sessionColumn: string): ValidationRules => ({ sessionColumn, maxRowDrop: 0.5 });
 
 export const datasets: readonly DatasetDef[] = [
@@ -49,8 +51,11 @@ export const datasets: readonly DatasetDef[] = [
   { name: 'crsp_stksecurityinfohist', schema: 'crsp', table: 'stksecurityinfohist', description: 'CRSP security information history (CIZ)', key: ['permno', 'secinfostartdt'], sortKey: ['permno', 'secinfostartdt'], rules: {} },
   { name: 'crsp_stkdelists', schema: 'crsp', table: 'stkdelists', description: 'CRSP delisting events (CIZ)', key: [], sortKey: ['permno', 'delistingdt'], rules: {} },
   { name: 'crsp_ccmxpf_lnkhist', schema: 'crsp', table: 'ccmxpf_lnkhist', description: 'CRSP/Compustat link history', key: [], sortKey: ['gvkey', 'linkdt'], rules: {} },
-  { name: 'comp_funda', schema: 'comp', table: 'funda', description: 'Compustat fundamentals annual', key: [], sortKey: ['gvkey', 'datadate'], rules: {} },
-  { name: 'comp_fundq', schema: 'comp', table: 'fundq', description: 'Compustat fundamentals quarterly', key: [], sortKey: ['gvkey', 'datadate'], rules: {} },
+  // One row per firm-year and format (../shared/WRDS.md): a declared key keeps the server's sort and
+  // the validation pass to six columns instead of several hundred.
+  { name: 'comp_funda', schema: 'comp', table: 'funda', description: 'Compustat fundamentals annual', key: [...COMPUSTAT_KEY], sortKey: [...COMPUSTAT_KEY], rules: {} },
+  // Fiscal-year-end changes duplicate quarters (same gvkey, datadate; another fyr), so no key.
+  { name: 'comp_fundq', schema: 'comp', table: 'fundq', description: 'Compustat fundamentals quarterly', key: [], sortKey: ['gvkey', 'datadate', 'fyr', 'indfmt', 'datafmt', 'popsrc', 'consol'], rules: {} },
   { name: 'comp_company', schema: 'comp', table: 'company', description: 'Compustat company header', key: ['gvkey'], sortKey: ['gvkey'], rules: {} },
   { name: 'ff_factors_daily', schema: 'ff', table: 'factors_daily', description: 'Fama–French 3 factors + momentum, daily (decimals)', key: ['date'], sortKey: ['date'], rules: { sessionColumn: 'date' } },
   { name: 'ff_factors_monthly', schema: 'ff', table: 'factors_monthly', description: 'Fama–French 3 factors + momentum, monthly (decimals)', key: ['date'], sortKey: ['date'], rules: {} },
