@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { acquireLease, sha256Hex, type EventDraft, type EventLog, type Lease } from '../src/log/index.js';
 import { openSqlite, type SqliteDb } from '../src/log/sqlite-adapter.js';
-import { initWarehouse, openWarehouseLog } from '../src/projections/index.js';
+import { initWarehouse, openWarehouseLog } from '../src/store/index.js';
 import { isMain, nowMs, parseCli, report, row, say, stats, tempDir, type BenchRow, type CommonOptions } from './harness.js';
 
 const USAGE = `usage: node dist/bench/append.js [options]

@@ -19,7 +19,8 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { openDuck, quoteLiteral, type Duck } from '../src/engine/index.js';
-import { initWarehouse, manifestAt, objectPath, openWarehouseLog } from '../src/projections/index.js';
+import { initWarehouse, objectPath, openWarehouseLog } from '../src/store/index.js';
+import { manifestAt } from '../src/projections/index.js';
 import { openWarehouse, toArrow } from '../src/query/index.js';
 import { dailyPrices, planPrices, universe } from '../src/query/providers/index.js';
 import { ingestFile } from '../src/sync/index.js';

@@ -23,10 +23,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initWarehouse, openWarehouseLog } from '../src/projections/index.js';
-import { createDatabase, startPostgres, type PgConnectionConfig, type PostgresServer } from '../src/sync/pg/pg-server.js';
+import { initWarehouse, openWarehouseLog } from '../src/store/index.js';
+import { createDatabase, startPostgres, type PgConnectionConfig, type PostgresServer } from '../src/dev/pg-server.js';
 import { connectWrds, findDatasets, Secret, selectFor, syncDatasets, type SqlSource } from '../src/sync/index.js';
-import { generateWrdsSample } from '../src/sync/wrds-sample/index.js';
+import { generateWrdsSample } from '../src/dev/wrds-sample/index.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

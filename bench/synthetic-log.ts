@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { sha256Hex, type EventDraft, type EventLog } from '../src/log/index.js';
-import { initWarehouse, openWarehouseLog } from '../src/projections/index.js';
+import { initWarehouse, openWarehouseLog } from '../src/store/index.js';
 
 export const BLOCK_EVENTS = 100;
 const DATASETS = ['prices', 'funda', 'ff_factors'] as const;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 
 import { auditTarget, lineageOf } from '../src/query/index.js';
-import { verifyWarehouse } from '../src/sync/index.js';
+import { verifyWarehouse } from '../src/store/index.js';
 import { EXIT, action, emit, parseOptions, table, withLog } from './context.js';
 
 export function register(program: Command): void {

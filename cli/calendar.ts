@@ -119,3 +119,8 @@ export function calendarCommand(io: CalendarCommandIo = processIo): Command {
   }
   return calendar;
 }
+
+/** Register `wh calendar` (the command table's entry point). */
+export function register(program: Command): void {
+  program.addCommand(calendarCommand());
+}

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { warehousePaths } from '../src/projections/index.js';
-import { catalogExists, readCatalogFile, refreshCatalogFile } from '../src/sync/index.js';
+import { warehousePaths } from '../src/store/index.js';
+import { catalogExists, readCatalogFile, refreshCatalogFile } from '../src/store/index.js';
 import { action, emit, parseOptions, withLog } from './context.js';
 
 export function register(program: Command): void {

@@ -3,14 +3,12 @@
  * logger, rendering (human or --json), and mapping errors to exit codes. Only cli/ reads
  * process.env or sets the exit code.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { WarehouseError, isWarehouseError, type ErrorCode, type EventLog } from '../src/log/index.js';
-import { openWarehouseLog } from '../src/projections/index.js';
+import { openWarehouseLog } from '../src/store/index.js';
 
 /** Exit codes, documented in docs/reference/exit-codes.md. */
 export const EXIT = { ok: 0, error: 1, leaseHeld: 2, validation: 3 } as const;
@@ -29,21 +27,8 @@ export function exitCodeFor(code: ErrorCode | undefined): number {
   }
 }
 
-let versionCache: string | undefined;
-/** wh's version, from the package.json above this file (works from source and from dist/). */
-export function whVersion(): string {
-  if (versionCache !== undefined) return versionCache;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const p = join(dir, 'package.json');
-    if (existsSync(p)) {
-      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'wh') return (versionCache = pkg.version ?? '0.0.0');
-    }
-    dir = dirname(dir);
-  }
-  return (versionCache = '0.0.0');
-}
+export { whVersion } from './version.js';
+import { whVersion } from './version.js';
 
 export interface GlobalOptions {
   readonly warehouse: string;

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { openWarehouseLog } from '../src/projections/index.js';
-import { runWrdsDemo } from '../src/sync/index.js';
+import { openWarehouseLog } from '../src/store/index.js';
+import { runWrdsDemo } from '../src/dev/index.js';
 import { runQuery } from '../src/query/index.js';
 import { EXIT, action, emit, makeLogger, parseOptions, table, whVersion } from './context.js';
 

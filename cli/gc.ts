@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { applyGc, planGc } from '../src/sync/index.js';
+import { applyGc, planGc } from '../src/store/index.js';
 import { action, emit, formatBytes, parseOptions, withLog } from './context.js';
 
 export function register(program: Command): void {

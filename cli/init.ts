@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { initWarehouse } from '../src/projections/index.js';
+import { initWarehouse } from '../src/store/index.js';
 import { action, emit, whVersion } from './context.js';
 
 export function register(program: Command): void {

@@ -1,35 +1,35 @@
 #!/usr/bin/env node
 /**
- * `wh`: the command line. Each command lives in its own file; this file only assembles them.
+ * `wh`: the command line. This file only assembles commands from the table in commands.ts and
+ * loads nothing else up front: the command about to run is found in argv and only its module is
+ * imported; `wh --help` lists summaries without loading any command.
  * Exit codes: 0 ok, 1 error, 2 lease held, 3 validation or verification failure.
  */
 import './threadpool.js';
 import { Command, CommanderError } from 'commander';
-import { whVersion } from './context.js';
-import { register as registerInit } from './init.js';
-import { register as registerStatus } from './status.js';
-import { register as registerIngest } from './ingest.js';
-import { register as registerQuery } from './query.js';
-import { register as registerSnapshot } from './snapshot.js';
-import { register as registerLog } from './log.js';
-import { register as registerReplay } from './replay.js';
-import { register as registerAudit } from './audit.js';
-import { register as registerLease } from './lease.js';
-import { register as registerGc } from './gc.js';
-import { register as registerRebuild } from './rebuild.js';
-import { register as registerDemo } from './demo.js';
-import { register as registerSync } from './sync.js';
-import { register as registerCatalog } from './catalog.js';
-import { register as registerFrench } from './french.js';
-import { register as registerFactors } from './factors.js';
-import { register as registerYahoo } from './yahoo.js';
-import { register as registerPrices } from './prices.js';
-import { register as registerUniverse } from './universe.js';
-import { register as registerFundamentals } from './fundamentals.js';
-import { register as registerFetch } from './fetch.js';
-import { calendarCommand } from './calendar.js';
+import { whVersion } from './version.js';
+import { commands, type CommandEntry } from './commands.js';
 
-export function buildProgram(): Command {
+/** Global options that take a value (so the word after them is not a command name). */
+const VALUED_GLOBALS = new Set(['-w', '--warehouse']);
+
+/** The command named on the command line, if any (`wh [globals] <command> ...`, or `wh help <command>`). */
+export function commandInArgv(argv: readonly string[]): CommandEntry | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUED_GLOBALS.has(a)) {
+      i += 1;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    if (a === 'help') continue;
+    return commands.find((c) => c.name === a);
+  }
+  return undefined;
+}
+
+/** Build the program with the full definition of `load`ed commands and summaries of the rest. */
+export async function buildProgram(argv: readonly string[] = process.argv.slice(2), all = false): Promise<Command> {
   const program = new Command('wh')
     .description('event-sourced local data warehouse for financial research')
     .version(whVersion())
@@ -42,10 +42,11 @@ export function buildProgram(): Command {
       'after',
       '\nExit codes: 0 ok, 1 error, 2 lease held by another writer, 3 validation or verification failure.\nDocs: docs/README.md',
     );
-  for (const register of [registerInit, registerStatus, registerIngest, registerQuery, registerSnapshot, registerLog, registerReplay, registerAudit, registerLease, registerGc, registerRebuild, registerSync, registerCatalog, registerFrench, registerFactors, registerYahoo, registerPrices, registerUniverse, registerFundamentals, registerFetch, registerDemo]) {
-    register(program);
+  const wanted = all ? undefined : commandInArgv(argv);
+  for (const entry of commands) {
+    if (all || entry === wanted) (await entry.load()).register(program);
+    else program.command(entry.name).description(entry.summary).allowUnknownOption().helpOption(false);
   }
-  program.addCommand(calendarCommand());
   return program;
 }
 
@@ -55,7 +56,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-const program = buildProgram();
+const program = await buildProgram();
 program.exitOverride();
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { currentLeases } from '../src/log/index.js';
-import { datasetsAt, quarantineAt, tagsAt, warehousePaths } from '../src/projections/index.js';
-import { diskUsage } from '../src/sync/index.js';
+import { datasetsAt, quarantineAt, tagsAt } from '../src/projections/index.js';
+import { warehousePaths } from '../src/store/index.js';
+import { diskUsage } from '../src/store/index.js';
 import { action, emit, formatBytes, table, withLog } from './context.js';
 
 export function register(program: Command): void {

@@ -11,10 +11,11 @@
  * ```
  */
 export { openWarehouse } from './query/index.js';
-export * from './query/providers/index.js';
+export * from './query/index.js';
 export type { Warehouse, OpenWarehouseOptions } from './query/index.js';
 export { WarehouseError, LeaseHeldError, LeaseLostError, ValidationError, isWarehouseError, isLeaseHeldError, isLeaseLostError, isValidationError } from './log/index.js';
 export type { ErrorCode, StoredEvent, EventType } from './log/index.js';
-export { initWarehouse, openWarehouseLog, resolvePoint } from './projections/index.js';
+export { initWarehouse, openWarehouseLog } from './store/index.js';
+export { resolvePoint } from './projections/index.js';
 export { ingestFile, syncDatasets, datasets as wrdsDatasets } from './sync/index.js';
 export * as calendar from './calendar/index.js';

@@ -2,7 +2,7 @@
  * Reading the warehouse: DuckDB sessions over the objects a manifest names at a point, queries,
  * replay of a past state into a standalone DuckDB file, and lineage.
  */
-export { viewStatements } from '../projections/index.js';
+export { viewStatements } from '../store/index.js';
 export * from './query.js';
 export * from './replay.js';
 export * from './lineage.js';

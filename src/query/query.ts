@@ -4,7 +4,8 @@
  */
 import { openDuck, type Duck, type DuckParam, type DuckResult } from '../engine/index.js';
 import { WarehouseError, type EventLog } from '../log/index.js';
-import { manifestAt, resolvePoint, viewStatements, type Point } from '../projections/index.js';
+import { manifestAt, resolvePoint, type Point } from '../projections/index.js';
+import { viewStatements } from '../store/index.js';
 
 export interface QueryOptions {
   /** seq, ISO date/time or tag; head when omitted. */

@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, rmSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openDuck } from '../engine/index.js';
 import { WarehouseError, type EventLog, type LeaseState } from '../log/index.js';
-import { datasetsAt, manifestAt, resolvePoint, tagsAt, viewStatements, type DatasetSummary, type ManifestEntry, type Point, type TagEntry } from '../projections/index.js';
+import { datasetsAt, manifestAt, resolvePoint, tagsAt, type DatasetSummary, type ManifestEntry, type Point, type TagEntry } from '../projections/index.js';
+import { viewStatements } from '../store/index.js';
 
 export interface ReplayState {
   readonly point: Point;

@@ -6,7 +6,8 @@
 import type { Table } from 'apache-arrow';
 import type { DuckParam } from '../engine/index.js';
 import { WarehouseError, type EventLog } from '../log/index.js';
-import { datasetsAt, openWarehouseLog, type DatasetSummary, type Point } from '../projections/index.js';
+import { datasetsAt, type DatasetSummary, type Point } from '../projections/index.js';
+import { openWarehouseLog } from '../store/index.js';
 import { toArrow } from './arrow.js';
 import { openSession, type WarehouseSession } from './query.js';
 

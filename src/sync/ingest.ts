@@ -17,10 +17,10 @@ import {
 } from '../log/index.js';
 import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../engine/index.js';
 import { schemaOf } from '../projections/index.js';
-import type { StatFs } from './disk.js';
-import { hashFile } from './fsync.js';
-import type { StepHook } from './object-store.js';
-import { writePartition, type PartitionWriteResult } from './write-partition.js';
+import type { StatFs } from '../store/index.js';
+import { hashFile } from '../store/index.js';
+import type { StepHook } from '../store/index.js';
+import { writePartition, type PartitionWriteResult } from '../store/index.js';
 
 export interface IngestOptions {
   readonly dir: string;

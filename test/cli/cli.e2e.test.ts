@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuck } from '../../src/engine/index.js';
-import { objectPath, openWarehouseLog, warehousePaths } from '../../src/projections/index.js';
-import { writeDemoSample } from '../../src/sync/index.js';
+import { objectPath, openWarehouseLog, warehousePaths } from '../../src/store/index.js';
+import { writeDemoSample } from '../../src/dev/index.js';
 import { cleanupTempDirs, ensureBuilt, lineReader, runWh, spawnNode, supportDir, tempDir, type WhOptions } from '../support/wh-cli.js';
 
 let root: string;

@@ -15,7 +15,8 @@ import {
   type EventDraft,
   type StoredEvent,
 } from '../../src/log/index.js';
-import { initWarehouse, openWarehouseLog, tagsAt } from '../../src/projections/index.js';
+import { initWarehouse, openWarehouseLog } from '../../src/store/index.js';
+import { tagsAt } from '../../src/projections/index.js';
 import { createManualClock, draftOf, liveLocalIdentity, makeTempDir, type ManualClock } from '../support/arbitraries.js';
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);

@@ -2,17 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { WarehouseError, acquireLease, type EventDraft, type EventLog, type Lease } from '../../src/log/index.js';
-import {
-  datasetsAt,
-  initWarehouse,
-  liveObjects,
-  manifestAt,
-  manifestHistory,
-  openWarehouseLog,
-  resolvePoint,
-  retentionRefs,
-  tagsAt,
-} from '../../src/projections/index.js';
+import { datasetsAt, liveObjects, manifestAt, manifestHistory, resolvePoint, retentionRefs, tagsAt } from '../../src/projections/index.js';
+import { initWarehouse, openWarehouseLog } from '../../src/store/index.js';
 import { createManualClock, liveLocalIdentity, makeTempDir, nameArb, type ManualClock } from '../support/arbitraries.js';
 
 const at = (iso: string): number => Date.parse(iso);

@@ -20,7 +20,8 @@ import {
   type StoredEvent,
   type WarehouseError,
 } from '../../src/log/index.js';
-import { initWarehouse, manifestAt, openWarehouseLog, projections } from '../../src/projections/index.js';
+import { initWarehouse, openWarehouseLog, projections } from '../../src/store/index.js';
+import { manifestAt } from '../../src/projections/index.js';
 import { createManualClock, hashArb, liveLocalIdentity, makeTempDir, type ManualClock } from '../support/arbitraries.js';
 
 const ALL: readonly RangedProjection[] = [leaseProjection, ...projections];

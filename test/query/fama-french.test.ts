@@ -8,14 +8,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isWarehouseError, type EventLog, type WarehouseError } from '../../src/log/index.js';
-import { openWarehouseLog } from '../../src/projections/index.js';
+import { openWarehouseLog } from '../../src/store/index.js';
 import { openSession, type WarehouseSession } from '../../src/query/index.js';
 import { famaFrenchFactors, type FamaFrenchOptions } from '../../src/query/providers/fama-french.js';
 import type { Duck, DuckParam } from '../../src/engine/index.js';
 import { ingestFile } from '../../src/sync/index.js';
 import { loadFrenchFile, parseFrenchText, type FrenchSection } from '../../src/sync/french/index.js';
 import { cleanupTempDirs, repoRoot, tempDir } from '../support/wh-cli.js';
-import { newWarehouse } from '../sync/crash-invariants.js';
+import { newWarehouse } from '../store/crash-invariants.js';
 
 const DATA = join(repoRoot, '..', 'shared', 'data', 'kenneth_french');
 const raw = (f: string): string => readFileSync(join(DATA, f), 'latin1');

@@ -9,7 +9,7 @@ import { DateDay, type Table } from 'apache-arrow';
 import { join } from 'node:path';
 import { sessions } from '../../src/calendar/index.js';
 import type { EventLog } from '../../src/log/index.js';
-import { initWarehouse, openWarehouseLog } from '../../src/projections/index.js';
+import { initWarehouse, openWarehouseLog } from '../../src/store/index.js';
 import { ingestFile } from '../../src/sync/index.js';
 import { tempDir } from './wh-cli.js';
 

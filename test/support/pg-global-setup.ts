@@ -5,7 +5,7 @@
  * WH_PG_BACKEND=embedded|system forces where the binaries come from (default: embedded, else system).
  */
 import type { TestProject } from 'vitest/node';
-import { startPostgres } from '../../src/sync/pg/pg-server.js';
+import { startPostgres } from '../../src/dev/pg-server.js';
 
 /** What the tests receive through `inject('whPostgres')`. */
 export interface ProvidedPostgres {

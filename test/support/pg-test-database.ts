@@ -9,8 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { createDatabase, dropDatabase, openPgSession } from '../../src/sync/pg/pg-server.js';
-import type { PgConnectionConfig, PgSession } from '../../src/sync/pg/pg-server.js';
+import { createDatabase, dropDatabase, openPgSession } from '../../src/dev/pg-server.js';
+import type { PgConnectionConfig, PgSession } from '../../src/dev/pg-server.js';
 import type {} from './pg-global-setup.js';
 
 /** A database made for one test file. */

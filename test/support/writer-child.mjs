@@ -9,7 +9,7 @@
 //     and wait for "go" on stdin; then print {"event":"result",...} and exit 0 (written) or 1.
 import { createInterface } from 'node:readline';
 import { acquireLease, releaseLease } from '../../dist/src/log/index.js';
-import { openWarehouseLog } from '../../dist/src/projections/index.js';
+import { openWarehouseLog } from '../../dist/src/store/index.js';
 import { ingestFile } from '../../dist/src/sync/index.js';
 
 const say = (msg) => process.stdout.write(JSON.stringify(msg) + '\n');

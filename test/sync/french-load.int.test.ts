@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import { Zip, ZipDeflate, strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isWarehouseError, type EventLog, type StoredEvent, type WarehouseError } from '../../src/log/index.js';
-import { manifestAt, openWarehouseLog, warehousePaths } from '../../src/projections/index.js';
+import { manifestAt } from '../../src/projections/index.js';
+import { openWarehouseLog, warehousePaths } from '../../src/store/index.js';
 import { runQuery } from '../../src/query/index.js';
 import { loadFrenchFile, parseFrench, type LoadFrenchOptions } from '../../src/sync/french/index.js';
 import { cleanupTempDirs, repoRoot, tempDir } from '../support/wh-cli.js';
-import { newWarehouse } from './crash-invariants.js';
+import { newWarehouse } from '../store/crash-invariants.js';
 
 const DATA = join(repoRoot, '..', 'shared', 'data', 'kenneth_french');
 const bytesOf = (f: string): Buffer => readFileSync(join(DATA, f));

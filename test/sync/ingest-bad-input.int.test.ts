@@ -7,11 +7,13 @@ import { cpSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, wri
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { currentLeases, isWarehouseError, type EventLog, type WarehouseError } from '../../src/log/index.js';
-import { manifestAt, objectPath, openWarehouseLog, schemaOf, warehousePaths } from '../../src/projections/index.js';
+import { manifestAt, schemaOf } from '../../src/projections/index.js';
+import { objectPath, openWarehouseLog, warehousePaths } from '../../src/store/index.js';
 import { runQuery } from '../../src/query/index.js';
-import { ingestFile, planGc, verifyWarehouse } from '../../src/sync/index.js';
+import { ingestFile } from '../../src/sync/index.js';
+import { planGc, verifyWarehouse } from '../../src/store/index.js';
 import { cleanupTempDirs, runWh, tempDir } from '../support/wh-cli.js';
-import { manifestState, newWarehouse, typesAfter } from './crash-invariants.js';
+import { manifestState, newWarehouse, typesAfter } from '../store/crash-invariants.js';
 
 let files: string;
 const file = (name: string, content: string | Buffer): string => {

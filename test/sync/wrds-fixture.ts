@@ -3,7 +3,7 @@
  * and crsp.dsi (daily market file on NYSE sessions), with WRDS's types and vintage comments.
  * Small and explicit so each test can state exactly what changed at the source.
  */
-import { openPgSession, type PgConnectionConfig, type PgSession } from '../../src/sync/pg/pg-server.js';
+import { openPgSession, type PgConnectionConfig, type PgSession } from '../../src/dev/pg-server.js';
 import { sessions } from '../../src/calendar/index.js';
 
 export const YEARS = [2021, 2022, 2023] as const;

@@ -2,9 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, chmodS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initWarehouse, manifestAt, openWarehouseLog, quarantineAt } from '../../src/projections/index.js';
+import { initWarehouse, openWarehouseLog } from '../../src/store/index.js';
+import { manifestAt, quarantineAt } from '../../src/projections/index.js';
 import { runQuery } from '../../src/query/index.js';
-import { startPostgres, createDatabase, type PgConnectionConfig } from '../../src/sync/pg/pg-server.js';
+import { startPostgres, createDatabase, type PgConnectionConfig } from '../../src/dev/pg-server.js';
 import { testServer } from '../support/pg-test-database.js';
 import { connectWrds, findDatasets, parseYears, resolvePassword, Secret, syncDatasets, TokenBucket, type SqlSource } from '../../src/sync/index.js';
 import type { EventLog } from '../../src/log/index.js';

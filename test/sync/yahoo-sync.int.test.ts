@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { currentLeases, isWarehouseError, partitionKeySchema, type EventLog, type StoredEvent, type WarehouseError } from '../../src/log/index.js';
-import { initWarehouse, openWarehouseLog, warehousePaths } from '../../src/projections/index.js';
+import { initWarehouse, openWarehouseLog, warehousePaths } from '../../src/store/index.js';
 import { runQuery } from '../../src/query/index.js';
 import { ingestFile } from '../../src/sync/index.js';
 import { yahooErrorKind } from '../../src/sync/yahoo/client.js';

@@ -20,11 +20,12 @@ import {
   type Lease,
   type Lineage,
 } from '../../log/index.js';
-import { manifestAt, warehousePaths } from '../../projections/index.js';
+import { manifestAt } from '../../projections/index.js';
+import { warehousePaths } from '../../store/index.js';
 import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
-import type { StatFs } from '../disk.js';
-import type { StepHook } from '../object-store.js';
-import { writePartition } from '../write-partition.js';
+import type { StatFs } from '../../store/index.js';
+import type { StepHook } from '../../store/index.js';
+import { writePartition } from '../../store/index.js';
 import { LineSplitter } from './lines.js';
 import { datasetForFile, type FrenchFrequency, type FrenchUnit } from './naming.js';
 import { FrenchParser, type FrenchFileInfo } from './parser.js';

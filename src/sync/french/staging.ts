@@ -5,7 +5,7 @@
  */
 import { appendFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeOwnedTempDir } from '../owned-temp.js';
+import { makeOwnedTempDir } from '../../store/index.js';
 import type { FrenchRow, FrenchSectionInfo, FrenchSink } from './parser.js';
 
 /** One staged section: its CSV has no header and the columns `date, period, <section columns>`. */

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SourceUnavailableError, WarehouseError } from '../../log/index.js';
-import { ConsumerGoneError, type Feed } from '../object-store.js';
+import { ConsumerGoneError, type Feed } from '../../store/index.js';
 
 export interface FifoFeed extends Feed {
   readonly path: string;

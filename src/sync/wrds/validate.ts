@@ -12,7 +12,7 @@
  */
 import { isSession, sessions, isCalendarRangeError } from '../../calendar/index.js';
 import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
-import type { ValidationProblem } from '../object-store.js';
+import type { ValidationProblem } from '../../store/index.js';
 import type { DatasetDef } from './catalogue.js';
 
 export interface GateInput {

@@ -21,7 +21,10 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { SourceUnavailableError, ValidationError, WarehouseError } from '../../log/index.js';
 import { chartProblems } from './parse.js';
+import { chartEnvelopeSchema, chartResultSchema, type ChartResult } from './chart-schema.js';
 import { TokenBucket } from '../rate-limit.js';
+
+export { chartEnvelopeSchema, chartResultSchema, type ChartResult };
 
 /** The real endpoint. Point `baseUrl` at a replay server in tests. */
 export const DEFAULT_YAHOO_BASE_URL = 'https://query2.finance.yahoo.com';
@@ -83,37 +86,6 @@ export function chartPeriod(start: string, end: string): { period1: number; peri
   return { period1: a / 1000, period2: (b + DAY_MS) / 1000 };
 }
 
-const nums = z.array(z.number().nullable());
-const quoteSchema = z.object({ open: nums.optional(), high: nums.optional(), low: nums.optional(), close: nums.optional(), volume: nums.optional() });
-const dividendSchema = z.object({ amount: z.number(), date: z.number().int() });
-const splitSchema = z.object({ date: z.number().int(), numerator: z.number().positive(), denominator: z.number().positive(), splitRatio: z.string().optional() });
-
-/** The fields of `chart.result[0]` wh reads (others are ignored). */
-export const chartResultSchema = z.object({
-  meta: z.object({
-    symbol: z.string(),
-    currency: z.string().nullable().optional(),
-    exchangeName: z.string().optional(),
-    instrumentType: z.string().optional(),
-    exchangeTimezoneName: z.string().optional(),
-    gmtoffset: z.number().int(),
-    dataGranularity: z.string().optional(),
-    chartPreviousClose: z.number().optional(),
-  }),
-  /** Absent when the range holds no bar. */
-  timestamp: z.array(z.number().int()).optional(),
-  events: z.object({ dividends: z.record(z.string(), dividendSchema).optional(), splits: z.record(z.string(), splitSchema).optional() }).optional(),
-  indicators: z.object({ quote: z.array(quoteSchema).min(1), adjclose: z.array(z.object({ adjclose: nums.optional() })).optional() }),
-});
-export type ChartResult = z.infer<typeof chartResultSchema>;
-
-/** The envelope: `{ chart: { result: [...] | null, error: {code, description} | null } }`. */
-export const chartEnvelopeSchema = z.object({
-  chart: z.object({
-    result: z.array(chartResultSchema).nullable(),
-    error: z.object({ code: z.string(), description: z.string().nullable().optional() }).nullable().optional(),
-  }),
-});
 
 /** One fetched chart: the checked payload plus what lineage records. */
 export interface ChartFetch {

@@ -13,7 +13,7 @@
  * `detectPriceBasis` checks each split inside the window against the closes around it, and would
  * report 'as_traded' for a payload whose closes do drop by the split ratio.
  */
-import type { ChartResult } from './client.js';
+import type { ChartResult } from './chart-schema.js';
 
 /** How the stored prices relate to what traded. */
 export type PriceBasis = 'split_adjusted' | 'as_traded';

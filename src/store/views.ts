@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { WarehouseError } from '../log/index.js';
 import { quoteIdent, quoteLiteral } from '../engine/index.js';
 import { objectPath } from './layout.js';
-import type { ManifestEntry } from './manifest.js';
+import type { ManifestEntry } from '../projections/index.js';
 
 /** `CREATE VIEW` statements for the datasets in `entries`. */
 export function viewStatements(dir: string, entries: readonly ManifestEntry[], options: { checkFiles?: boolean; replace?: boolean } = {}): string[] {

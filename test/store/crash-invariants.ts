@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventLog } from '../../src/log/index.js';
-import { initWarehouse, manifestAt, manifestHistory, objectPath, warehousePaths, type ManifestEntry } from '../../src/projections/index.js';
+import { initWarehouse, objectPath, warehousePaths } from '../../src/store/index.js';
+import { manifestAt, manifestHistory, type ManifestEntry } from '../../src/projections/index.js';
 import { tempDir } from '../support/wh-cli.js';
 
 export const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');

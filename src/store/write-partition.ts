@@ -14,7 +14,8 @@ import {
   type Lineage,
   type StoredEvent,
 } from '../log/index.js';
-import { manifestAt, schemaOf, warehousePaths, type ManifestEntry } from '../projections/index.js';
+import { manifestAt, schemaOf, type ManifestEntry } from '../projections/index.js';
+import { warehousePaths } from './layout.js';
 import type { Duck } from '../engine/index.js';
 import { assertRoomFor, diskUsage, isNoSpace, type StatFs } from './disk.js';
 import { ObjectValidationError, ObjectWriteError, quarantineFile, writeObject, type Feed, type StepHook, type ValidationProblem } from './object-store.js';

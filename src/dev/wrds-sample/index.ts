@@ -6,7 +6,7 @@
  * helpers that change the source the way WRDS does between pulls. See docs/concepts/wrds-sample.md.
  *
  * @example
- * import { startPostgres, createDatabase } from '../pg/pg-server.js';
+ * import { startPostgres, createDatabase } from '../pg-server.js';
  * import { generateWrdsSample, appendDays, bumpVintage } from './index.js';
  * const server = await startPostgres();
  * const db = await createDatabase(server, 'wrds');

@@ -8,8 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentLeases, type EventLog, type StoredEvent } from '../../src/log/index.js';
-import { manifestAt, openWarehouseLog } from '../../src/projections/index.js';
-import { planGc, verifyWarehouse } from '../../src/sync/index.js';
+import { manifestAt } from '../../src/projections/index.js';
+import { openWarehouseLog } from '../../src/store/index.js';
+import { planGc, verifyWarehouse } from '../../src/store/index.js';
 import { cleanupTempDirs, ensureBuilt, lineReader, pollUntil, runWh, spawnNode, spawnWh, supportDir, tempDir, type WhResult } from '../support/wh-cli.js';
 import { newWarehouse, sha256, writeCsv } from './crash-invariants.js';
 

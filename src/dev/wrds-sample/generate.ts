@@ -4,8 +4,8 @@
  * one security (or symbol) at a time and sent in 64 KiB chunks.
  */
 import { z } from 'zod';
-import { isPgSession, openPgSession } from '../pg/pg-server.js';
-import type { PgClientLike, PgConnectionConfig, PgSession } from '../pg/pg-server.js';
+import { isPgSession, openPgSession } from '../pg-server.js';
+import type { PgClientLike, PgConnectionConfig, PgSession } from '../pg-server.js';
 import { WarehouseError } from '../../log/index.js';
 import { earlyCloses } from '../../calendar/index.js';
 import { ccmTables, compTables, crspCizTables, crspLegacyTables, ffTables, qualifiedName, taqTables } from './catalog.js';

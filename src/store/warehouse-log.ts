@@ -10,10 +10,10 @@ import {
   type EventLogOptions,
   type RangedProjection,
 } from '../log/index.js';
-import { manifestProjection } from './manifest.js';
-import { quarantineProjection, retentionProjection, schemaProjection, snapshotProjection, type RetentionRef } from './catalog.js';
+import { manifestProjection } from '../projections/index.js';
+import { quarantineProjection, retentionProjection, schemaProjection, snapshotProjection, type RetentionRef } from '../projections/index.js';
 import { warehousePaths } from './layout.js';
-import { isPointKeyword } from './asof.js';
+import { isPointKeyword } from '../projections/index.js';
 
 /** Every projection the warehouse materializes (the lease projection is built into the log). */
 export const projections: readonly RangedProjection[] = [

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { openDuck } from '../engine/index.js';
 import type { EventLog } from '../log/index.js';
-import { manifestAt, viewStatements, warehousePaths } from '../projections/index.js';
+import { manifestAt } from '../projections/index.js';
+import { viewStatements } from './views.js';
+import { warehousePaths } from './layout.js';
 
 export interface CatalogInfo {
   readonly path: string;

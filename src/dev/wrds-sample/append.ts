@@ -3,7 +3,7 @@
  * to the daily relations, continuing each still-listed permno from its last row (state comes from
  * the database, the randomness from `(seed, permno, date)`), so appending is deterministic.
  */
-import type { PgSession } from '../pg/pg-server.js';
+import type { PgSession } from '../pg-server.js';
 import { WarehouseError } from '../../log/index.js';
 import { crspCizTables, crspLegacyTables, ffTables } from './catalog.js';
 import type { TableSpec } from './catalog.js';

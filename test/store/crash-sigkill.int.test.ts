@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentLeases } from '../../src/log/index.js';
-import { manifestAt, openWarehouseLog, warehousePaths } from '../../src/projections/index.js';
-import { applyGc, ingestFile, planGc, verifyWarehouse } from '../../src/sync/index.js';
+import { manifestAt } from '../../src/projections/index.js';
+import { openWarehouseLog, warehousePaths } from '../../src/store/index.js';
+import { applyGc, planGc, verifyWarehouse } from '../../src/store/index.js';
+import { ingestFile } from '../../src/sync/index.js';
 import { cleanupTempDirs, ensureBuilt, runWh, spawnWh, tempDir } from '../support/wh-cli.js';
 import { namedObjectProblems, newWarehouse, sha256, storeProblems, writeCsv } from './crash-invariants.js';
 

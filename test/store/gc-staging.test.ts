@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openWarehouseLog, warehousePaths } from '../../src/projections/index.js';
-import { applyGc, planGc } from '../../src/sync/index.js';
-import { makeOwnedTempDir } from '../../src/sync/owned-temp.js';
+import { openWarehouseLog, warehousePaths } from '../../src/store/index.js';
+import { applyGc, planGc } from '../../src/store/index.js';
+import { makeOwnedTempDir } from '../../src/store/owned-temp.js';
 import { cleanupTempDirs } from '../support/wh-cli.js';
 import { newWarehouse } from './crash-invariants.js';
 

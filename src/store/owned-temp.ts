@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { currentProcessIdentity, processLiveness } from '../log/index.js';
-import { warehousePaths } from '../projections/index.js';
+import { warehousePaths } from './layout.js';
 
 const OWNER_FILE = '.owner.json';
 const FOREIGN_HOST_GRACE_MS = 24 * 3600_000;

@@ -2,8 +2,8 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, openPgSession, startPostgres, stopAllPostgresSync } from '../../src/sync/pg/pg-server.js';
-import type { PgConnectionConfig } from '../../src/sync/pg/pg-server.js';
+import { createDatabase, openPgSession, startPostgres, stopAllPostgresSync } from '../../src/dev/pg-server.js';
+import type { PgConnectionConfig } from '../../src/dev/pg-server.js';
 import { createTestDatabase, testServer } from '../support/pg-test-database.js';
 import type { TestDatabase } from '../support/pg-test-database.js';
 

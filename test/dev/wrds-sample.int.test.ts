@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSession, sessions } from '../../src/calendar/index.js';
-import type { PgSession } from '../../src/sync/pg/pg-server.js';
+import type { PgSession } from '../../src/dev/pg-server.js';
 import {
   addColumn, appendDays, bumpVintage, changeColumnType, correctRow, dropColumn, generateWrdsSample, parseVintage,
-} from '../../src/sync/wrds-sample/index.js';
-import type { WrdsSampleResult } from '../../src/sync/wrds-sample/index.js';
+} from '../../src/dev/wrds-sample/index.js';
+import type { WrdsSampleResult } from '../../src/dev/wrds-sample/index.js';
 import { createTestDatabase } from '../support/pg-test-database.js';
 import type { TestDatabase } from '../support/pg-test-database.js';
 

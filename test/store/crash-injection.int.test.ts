@@ -18,9 +18,11 @@ import {
   type EventLog,
   type Lease,
 } from '../../src/log/index.js';
-import { openWarehouseLog, schemaOf } from '../../src/projections/index.js';
+import { openWarehouseLog } from '../../src/store/index.js';
+import { schemaOf } from '../../src/projections/index.js';
 import { runQuery } from '../../src/query/index.js';
-import { applyGc, ingestFile, planGc, verifyWarehouse, writeSteps, type StepHook, type WriteStep } from '../../src/sync/index.js';
+import { applyGc, planGc, verifyWarehouse, writeSteps, type StepHook, type WriteStep } from '../../src/store/index.js';
+import { ingestFile } from '../../src/sync/index.js';
 import { cleanupTempDirs, tempDir } from '../support/wh-cli.js';
 import { manifestState, namedObjectProblems, newWarehouse, sha256, storeProblems, typesAfter, writeCsv } from './crash-invariants.js';
 

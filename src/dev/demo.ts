@@ -5,14 +5,14 @@
  * and verifies it. The server is stopped on every exit path.
  */
 import type { Logger } from 'pino';
-import { initWarehouse, openWarehouseLog } from '../projections/index.js';
-import { createDatabase, startPostgres } from './pg/pg-server.js';
-import { connectWrds } from './pg/wrds-client.js';
+import { initWarehouse, openWarehouseLog } from '../store/index.js';
+import { createDatabase, startPostgres } from './pg-server.js';
+import { connectWrds } from '../sync/index.js';
 import { generateWrdsSample } from './wrds-sample/index.js';
-import { Secret } from './wrds/credentials.js';
-import { datasets } from './wrds/catalogue.js';
-import { syncDatasets, type DatasetSyncResult, type SyncProgress } from './wrds/sync-manager.js';
-import { verifyWarehouse, type VerifyReport } from './verify.js';
+import { Secret } from '../sync/index.js';
+import { datasets } from '../sync/index.js';
+import { syncDatasets, type DatasetSyncResult, type SyncProgress } from '../sync/index.js';
+import { verifyWarehouse, type VerifyReport } from '../store/index.js';
 
 export interface DemoOptions {
   readonly dir: string;

@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { ChainProblem, EventLog } from '../log/index.js';
-import { liveObjects, objectPath } from '../projections/index.js';
+import { liveObjects } from '../projections/index.js';
+import { objectPath } from './layout.js';
 import { hashFile } from './fsync.js';
 
 export interface ObjectProblem {

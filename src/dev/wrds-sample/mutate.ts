@@ -3,7 +3,7 @@
  * between two pulls. Each works on a table or on a WRDS-style view over a vendor table (the view
  * is rebuilt around the change and keeps its comment).
  */
-import type { PgSession } from '../pg/pg-server.js';
+import type { PgSession } from '../pg-server.js';
 import { WarehouseError } from '../../log/index.js';
 import type { Cell } from './copy-text.js';
 import { ident, literal, splitName, sqlType } from './ddl.js';

@@ -7,7 +7,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withLease, type EventLog } from '../log/index.js';
-import { manifestHistory, warehousePaths } from '../projections/index.js';
+import { manifestHistory } from '../projections/index.js';
+import { warehousePaths } from './layout.js';
 import { fsyncPath } from './fsync.js';
 import { liveOwner } from './owned-temp.js';
 

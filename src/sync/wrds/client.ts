@@ -11,8 +11,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { CopyToStreamQuery } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import { SourceUnavailableError, WarehouseError } from '../../log/index.js';
-import type { Secret, WrdsSettings } from '../wrds/credentials.js';
-import type { SourceColumn } from '../wrds/type-map.js';
+import type { Secret, WrdsSettings } from './credentials.js';
+import type { SourceColumn } from './type-map.js';
 import { TokenBucket } from '../rate-limit.js';
 
 export interface WrdsClientOptions {

@@ -2,7 +2,7 @@
  * DDL for the sample: schemas, tables (in the vendor schema when the relation is a view), the
  * WRDS-style views, comments with vintages, indexes. Identifiers are checked, never interpolated raw.
  */
-import type { PgSession } from '../pg/pg-server.js';
+import type { PgSession } from '../pg-server.js';
 import { WarehouseError } from '../../log/index.js';
 import type { TableSpec } from './catalog.js';
 import { vintageComment } from './vintage.js';

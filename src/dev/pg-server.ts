@@ -22,7 +22,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
-import { WarehouseError } from '../../log/index.js';
+import { WarehouseError } from '../log/index.js';
 
 /** Where to reach one PostgreSQL database. */
 export interface PgConnectionConfig {

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { quoteLiteral, type Duck } from '../engine/index.js';
-import { objectPath, warehousePaths } from '../projections/index.js';
+import { objectPath, warehousePaths } from './layout.js';
 import { fsyncAndHash, fsyncPath } from './fsync.js';
 
 /** The steps of the write path, in order; a fault-injection hook may run (or crash) after each. */
