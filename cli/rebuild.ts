@@ -12,7 +12,7 @@ export function register(program: Command): void {
           const folded = log.foldAll();
           const results = log.rebuildProjections().map((r) => ({
             ...r,
-            matchesFold: canonicalJson(log.table(r.name).history()) === canonicalJson(folded.get(r.name)),
+            matchesFold: canonicalJson(log.tableByName(r.name).history()) === canonicalJson(folded.get(r.name)),
           }));
           const ok = results.every((r) => r.equal && r.matchesFold);
           emit(g, { ok, projections: results }, () =>

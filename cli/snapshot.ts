@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { WarehouseError, tagNameSchema } from '../src/log/index.js';
-import { resolvePoint, retentionRefs, tagsAt } from '../src/projections/index.js';
+import { resolvePoint, retentionProjection, retentionRefs, snapshotProjection, tagsAt } from '../src/projections/index.js';
 import { action, emit, parseOptions, table, withLog } from './context.js';
 
 function checkTag(name: string): string {
@@ -72,7 +72,7 @@ export function register(program: Command): void {
         const opts = parseOptions(z.object({ tag: z.string(), reason: z.string().min(1) }), raw);
         await withLog(g, (log) => {
           checkTag(ref);
-          if (log.table('snapshots').current(opts.tag) === undefined) {
+          if (log.table(snapshotProjection).current(opts.tag) === undefined) {
             throw new WarehouseError('UNKNOWN_TAG', `no snapshot tag "${opts.tag}"`, { suggestion: 'see `wh snapshot list`' });
           }
           log.append([{ type: 'RetentionRefAdded', data: { ref, target: { kind: 'tag', id: opts.tag }, reason: opts.reason } }]);
@@ -87,7 +87,7 @@ export function register(program: Command): void {
     .action(
       action(async (g, ref: string) => {
         await withLog(g, (log) => {
-          if (log.table('retention').current(ref) === undefined) {
+          if (log.table(retentionProjection).current(ref) === undefined) {
             throw new WarehouseError('INVALID_ARGUMENT', `no retention reference "${ref}"`, { suggestion: 'see `wh snapshot list`' });
           }
           log.append([{ type: 'RetentionRefRemoved', data: { ref } }]);

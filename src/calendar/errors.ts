@@ -1,8 +1,8 @@
 /**
- * Errors of the calendar. They mirror the shape of the warehouse's error type (`code`,
- * `message` naming the problem, `suggestion` naming the fix, `details`) without importing it:
- * the calendar is a leaf module.
+ * Errors of the calendar: subclasses of the warehouse's one error type, so a caller catches
+ * `WarehouseError` everywhere and branches on `code` (or on `isCalendarRangeError`).
  */
+import { WarehouseError } from '../log/index.js';
 
 /** Machine-readable codes of {@link CalendarError}. */
 export const calendarErrorCodes = ['CALENDAR_RANGE', 'CALENDAR_INVALID_DATE', 'CALENDAR_INVALID_RANGE', 'CALENDAR_NOT_A_SESSION'] as const;
@@ -20,25 +20,15 @@ export interface DateRange {
  * Base error of the calendar: `code` for programs, `message` and `suggestion` for people.
  * Thrown for bad input (a malformed date, `from` after `to`, asking the close of a non-session).
  */
-export class CalendarError extends Error {
+export class CalendarError extends WarehouseError {
   /** Which problem this is. */
-  readonly code: CalendarErrorCode;
+  declare readonly code: CalendarErrorCode;
   /** How to fix it, in one sentence. */
-  readonly suggestion: string;
-  /** Structured context (the offending date, the range, ...). */
-  readonly details: Readonly<Record<string, unknown>>;
+  declare readonly suggestion: string;
 
   constructor(code: CalendarErrorCode, message: string, suggestion: string, details: Record<string, unknown> = {}) {
-    super(message);
+    super(code, message, { suggestion, details });
     this.name = 'CalendarError';
-    this.code = code;
-    this.suggestion = suggestion;
-    this.details = details;
-  }
-
-  /** `{ code, message, suggestion, details }`, for JSON error output. */
-  toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, suggestion: this.suggestion, details: this.details };
   }
 }
 

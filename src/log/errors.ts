@@ -25,6 +25,11 @@ export const errorCodes = [
   'AUTH_FAILED',
   'SCHEMA_DRIFT',
   'IO_ERROR',
+  'CALENDAR_RANGE',
+  'CALENDAR_INVALID_DATE',
+  'CALENDAR_INVALID_RANGE',
+  'CALENDAR_NOT_A_SESSION',
+  'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

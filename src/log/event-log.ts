@@ -55,7 +55,7 @@ export interface TxContext {
   /** The clock reading taken at the start of the transaction (epoch ms). */
   readonly now: number;
   /** The materialized table of a projection, as it stands inside this transaction. */
-  table(name: string): RangedTable;
+  table<V>(projection: RangedProjection<V>): RangedTable<V>;
   /** Append events (validated, fenced, hashed, projected) within this transaction. */
   append(drafts: readonly EventDraft[], lease?: LeaseRef | null): StoredEvent[];
 }
@@ -158,11 +158,17 @@ function checkIsLog(db: SqliteDb, path: string): void {
   });
 }
 
+/** Projection tables the log should have but lacks (opened by an older wh). */
+function missingProjectionTables(db: SqliteDb, options: EventLogOptions): string[] {
+  const names = [leaseProjection, ...(options.projections ?? [])].map((p) => `proj_${p.name}`);
+  return names.filter((n) => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(n) === undefined);
+}
+
 /** The operation log of one warehouse. */
 export class EventLog {
   private readonly clock: () => number;
   private readonly identity: ProcessIdentity;
-  private readonly tables = new Map<string, RangedTable>();
+  private readonly tables = new Map<string, RangedTable<unknown>>();
   private readonly projections: readonly RangedProjection[];
   private readonly guards: readonly AppendGuard[];
 
@@ -195,12 +201,30 @@ export class EventLog {
       throw sqliteProblem(e, path);
     }
     if (!options.create) checkIsLog(db, path);
+    if (db.readonly && missingProjectionTables(db, options).length > 0) {
+      // A projection added by a newer wh: one read-write open creates and fills it, then read on.
+      db.close();
+      try {
+        EventLog.open(path, { ...options, readonly: false }).close();
+      } catch (e) {
+        throw new WarehouseError('LOG_CORRUPT', `the operation log ${path} lacks the projection tables of this wh version and could not be upgraded`, {
+          suggestion: 'run any write command once (e.g. `wh rebuild`) as a user who can write the warehouse',
+          cause: e,
+        });
+      }
+      return EventLog.open(path, options);
+    }
     const log = new EventLog(db, options);
     if (!db.readonly) {
       try {
         db.immediate(() => {
           db.exec(SCHEMA);
-          for (const p of log.projections) createRangedTable(db, p.name);
+          for (const p of log.projections) {
+            const existed = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(`proj_${p.name}`) !== undefined;
+            createRangedTable(db, p.name);
+            // A projection added by a newer wh: fold the existing log into its new table once.
+            if (!existed) log.backfill(p);
+          }
           db.prepare(`INSERT OR IGNORE INTO wh_meta(key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
         });
       } catch (e) {
@@ -222,10 +246,21 @@ export class EventLog {
     return this.clock();
   }
 
-  /** The materialized table of a projection. */
-  table(name: string): RangedTable {
+  /** The materialized table of a projection this log was opened with, typed by the projection. */
+  table<V>(projection: RangedProjection<V>): RangedTable<V> {
+    const t = this.tables.get(projection.name);
+    if (t === undefined || t.projection !== projection) {
+      throw new WarehouseError('INTERNAL', `the log was not opened with the projection ${projection.name}`, {
+        suggestion: 'open the warehouse with openWarehouseLog (src/store), which registers every projection',
+      });
+    }
+    return t as RangedTable<V>;
+  }
+
+  /** A materialized table by name (for generic tooling: rebuild and verify compare every table). */
+  tableByName(name: string): RangedTable {
     const t = this.tables.get(name);
-    if (t === undefined) throw new Error(`unknown projection ${name}`);
+    if (t === undefined) throw new WarehouseError('INTERNAL', `unknown projection ${name}`);
     return t;
   }
 
@@ -235,7 +270,7 @@ export class EventLog {
       const now = this.clock();
       const tx: TxContext = {
         now,
-        table: (name) => this.table(name),
+        table: (projection) => this.table(projection),
         append: (drafts, lease) => this.appendInTx(drafts, lease ?? null, now, tx),
       };
       return fn(tx);
@@ -297,7 +332,7 @@ export class EventLog {
     if (lease.scope !== scope && lease.scope !== 'warehouse') {
       throw new LeaseLostError(lease.scope, lease.epoch, `lease scope does not cover ${scope}`);
     }
-    const live = this.table('leases').current<LeaseState>(lease.scope)?.value;
+    const live = this.table(leaseProjection).current(lease.scope)?.value;
     if (live === undefined) throw new LeaseLostError(lease.scope, lease.epoch, 'no lease is held on this scope any more');
     if (live.epoch !== lease.epoch) {
       throw new LeaseLostError(lease.scope, lease.epoch, `epoch ${live.epoch} now holds it`);
@@ -321,6 +356,13 @@ export class EventLog {
   get(seq: number): StoredEvent | undefined {
     const r = this.db.prepare('SELECT * FROM events WHERE seq = ?').get<EventRow>(seq);
     return r === undefined ? undefined : parseRow(r);
+  }
+
+  /** Seq of the LeaseAcquired event of (scope, epoch), if any. */
+  leaseAcquiredSeq(scope: string, epoch: number): number | undefined {
+    return this.db
+      .prepare(`SELECT seq FROM events WHERE type = 'LeaseAcquired' AND json_extract(data, '$.epoch') = ? AND json_extract(data, '$.scope') = ? ORDER BY seq DESC LIMIT 1`)
+      .get<{ seq: number }>(epoch, scope)?.seq;
   }
 
   /** Read events, parsed and upcast to their current version. */
@@ -401,6 +443,12 @@ export class EventLog {
     const out = new Map<string, RangedRow[]>();
     for (const p of this.projections) out.set(p.name, foldRanged(p, this.readAll()));
     return out;
+  }
+
+  /** Fold every event into one projection's (new, empty) table; inside the open transaction. */
+  private backfill(p: RangedProjection): void {
+    const t = this.tables.get(p.name)!;
+    for (const e of this.readAll()) t.apply(e);
   }
 
   /** Names of the projections this log materializes. */

@@ -17,7 +17,7 @@ export interface LeaseState {
   readonly acquiredSeq: number;
 }
 
-export const leaseProjection: RangedProjection = {
+export const leaseProjection: RangedProjection<LeaseState> = {
   name: 'leases',
   ops(event: StoredEvent, current: CurrentLookup): RangedOp[] {
     switch (event.type) {

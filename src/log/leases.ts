@@ -10,7 +10,7 @@
 import { LeaseHeldError, LeaseLostError, WarehouseError } from './errors.js';
 import type { EventDraft, LeaseRef, StoredEvent } from './events.js';
 import type { EventLog, TxContext } from './event-log.js';
-import type { LeaseState } from './lease-projection.js';
+import { leaseProjection, type LeaseState } from './lease-projection.js';
 import { processLiveness } from './process-identity.js';
 
 /** Default lease lifetime: 4 hours, renewed while the holder works. */
@@ -49,7 +49,7 @@ export function holderInfo(l: LeaseState) {
 }
 
 function conflicting(tx: TxContext, scope: string): LeaseState[] {
-  const rows = tx.table('leases').at<LeaseState>();
+  const rows = tx.table(leaseProjection).at();
   return rows
     .map((r) => r.value)
     .filter((l) => scope === 'warehouse' || l.scope === 'warehouse' || l.scope === scope);
@@ -108,7 +108,7 @@ export function acquireLease(log: EventLog, scope: string, options: AcquireOptio
  */
 export function renewLease(log: EventLog, lease: LeaseRef, ttlMs: number = DEFAULT_LEASE_TTL_MS): Lease {
   return log.transaction((tx) => {
-    const live = tx.table('leases').current<LeaseState>(lease.scope)?.value;
+    const live = tx.table(leaseProjection).current(lease.scope)?.value;
     if (live === undefined || live.epoch !== lease.epoch) {
       throw new LeaseLostError(lease.scope, lease.epoch, 'it was broken or released');
     }
@@ -122,7 +122,7 @@ export function renewLease(log: EventLog, lease: LeaseRef, ttlMs: number = DEFAU
 /** Release a lease; a no-op (returns false) if it is no longer ours. */
 export function releaseLease(log: EventLog, lease: LeaseRef): boolean {
   return log.transaction((tx) => {
-    const live = tx.table('leases').current<LeaseState>(lease.scope)?.value;
+    const live = tx.table(leaseProjection).current(lease.scope)?.value;
     if (live === undefined || live.epoch !== lease.epoch) return false;
     tx.append([{ type: 'LeaseReleased', data: { scope: lease.scope, epoch: lease.epoch } }]);
     return true;
@@ -139,7 +139,7 @@ export function breakLease(log: EventLog, scope: string, reason: string): LeaseS
     throw new WarehouseError('INVALID_ARGUMENT', 'breaking a lease needs a reason', { suggestion: 'pass --reason "why"' });
   }
   return log.transaction((tx) => {
-    const live = tx.table('leases').current<LeaseState>(scope)?.value;
+    const live = tx.table(leaseProjection).current(scope)?.value;
     if (live === undefined) {
       throw new WarehouseError('LEASE_NOT_FOUND', `no lease is held on "${scope}"`, { suggestion: 'see `wh status` for the leases held' });
     }
@@ -150,7 +150,7 @@ export function breakLease(log: EventLog, scope: string, reason: string): LeaseS
 
 /** Current leases (what `wh status` shows). */
 export function currentLeases(log: EventLog): LeaseState[] {
-  return log.table('leases').at<LeaseState>().map((r) => r.value);
+  return log.table(leaseProjection).at().map((r) => r.value);
 }
 
 /**
@@ -190,14 +190,20 @@ export async function withLease<T>(
  * its LeaseAcquired), for alerting.
  */
 export function staleLeasesBrokenBy(log: EventLog, lease: LeaseRef): StoredEvent[] {
-  const recent = log.read({ types: ['LeaseAcquired', 'LeaseBroken'], reverse: true, limit: 200 });
-  const acquired = recent.find((e) => e.type === 'LeaseAcquired' && e.data.epoch === lease.epoch && e.data.scope === lease.scope);
-  if (acquired === undefined) return [];
+  // The LeaseAcquired is the lease row's acquiredSeq; the stale breaks are the events just before it.
+  const row = log.table(leaseProjection).current(lease.scope)?.value;
+  const acquiredSeq = row !== undefined && row.epoch === lease.epoch ? row.acquiredSeq : findAcquired(log, lease);
+  if (acquiredSeq === undefined) return [];
   const out: StoredEvent[] = [];
-  for (let seq = acquired.seq - 1; ; seq--) {
-    const e = recent.find((x) => x.seq === seq);
+  for (let seq = acquiredSeq - 1; seq >= 1; seq--) {
+    const e = log.read({ fromSeq: seq, toSeq: seq })[0];
     if (e === undefined || e.type !== 'LeaseBroken' || !e.data.reason.startsWith('stale')) break;
     out.push(e);
   }
   return out;
+}
+
+/** The seq of the LeaseAcquired of a lease no longer current (released since): one indexed query. */
+function findAcquired(log: EventLog, lease: LeaseRef): number | undefined {
+  return log.leaseAcquiredSeq(lease.scope, lease.epoch);
 }

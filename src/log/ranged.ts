@@ -25,10 +25,16 @@ export interface RangedRow<V = unknown> {
 /** Lookup of the current row for a key, as the fold stands just before the event. */
 export type CurrentLookup = (key: string) => RangedRow | undefined;
 
-/** A projection: a name (its table is `proj_<name>`) and a pure event → operations function. */
-export interface RangedProjection {
+/**
+ * A projection: a name (its table is `proj_<name>`) and a pure event → operations function.
+ * `V` is the type of its rows' values: reading through the projection object
+ * (`log.table(manifestProjection).at()`) gives typed rows with no cast at the call site.
+ */
+export interface RangedProjection<V = unknown> {
   readonly name: string;
   ops(event: StoredEvent, current: CurrentLookup): readonly RangedOp[];
+  /** Phantom: carries `V` to {@link RangedTable}; never set. */
+  readonly __value?: V;
 }
 
 /** The pure fold: initial state and evolve. No I/O, no clock. */
@@ -113,11 +119,11 @@ const toRow = <V>(r: RawRow): RangedRow<V> => ({
 });
 
 /** The materialized side of a projection: reads and writes of its SQLite table. */
-export class RangedTable {
+export class RangedTable<V = unknown> {
   private readonly t: string;
   constructor(
     private readonly db: SqliteDb,
-    readonly projection: RangedProjection,
+    readonly projection: RangedProjection<V>,
   ) {
     this.t = tableName(projection.name);
   }
@@ -134,7 +140,7 @@ export class RangedTable {
     }
   }
 
-  current<V = unknown>(key: string): RangedRow<V> | undefined {
+  current(key: string): RangedRow<V> | undefined {
     const r = this.db.prepare(`SELECT * FROM ${this.t} WHERE key = ? AND end_seq IS NULL`).get<RawRow>(key);
     return r === undefined ? undefined : toRow<V>(r);
   }
@@ -144,7 +150,7 @@ export class RangedTable {
    * As of a past seq this walks the distinct keys (a loose index scan) and takes, per key, the
    * newest version begun at or before `seq`: O(keys x log rows), whatever the length of the log.
    */
-  at<V = unknown>(seq?: number, group?: string): RangedRow<V>[] {
+  at(seq?: number, group?: string): RangedRow<V>[] {
     let rows: RawRow[];
     if (seq === undefined) {
       rows =
@@ -178,7 +184,7 @@ export class RangedTable {
   }
 
   /** Every row ever, in (beginSeq, key) order: the whole history of the projection. */
-  history<V = unknown>(key?: string): RangedRow<V>[] {
+  history(key?: string): RangedRow<V>[] {
     const rows =
       key === undefined
         ? this.db.prepare(`SELECT * FROM ${this.t} ORDER BY begin_seq, key`).all<RawRow>()

@@ -4,7 +4,7 @@
  * Each resolution is one indexed lookup, whatever the length of the log.
  */
 import { WarehouseError, type EventLog } from '../log/index.js';
-import type { TagEntry } from './catalog.js';
+import { snapshotProjection, type TagEntry } from './catalog.js';
 
 export interface Point {
   readonly seq: number;
@@ -55,7 +55,7 @@ export function resolvePoint(log: EventLog, spec: string | undefined): Point {
     const seq = log.seqAtTime(ms);
     return { seq, label: `${spec} (seq ${seq})`, kind: 'time' };
   }
-  const tag = log.table('snapshots').current<TagEntry>(spec)?.value;
+  const tag = log.table(snapshotProjection).current(spec)?.value;
   if (tag === undefined) {
     throw new WarehouseError('UNKNOWN_TAG', `"${spec}" is neither a seq, a date nor a snapshot tag`, {
       suggestion: 'list tags with `wh snapshot list`; dates are YYYY-MM-DD',

@@ -13,7 +13,7 @@ export interface TagEntry {
   readonly taggedBy: string;
 }
 
-export const snapshotProjection: RangedProjection = {
+export const snapshotProjection: RangedProjection<TagEntry> = {
   name: 'snapshots',
   ops(event: StoredEvent): RangedOp[] {
     if (event.type === 'SnapshotTagged') {
@@ -38,7 +38,7 @@ export interface RetentionRef {
   readonly addedAt: string;
 }
 
-export const retentionProjection: RangedProjection = {
+export const retentionProjection: RangedProjection<RetentionRef> = {
   name: 'retention',
   ops(event: StoredEvent): RangedOp[] {
     if (event.type === 'RetentionRefAdded') {
@@ -59,7 +59,7 @@ export interface SchemaEntry {
   readonly registeredSeq: number;
 }
 
-export const schemaProjection: RangedProjection = {
+export const schemaProjection: RangedProjection<SchemaEntry> = {
   name: 'schemas',
   ops(event: StoredEvent): RangedOp[] {
     if (event.type === 'SchemaRegistered') {
@@ -81,7 +81,7 @@ export interface QuarantineEntry {
   readonly addedAt: string;
 }
 
-export const quarantineProjection: RangedProjection = {
+export const quarantineProjection: RangedProjection<QuarantineEntry> = {
   name: 'quarantine',
   ops(event: StoredEvent): RangedOp[] {
     if (event.type === 'QuarantineAdded') {

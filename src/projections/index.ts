@@ -14,3 +14,4 @@ export * from './manifest.js';
 export * from './catalog.js';
 export * from './asof.js';
 export * from './readers.js';
+export * from './sync-runs.js';

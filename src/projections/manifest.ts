@@ -19,7 +19,7 @@ export interface ManifestEntry {
 
 export const manifestKey = (dataset: string, partition: string): string => `${dataset}/${partition}`;
 
-export const manifestProjection: RangedProjection = {
+export const manifestProjection: RangedProjection<ManifestEntry> = {
   name: 'manifest',
   ops(event: StoredEvent, _current: CurrentLookup): RangedOp[] {
     switch (event.type) {

@@ -2,19 +2,20 @@
  * Typed reads of the materialized projections at a point.
  */
 import type { EventLog, RangedRow } from '../log/index.js';
-import type { ManifestEntry } from './manifest.js';
-import type { QuarantineEntry, RetentionRef, SchemaEntry, TagEntry } from './catalog.js';
+import { manifestProjection, type ManifestEntry } from './manifest.js';
+import { quarantineProjection, retentionProjection, schemaProjection, snapshotProjection, type QuarantineEntry, type RetentionRef, type SchemaEntry, type TagEntry } from './catalog.js';
+import { syncRunsProjection, type SyncRunState } from './sync-runs.js';
 
 /** Manifest entries valid at `seq` (current when undefined), optionally for one dataset. */
 export function manifestAt(log: EventLog, seq?: number, dataset?: string): ManifestEntry[] {
   // At (or past) the head, the current rows are the answer: the cheapest path.
   const at = seq !== undefined && seq >= log.head().seq ? undefined : seq;
-  return log.table('manifest').at<ManifestEntry>(at, dataset).map((r) => r.value);
+  return log.table(manifestProjection).at(at, dataset).map((r) => r.value);
 }
 
 /** Every manifest row ever written, with its validity range. */
 export function manifestHistory(log: EventLog): RangedRow<ManifestEntry>[] {
-  return log.table('manifest').history<ManifestEntry>();
+  return log.table(manifestProjection).history();
 }
 
 /** Dataset summary at a point. */
@@ -46,19 +47,19 @@ export function datasetsAt(log: EventLog, seq?: number): DatasetSummary[] {
 }
 
 export function tagsAt(log: EventLog, seq?: number): TagEntry[] {
-  return log.table('snapshots').at<TagEntry>(seq).map((r) => r.value);
+  return log.table(snapshotProjection).at(seq).map((r) => r.value);
 }
 
 export function schemaOf(log: EventLog, dataset: string, seq?: number): SchemaEntry | undefined {
-  return log.table('schemas').at<SchemaEntry>(seq).find((r) => r.key === dataset)?.value;
+  return log.table(schemaProjection).at(seq).find((r) => r.key === dataset)?.value;
 }
 
 export function retentionRefs(log: EventLog, seq?: number): RetentionRef[] {
-  return log.table('retention').at<RetentionRef>(seq).map((r) => r.value);
+  return log.table(retentionProjection).at(seq).map((r) => r.value);
 }
 
 export function quarantineAt(log: EventLog, seq?: number): QuarantineEntry[] {
-  return log.table('quarantine').at<QuarantineEntry>(seq).map((r) => r.value);
+  return log.table(quarantineProjection).at(seq).map((r) => r.value);
 }
 
 /** Objects that must be present: every object current or held by a tag or retention reference. */
@@ -76,4 +77,14 @@ export function liveObjects(log: EventLog): ManifestEntry[] {
   }
   for (const seq of seqs) for (const m of manifestAt(log, seq)) seen.set(m.object, m);
   return [...seen.values()];
+}
+
+/** Per dataset, its latest sync run and latest completed run (current, or as of `seq`). */
+export function syncRunsAt(log: EventLog, seq?: number): SyncRunState[] {
+  return log.table(syncRunsProjection).at(seq).map((r) => r.value);
+}
+
+/** The latest sync run of one dataset, if it ever synced. */
+export function syncRunOf(log: EventLog, dataset: string): SyncRunState | undefined {
+  return log.table(syncRunsProjection).current(dataset)?.value;
 }

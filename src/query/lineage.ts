@@ -3,7 +3,7 @@
  * whom, under which lease, from what source, and which tags hold it.
  */
 import { WarehouseError, type EventLog, type Lineage } from '../log/index.js';
-import { tagsAt, type ManifestEntry, type TagEntry } from '../projections/index.js';
+import { manifestProjection, snapshotProjection, tagsAt, type ManifestEntry, type TagEntry } from '../projections/index.js';
 
 export interface LineageRecord {
   readonly dataset: string;
@@ -46,8 +46,8 @@ export type AuditTarget = { kind: 'all' } | { kind: 'dataset'; name: string } | 
 export function auditTarget(log: EventLog, arg: string | undefined): AuditTarget {
   if (arg === undefined) return { kind: 'all' };
   if (/^[0-9a-f]{64}$/.test(arg)) return { kind: 'object', hash: arg };
-  if (log.table('snapshots').current(arg) !== undefined) return { kind: 'tag', name: arg };
-  if (log.table('manifest').history().some((r) => r.group === arg)) return { kind: 'dataset', name: arg };
+  if (log.table(snapshotProjection).current(arg) !== undefined) return { kind: 'tag', name: arg };
+  if (log.table(manifestProjection).history().some((r) => r.group === arg)) return { kind: 'dataset', name: arg };
   throw new WarehouseError('INVALID_ARGUMENT', `"${arg}" is not a dataset, object hash or tag of this warehouse`, {
     suggestion: 'see `wh status` for datasets and `wh snapshot list` for tags',
   });
@@ -56,7 +56,7 @@ export function auditTarget(log: EventLog, arg: string | undefined): AuditTarget
 /** Lineage records for a target: current versions (with history for objects and datasets). */
 export function lineageOf(log: EventLog, target: AuditTarget): LineageRecord[] {
   const tags = tagsAt(log);
-  const rows = log.table('manifest').history<ManifestEntry>();
+  const rows = log.table(manifestProjection).history();
   switch (target.kind) {
     case 'all':
       return rows.filter((r) => r.endSeq === null).map((r) => record(log, r.value, r.endSeq, tags));
@@ -69,7 +69,7 @@ export function lineageOf(log: EventLog, target: AuditTarget): LineageRecord[] {
     }
     case 'tag': {
       const tag = tags.find((t) => t.tag === target.name)!;
-      const valid = log.table('manifest').at<ManifestEntry>(tag.seq);
+      const valid = log.table(manifestProjection).at(tag.seq);
       return valid.map((r) => record(log, r.value, r.endSeq, tags));
     }
     default: {

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, rmSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openDuck } from '../engine/index.js';
-import { WarehouseError, type EventLog, type LeaseState } from '../log/index.js';
+import { WarehouseError, leaseProjection, type EventLog, type LeaseState } from '../log/index.js';
 import { datasetsAt, manifestAt, resolvePoint, tagsAt, type DatasetSummary, type ManifestEntry, type Point, type TagEntry } from '../projections/index.js';
 import { viewStatements } from '../store/index.js';
 
@@ -26,7 +26,7 @@ export function replayState(log: EventLog, spec: string): ReplayState {
     time: e === undefined ? null : new Date(e.time).toISOString(),
     datasets: datasetsAt(log, point.seq),
     partitions: manifestAt(log, point.seq),
-    leases: log.table('leases').at<LeaseState>(point.seq).map((r) => r.value),
+    leases: log.table(leaseProjection).at(point.seq).map((r) => r.value),
     tags: tagsAt(log, point.seq),
   };
 }

@@ -10,7 +10,7 @@ import {
   type EventLogOptions,
   type RangedProjection,
 } from '../log/index.js';
-import { manifestProjection } from '../projections/index.js';
+import { manifestProjection, syncRunsProjection } from '../projections/index.js';
 import { quarantineProjection, retentionProjection, schemaProjection, snapshotProjection, type RetentionRef } from '../projections/index.js';
 import { warehousePaths } from './layout.js';
 import { isPointKeyword } from '../projections/index.js';
@@ -22,6 +22,7 @@ export const projections: readonly RangedProjection[] = [
   retentionProjection,
   schemaProjection,
   quarantineProjection,
+  syncRunsProjection,
 ];
 
 /** Invariants checked inside the append transaction. */
@@ -33,19 +34,19 @@ const guards: readonly AppendGuard[] = [
           suggestion: 'pick a name with a letter in it that is not a date, e.g. y2024 or paper-v1',
         });
       }
-      if (tx.table('snapshots').current(draft.data.tag) !== undefined) {
+      if (tx.table(snapshotProjection).current(draft.data.tag) !== undefined) {
         throw new WarehouseError('TAG_EXISTS', `snapshot tag "${draft.data.tag}" already exists`, {
           suggestion: 'pick another name, or delete the old tag first with `wh snapshot delete`',
         });
       }
     }
     if (draft.type === 'SnapshotDeleted') {
-      if (tx.table('snapshots').current(draft.data.tag) === undefined) {
+      if (tx.table(snapshotProjection).current(draft.data.tag) === undefined) {
         throw new WarehouseError('UNKNOWN_TAG', `no snapshot tag "${draft.data.tag}"`, { suggestion: 'see `wh snapshot list`' });
       }
       const holders = tx
-        .table('retention')
-        .at<RetentionRef>(undefined, 'tag')
+        .table(retentionProjection)
+        .at(undefined, 'tag')
         .filter((r) => r.value.target.id === draft.data.tag);
       if (holders.length > 0) {
         throw new WarehouseError('INVALID_ARGUMENT', `snapshot "${draft.data.tag}" is held by retention reference ${holders.map((h) => h.key).join(', ')}`, {

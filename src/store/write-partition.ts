@@ -79,7 +79,6 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
         [{ type: 'QuarantineAdded', data: { id: q.id, path: q.path, reason: e.problem.message, dataset: w.dataset, partition: w.partition, rule: e.problem.rule } }],
         ctx.lease,
       );
-      logger.error({ dataset: w.dataset, partition: w.partition, rule: e.problem.rule, quarantine: q.id }, e.problem.message);
       throw new ValidationError(`${w.dataset}/${w.partition} failed validation (${e.problem.rule}): ${e.problem.message}`, {
         suggestion: `nothing else changed; the rejected file is in quarantine/${q.id}. Inspect it, fix the source or the rule, and rerun`,
         details: { rule: e.problem.rule, quarantine: q.id },
@@ -92,7 +91,6 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
           type: 'QuarantineAdded',
           data: { id: q.id, path: q.path, reason: 'disk full during write', dataset: w.dataset, partition: w.partition, rule: 'ENOSPC' },
         }, q.path);
-        logger.error({ dataset: w.dataset, partition: w.partition, quarantine: q.id, recorded }, 'disk full during write');
         throw new WarehouseError('DISK_FULL', `the disk filled up while writing ${w.dataset}/${w.partition}; nothing was recorded and the previous state is intact`, {
           suggestion: `free space (docs/runbooks/disk-space.md) and rerun; the partial file is in quarantine/${q.id}`,
           cause: e.cause,
@@ -202,7 +200,6 @@ function schemaEvents(ctx: WriteContext, w: PartitionWrite, logger: Logger, reco
   };
   if (!accepted) {
     if (record) ctx.log.append([drift], ctx.lease);
-    logger.error({ dataset: w.dataset, drift: describeDiff(diff) }, 'schema drift refused');
     throw new WarehouseError('SCHEMA_DRIFT', `schema of ${w.dataset} changed: ${describeDiff(diff)}`, {
       suggestion: 'if the change is deliberate, rerun with --accept-schema-change (older partitions keep their columns; queries see NULL for missing ones)',
       details: { ...diff },

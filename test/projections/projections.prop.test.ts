@@ -21,7 +21,7 @@ import {
   type WarehouseError,
 } from '../../src/log/index.js';
 import { initWarehouse, openWarehouseLog, projections } from '../../src/store/index.js';
-import { manifestAt } from '../../src/projections/index.js';
+import { manifestAt, manifestProjection } from '../../src/projections/index.js';
 import { createManualClock, hashArb, liveLocalIdentity, makeTempDir, type ManualClock } from '../support/arbitraries.js';
 
 const ALL: readonly RangedProjection[] = [leaseProjection, ...projections];
@@ -218,7 +218,7 @@ describe('projections', () => {
           const folds = log.foldAll();
           for (const p of ALL) {
             const folded = foldRanged(p, events);
-            expect(log.table(p.name).history(), p.name).toEqual(folded);
+            expect(log.table(p).history(), p.name).toEqual(folded);
             expect(folds.get(p.name), p.name).toEqual(folded);
           }
         }),
@@ -231,12 +231,12 @@ describe('projections', () => {
     fc.assert(
       fc.property(historyArb, (ops) =>
         withHistory(ops, (log) => {
-          const before = new Map(ALL.map((p) => [p.name, log.table(p.name).history()]));
+          const before = new Map(ALL.map((p) => [p.name, log.table(p).history()]));
           const report = log.rebuildProjections();
           expect(report.map((r) => r.name).sort()).toEqual(ALL.map((p) => p.name).sort());
           for (const r of report) {
             expect(r, r.name).toMatchObject({ equal: true, rows: before.get(r.name)!.length });
-            expect(log.table(r.name).history()).toEqual(before.get(r.name));
+            expect(log.tableByName(r.name).history()).toEqual(before.get(r.name));
           }
         }),
       ),
@@ -252,7 +252,7 @@ describe('projections', () => {
           const report = log.rebuildProjections();
           expect(report.find((r) => r.name === 'manifest')!.equal).toBe(false);
           expect(report.filter((r) => r.name !== 'manifest').every((r) => r.equal)).toBe(true);
-          expect(log.table('manifest').history()).toEqual(foldRanged(projections[0]!, events));
+          expect(log.table(manifestProjection).history()).toEqual(foldRanged(projections[0]!, events));
         }),
       ),
       { numRuns: 15 },
@@ -265,7 +265,7 @@ describe('projections', () => {
         withHistory(ops, (log, events) => {
           const head = log.head().seq;
           for (const p of ALL) {
-            const table = log.table(p.name);
+            const table = log.table(p);
             const full = foldRanged(p, events);
             for (let n = 0; n <= head; n++) {
               const prefix = foldRanged(p, events.filter((e) => e.seq <= n)).filter((r) => r.endSeq === null);

@@ -47,7 +47,7 @@ async function perYear(env: Env): Promise<{ pg: unknown[]; wh: unknown[] }> {
     s.query(`SELECT extract(year FROM date)::int AS y, count(*)::int AS n, round(sum(ret)::numeric, 6)::float8 AS ret, round(sum(abs(prc))::numeric, 4)::float8 AS prc, count(ret)::int AS nret FROM crsp.msf GROUP BY 1 ORDER BY 1`),
   );
   const wh = await runQuery(env.dir, env.log, `SELECT year(date)::INT AS y, count(*)::INT AS n, round(sum(ret), 6) AS ret, round(sum(abs(prc)), 4) AS prc, count(ret)::INT AS nret FROM crsp_msf GROUP BY 1 ORDER BY 1`);
-  return { pg: pg.rows, wh: wh.rows };
+  return { pg: pg.rows, wh: [...wh.rows] };
 }
 
 describe('wh sync against a real PostgreSQL', () => {
@@ -66,7 +66,7 @@ describe('wh sync against a real PostgreSQL', () => {
       expect(written).toHaveLength(3);
       for (const e of written) {
         if (e.type !== 'PartitionWritten') continue;
-        expect(e.lineage ?? e.data.lineage).toMatchObject({ kind: 'sync', source: 'crsp.msf', vintage: '2024-02-08' });
+        expect(e.data.lineage).toMatchObject({ kind: 'sync', source: 'crsp.msf', vintage: '2024-02-08' });
         expect(e.data.lineage.sql).toContain('FROM "crsp"."msf"');
         expect(e.lease?.scope).toBe('dataset:crsp_msf');
       }

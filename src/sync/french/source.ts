@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { SourceUnavailableError, WarehouseError } from '../../log/index.js';
+import { SourceUnavailableError, ValidationError, WarehouseError } from '../../log/index.js';
 import { ZipCsvReader, isZip } from './zip.js';
 
 export interface FrenchSourceOptions {
@@ -105,7 +105,7 @@ export async function readFrenchSource(source: string, onText: (text: string) =>
   for await (const chunk of chunks) {
     bytes += chunk.length;
     if (bytes > max) {
-      throw new WarehouseError('VALIDATION_FAILED', `${where} is larger than ${max} bytes: not a French Data Library file`, {
+      throw new ValidationError(`${where} is larger than ${max} bytes: not a French Data Library file`, {
         suggestion: 'check the source; nothing was written',
       });
     }

@@ -5,12 +5,10 @@
  * (connection reset, admin shutdown 57P01, too many connections 53300, SSL EOF).
  * Bulk reads stream `COPY (SELECT ...) TO STDOUT` (CSV) so memory stays bounded.
  */
-import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
-import { PassThrough, type Readable } from 'node:stream';
-import type { CopyToStreamQuery } from 'pg-copy-streams';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { SourceUnavailableError, WarehouseError } from '../../log/index.js';
+import { createPgPool } from '../../engine/index.js';
 import type { Secret, WrdsSettings } from './credentials.js';
 import type { SourceColumn } from './type-map.js';
 import { TokenBucket } from '../rate-limit.js';
@@ -54,40 +52,6 @@ export function isAuthFailure(e: unknown): boolean {
   return code === '28P01' || code === '28000';
 }
 
-/**
- * pg-copy-streams ends its stream at CopyDone, but the server's row count (CommandComplete) may
- * come in a later packet. The stream handed out ends only once both have arrived, so its
- * `rowCount` is always set at 'end': the validation gate compares it with the rows written.
- */
-function untilCounted(copy: CopyToStreamQuery): Readable & { rowCount?: number } {
-  const out: PassThrough & { rowCount?: number } = new PassThrough();
-  let copied = false;
-  let counted = false;
-  const finish = () => {
-    if (copied && counted) {
-      out.rowCount = copy.rowCount;
-      out.end();
-    }
-  };
-  const handle = (copy as unknown as { handleCommandComplete(msg: unknown): void }).handleCommandComplete.bind(copy);
-  (copy as unknown as { handleCommandComplete(msg: unknown): void }).handleCommandComplete = (msg) => {
-    handle(msg);
-    counted = true;
-    finish();
-  };
-  copy.pipe(out, { end: false });
-  copy.on('end', () => {
-    copied = true;
-    finish();
-  });
-  copy.on('error', (e) => out.destroy(e));
-  out.on('close', () => {
-    // Abandoned mid-transfer: fail the copy so its connection is discarded, not pooled mid-COPY.
-    if (!copied) copy.destroy(new Error('the COPY was abandoned before it ended'));
-  });
-  return out;
-}
-
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Open a client; the first connection is made (and the login checked) before returning. */
@@ -100,7 +64,7 @@ export async function connectWrds(options: WrdsClientOptions): Promise<SqlSource
     });
   }
   const ssl = s.sslmode === 'disable' || (local && s.sslmode === 'prefer') ? false : { rejectUnauthorized: s.sslmode === 'verify-ca' || s.sslmode === 'verify-full' };
-  const pool = new pg.Pool({
+  const pool = createPgPool({
     host: s.host,
     port: s.port,
     database: s.database,
@@ -108,14 +72,12 @@ export async function connectWrds(options: WrdsClientOptions): Promise<SqlSource
     password: options.password.reveal(),
     ssl,
     max: 3,
-    idleTimeoutMillis: 0,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 30_000,
-    statement_timeout: options.statementTimeoutMs ?? 6 * 60 * 60 * 1000,
-    application_name: 'wh',
-    keepAlive: true,
+    connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
+    statementTimeoutMs: options.statementTimeoutMs ?? 6 * 60 * 60 * 1000,
+    applicationName: 'wh',
+    // A dropped idle connection must not crash the process; the next query reconnects.
+    onIdleError: (e) => options.logger?.warn({ code: e.code }, 'idle WRDS connection dropped'),
   });
-  // A dropped idle connection must not crash the process; the next query reconnects.
-  pool.on('error', (e) => options.logger?.warn({ code: (e as { code?: string }).code }, 'idle WRDS connection dropped'));
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
   const bucket = new TokenBucket(options.queriesPerMinute ?? 600, now, sleep);
@@ -136,7 +98,7 @@ export async function connectWrds(options: WrdsClientOptions): Promise<SqlSource
         suggestion: 'check the network and the server; rerun later: the sync resumes where it stopped (committed partitions are kept)',
       });
     }
-    return new WarehouseError('SOURCE_UNAVAILABLE', `source query failed: ${(e as Error).message}`, { suggestion: 'check the dataset definition and the source table', details: { code } });
+    return new SourceUnavailableError(`source query failed: ${(e as Error).message}`, { suggestion: 'check the dataset definition and the source table', details: { code } });
   };
 
   async function retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -155,7 +117,7 @@ export async function connectWrds(options: WrdsClientOptions): Promise<SqlSource
 
   const source: SqlSource = {
     async query<R>(sql: string, params: readonly unknown[] = []) {
-      return retrying('query', async () => (await pool.query(sql, [...params])).rows as R[]);
+      return retrying('query', () => pool.query<R>(sql, params));
     },
     async columns(schema, table) {
       const rows = await source.query<{ column_name: string; data_type: string; numeric_precision: number | null; numeric_scale: number | null }>(
@@ -170,21 +132,7 @@ export async function connectWrds(options: WrdsClientOptions): Promise<SqlSource
       return rows[0]?.c ?? null;
     },
     async copyOut(select) {
-      return retrying('copy', async () => {
-        const client = await pool.connect();
-        const copy = client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT csv)`));
-        let released = false;
-        const release = (err?: Error) => {
-          if (!released) {
-            released = true;
-            client.release(err);
-          }
-        };
-        copy.on('end', () => release());
-        copy.on('error', (e) => release(e));
-        copy.on('close', () => release());
-        return untilCounted(copy);
-      });
+      return retrying('copy', () => pool.copyOut(select));
     },
     async close() {
       await pool.end();

@@ -1,9 +1,9 @@
 /**
  * `wh sync --status`: per dataset, the last run's outcome, its vintage, and whether a sync holds
- * the dataset's lease now — all read from the log.
+ * the dataset's lease now — read from the sync-runs and lease projections (no log scan).
  */
 import { currentLeases, type EventLog } from '../../log/index.js';
-import { datasetsAt } from '../../projections/index.js';
+import { datasetsAt, syncRunsAt } from '../../projections/index.js';
 import { datasets as catalogue } from './catalogue.js';
 
 export interface DatasetSyncStatus {
@@ -17,24 +17,22 @@ export interface DatasetSyncStatus {
 export function syncStatus(log: EventLog): DatasetSyncStatus[] {
   const leases = currentLeases(log);
   const summary = new Map(datasetsAt(log).map((d) => [d.dataset, d]));
-  const events = log.read({ types: ['SyncStarted', 'SyncCompleted', 'SyncFailed'], reverse: true, limit: 5000 });
+  const runs = new Map(syncRunsAt(log).map((r) => [r.dataset, r]));
   return catalogue
     .map((def) => {
       const lease = leases.find((l) => l.scope === `dataset:${def.name}`);
-      const started = events.find((e) => e.type === 'SyncStarted' && e.data.dataset === def.name);
-      let lastRun: DatasetSyncStatus['lastRun'] = null;
-      if (started?.type === 'SyncStarted') {
-        const end = events.find((e) => (e.type === 'SyncCompleted' || e.type === 'SyncFailed') && e.data.runId === started.data.runId);
-        const outcome = end?.type === 'SyncCompleted' ? 'completed' : end?.type === 'SyncFailed' ? 'failed' : lease !== undefined ? 'running' : 'interrupted';
-        lastRun = {
-          runId: started.data.runId,
-          startedAt: new Date(started.time).toISOString(),
-          outcome,
-          vintage: started.data.vintage,
-          endedAt: end === undefined ? null : new Date(end.time).toISOString(),
-          message: end?.type === 'SyncFailed' ? end.data.message : null,
-        };
-      }
+      const run = runs.get(def.name);
+      const lastRun: DatasetSyncStatus['lastRun'] =
+        run === undefined
+          ? null
+          : {
+              runId: run.runId,
+              startedAt: new Date(run.startedTime).toISOString(),
+              outcome: run.outcome === 'open' ? (lease !== undefined ? 'running' : 'interrupted') : run.outcome,
+              vintage: run.vintage,
+              endedAt: run.endedTime === null ? null : new Date(run.endedTime).toISOString(),
+              message: run.outcome === 'failed' ? run.message : null,
+            };
       const s = summary.get(def.name);
       return {
         dataset: def.name,

@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { WarehouseError, isWarehouseError, staleLeasesBrokenBy, withLease, type EventLog, type Lease, type StoredEvent } from '../../log/index.js';
-import { manifestAt, type ManifestEntry } from '../../projections/index.js';
+import { SourceUnavailableError, WarehouseError, isWarehouseError, staleLeasesBrokenBy, withLease, type EventLog, type Lease, type StoredEvent } from '../../log/index.js';
+import { manifestAt, syncRunOf, type CompletedRun, type ManifestEntry } from '../../projections/index.js';
 import { warehousePaths } from '../../store/index.js';
 import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import type { SqlSource } from './client.js';
@@ -84,12 +84,9 @@ export interface DatasetSyncResult {
 
 const silent = pino({ level: 'silent' });
 
-/** Last SyncCompleted of a dataset, if any. */
-export function lastCompleted(log: EventLog, dataset: string): Extract<StoredEvent, { type: 'SyncCompleted' }> | undefined {
-  for (const e of log.read({ types: ['SyncCompleted'], reverse: true, limit: 10_000 })) {
-    if (e.type === 'SyncCompleted' && e.data.dataset === dataset) return e;
-  }
-  return undefined;
+/** The last completed sync of a dataset, if any (the sync-runs projection: one indexed read). */
+export function lastCompleted(log: EventLog, dataset: string): CompletedRun | undefined {
+  return syncRunOf(log, dataset)?.lastCompleted ?? undefined;
 }
 
 async function partitionsOf(source: SqlSource, def: DatasetDef, years: SyncOptions['years']): Promise<string[]> {
@@ -187,7 +184,7 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]):
     const comment = await o.source.comment(def.schema, def.table);
     vintage = parseVintage(comment);
     const last = lastCompleted(o.log, def.name);
-    if (!o.force && !o.full && !o.dryRun && last !== undefined && vintage !== null && last.data.vintage === vintage) {
+    if (!o.force && !o.full && !o.dryRun && last !== undefined && vintage !== null && last.vintage === vintage) {
       logger.info({ vintage }, 'source vintage unchanged; skipped');
       const ageDays = (Date.now() - Date.parse(`${vintage}T00:00:00Z`)) / 86_400_000;
       if (o.lateAfterDays !== undefined && ageDays > o.lateAfterDays) {
@@ -199,7 +196,7 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]):
     }
     const srcCols = (await o.source.columns(def.schema, def.table)).filter((c) => !(def.exclude ?? []).includes(c.name));
     if (srcCols.length === 0) {
-      throw new WarehouseError('SOURCE_UNAVAILABLE', `${def.schema}.${def.table} does not exist on the source (or has no readable columns)`, {
+      throw new SourceUnavailableError(`${def.schema}.${def.table} does not exist on the source (or has no readable columns)`, {
         suggestion: 'check the WRDS subscription covers it, or the dataset definition',
       });
     }
