@@ -86,16 +86,7 @@ export function emit(g: GlobalOptions, value: unknown, human: () => string): voi
   }
 }
 
-/** Render rows as an aligned text table. */
-export function table(rows: readonly Record<string, unknown>[], columns?: readonly string[]): string {
-  const cols = columns ?? (rows[0] === undefined ? [] : Object.keys(rows[0]));
-  if (cols.length === 0) return '(no rows)';
-  const cell = (v: unknown): string => (v === null || v === undefined ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-  const body = rows.map((r) => cols.map((c) => cell(r[c])));
-  const widths = cols.map((c, i) => Math.min(60, Math.max(c.length, ...body.map((b) => b[i]!.length))));
-  const line = (vals: readonly string[]) => vals.map((v, i) => (v.length > widths[i]! ? v.slice(0, widths[i]! - 1) + '…' : v.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
-}
+export { table } from './render.js';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { openSession } from '../src/query/index.js';
 import { famaFrenchFactors, famaFrenchModels, type FamaFrenchResult } from '../src/query/index.js';
 import { action, emit, parseOptions, table, withLog } from './context.js';
+import { csvCell } from './render.js';
 
 const optionsSchema = z.object({
   model: z.enum(famaFrenchModels).default('ff3'),
@@ -15,11 +16,6 @@ const optionsSchema = z.object({
   format: z.enum(['table', 'csv', 'json']).optional(),
 });
 
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
 
 function footer(r: FamaFrenchResult): string {
   const from = r.section === null ? r.dataset : `${r.dataset}/${r.section}`;

@@ -6,9 +6,7 @@
  * Also the output helpers the provider commands share (universe, fundamentals, fetch): table, csv,
  * json to stdout or --out, and parquet through DuckDB COPY to a temporary name, then a rename.
  */
-import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DataType, DateDay, type Table } from 'apache-arrow';
 import { z } from 'zod';
@@ -16,6 +14,7 @@ import { WarehouseError } from '../src/log/index.js';
 import { openWarehouse, type Warehouse, type WarehouseSession } from '../src/query/index.js';
 import { planGaps, planPrices, type ProviderPlan, type ProviderQuery } from '../src/query/index.js';
 import { action, parseOptions, table, type GlobalOptions } from './context.js';
+import { atomicWrite, emitText, renderRows } from './render.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared by the provider commands
@@ -47,33 +46,10 @@ export async function withWarehouse<T>(g: GlobalOptions, asOf: string | undefine
   }
 }
 
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
 
 const sqlString = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
-/** Write `content` to `out` through a temporary file in the same directory and a rename. */
-async function atomicWrite(out: string, write: (tmp: string) => Promise<void>): Promise<void> {
-  const target = resolve(out);
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    await write(tmp);
-    renameSync(tmp, target);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new WarehouseError('IO_ERROR', `cannot write ${target}: ${(e as Error).message.split('\n')[0]}`, { suggestion: 'check that the directory exists and is writable', cause: e });
-  }
-}
-
-function render(format: 'table' | 'csv' | 'json', rows: readonly Record<string, unknown>[], columns: readonly string[], maxRows: number): string {
-  if (format === 'json') return `[${rows.map((r) => `\n${JSON.stringify(r)}`).join(',')}${rows.length > 0 ? '\n' : ''}]\n`;
-  if (format === 'csv') return [columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
-  const shown = rows.slice(0, maxRows);
-  return `${table(shown, columns)}\n(${rows.length} row${rows.length === 1 ? '' : 's'}${rows.length > shown.length ? `, first ${shown.length} shown` : ''})\n`;
-}
+const render = renderRows;
 
 function formatOf(g: GlobalOptions, o: OutputOptions): 'table' | 'csv' | 'json' | 'parquet' {
   const format = o.format ?? (g.json ? 'json' : 'table');
@@ -123,11 +99,6 @@ export async function writeArrow(g: GlobalOptions, session: WarehouseSession, t:
       rmSync(staged, { force: true });
     }
   });
-}
-
-async function emitText(text: string, out: string | undefined): Promise<void> {
-  if (out === undefined) process.stdout.write(text);
-  else await atomicWrite(out, async (tmp) => writeFileSync(tmp, text));
 }
 
 /** A list option given as repeated values or comma-separated. */

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { streamQuery } from '../src/query/index.js';
 import { action, parseOptions, table, withLog } from './context.js';
+import { csvCell } from './render.js';
 
 const optionsSchema = z.object({
   asOf: z.string().optional(),
@@ -10,11 +11,6 @@ const optionsSchema = z.object({
   maxRows: z.coerce.number().int().positive().optional(),
 });
 
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
 
 export function register(program: Command): void {
   program

@@ -9,6 +9,7 @@ import { WarehouseError } from '../src/log/index.js';
 import { openSession, type WarehouseSession } from '../src/query/index.js';
 import { adjustBars, normalizeSymbol, syncYahoo, type PriceBasis, type YahooSymbolResult } from '../src/sync/index.js';
 import { action, emit, makeLogger, parseOptions, table, whVersion, withLog, type GlobalOptions } from './context.js';
+import { csvCell } from './render.js';
 
 const symbolList = z
   .string()
@@ -34,11 +35,6 @@ const pricesSchema = z.object({
   format: z.enum(['table', 'csv', 'json']).optional(),
 });
 
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
 
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.001 ? 4 : 2)} %`;
 

@@ -9,9 +9,24 @@
  */
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
-import { from as copyFromStdin, to as copyTo } from 'pg-copy-streams';
+import type pgTypes from 'pg';
 import type { CopyToStreamQuery } from 'pg-copy-streams';
+
+type Pg = typeof pgTypes;
+type PgCopy = typeof import('pg-copy-streams');
+let loaded: Promise<{ pg: Pg; copy: PgCopy; typeParser: Pg['types']['getTypeParser'] }> | undefined;
+
+/** pg and pg-copy-streams, imported once on first use (commands that never reach a server skip them). */
+function loadPg() {
+  loaded ??= Promise.all([import('pg'), import('pg-copy-streams')]).then(([pgModule, copy]) => {
+    const pg = pgModule.default;
+    // Dates as 'YYYY-MM-DD' strings (no time zone shift); everything else as pg parses it.
+    const typeParser = ((oid: number, format?: string) =>
+      oid === 1082 ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text')) as Pg['types']['getTypeParser'];
+    return { pg, copy, typeParser };
+  });
+  return loaded;
+}
 
 /** Where to reach one PostgreSQL database. */
 export interface PgConnectionConfig {
@@ -43,9 +58,6 @@ export function isPgSession(value: unknown): value is PgSession {
   return typeof value === 'object' && value !== null && typeof (value as { copyFrom?: unknown }).copyFrom === 'function';
 }
 
-const typeParser = ((oid: number, format?: string) =>
-  oid === 1082 ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser;
-
 /**
  * Opens a session on a connection config, or wraps a connected `pg.Client` the caller owns
  * (then `end()` leaves it open).
@@ -56,8 +68,9 @@ const typeParser = ((oid: number, format?: string) =>
  * await session.end();
  */
 export async function openPgSession(target: PgConnectionConfig | PgClientLike): Promise<PgSession> {
+  const { pg, copy, typeParser } = await loadPg();
   const owned = !('connect' in target && typeof target.connect === 'function');
-  const client = owned ? new pg.Client({ ...(target as PgConnectionConfig), types: { getTypeParser: typeParser } }) : (target as unknown as pg.Client);
+  const client = owned ? new pg.Client({ ...(target as PgConnectionConfig), types: { getTypeParser: typeParser } }) : (target as unknown as InstanceType<Pg['Client']>);
   if (owned) await client.connect();
   return {
     async query<R>(sql: string, params?: readonly unknown[]) {
@@ -65,7 +78,7 @@ export async function openPgSession(target: PgConnectionConfig | PgClientLike): 
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     },
     async copyFrom(sql: string, source: Iterable<string> | AsyncIterable<string>) {
-      const stream = client.query(copyFromStdin(sql));
+      const stream = client.query(copy.from(sql));
       await pipeline(Readable.from(source, { objectMode: false }), stream);
       return stream.rowCount;
     },
@@ -104,7 +117,8 @@ export interface PgPool {
 }
 
 /** Open a pool (no connection is made until the first query). */
-export function createPgPool(o: PgPoolOptions): PgPool {
+export async function createPgPool(o: PgPoolOptions): Promise<PgPool> {
+  const { pg, copy: copyStreams } = await loadPg();
   const pool = new pg.Pool({
     host: o.host,
     port: o.port,
@@ -126,7 +140,7 @@ export function createPgPool(o: PgPoolOptions): PgPool {
     },
     async copyOut(select: string) {
       const client = await pool.connect();
-      const copy = client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT csv)`));
+      const copy = client.query(copyStreams.to(`COPY (${select}) TO STDOUT (FORMAT csv)`));
       let released = false;
       const release = (err?: Error) => {
         if (!released) {

@@ -4,7 +4,7 @@
  */
 import { openDuck, type Duck, type DuckParam, type DuckResult } from '../engine/index.js';
 import { WarehouseError, type EventLog } from '../log/index.js';
-import { manifestAt, resolvePoint, type Point } from '../projections/index.js';
+import { datasetsAt, manifestAt, resolvePoint, type Point } from '../projections/index.js';
 import { viewStatements } from '../store/index.js';
 
 export interface QueryOptions {
@@ -13,6 +13,17 @@ export interface QueryOptions {
   readonly params?: readonly DuckParam[];
   readonly threads?: number;
   readonly memoryLimit?: string;
+  /**
+   * Which datasets get a view: all of them (default), or only these. A query's session creates
+   * views only for the datasets its SQL names, so it never reads the metadata of the others.
+   */
+  readonly views?: readonly string[];
+}
+
+/** The datasets among `names` that `sql` mentions as a word (quoted or not, any case). */
+export function referencedDatasets(sql: string, names: readonly string[]): string[] {
+  const words = new Set((sql.toLowerCase().match(/[a-z_][a-z0-9_$]*/g) ?? []));
+  return names.filter((n) => words.has(n.toLowerCase()));
 }
 
 /** A DuckDB session whose views show the warehouse at `point`. Close it when done. */
@@ -27,15 +38,23 @@ export interface WarehouseSession {
 export async function openSession(dir: string, log: EventLog, options: QueryOptions = {}): Promise<WarehouseSession> {
   const point = resolvePoint(log, options.asOf);
   const entries = manifestAt(log, point.seq);
+  const wanted = options.views === undefined ? undefined : new Set(options.views);
+  const viewed = wanted === undefined ? entries : entries.filter((e) => wanted.has(e.dataset));
   const duck = await openDuck({ threads: options.threads, memoryLimit: options.memoryLimit });
   try {
-    for (const stmt of viewStatements(dir, entries)) await duck.run(stmt);
+    for (const stmt of viewStatements(dir, viewed)) await duck.run(stmt);
   } catch (e) {
     duck.close();
     throw e;
   }
   const datasets = [...new Set(entries.map((e) => e.dataset))].sort();
   return { point, duck, datasets, close: () => duck.close() };
+}
+
+/** The datasets a query's SQL names, at its point. */
+function viewsFor(log: EventLog, sql: string, asOf: string | undefined): string[] {
+  const point = resolvePoint(log, asOf);
+  return referencedDatasets(sql, datasetsAt(log, point.seq).map((d) => d.dataset));
 }
 
 function queryError(e: unknown, datasets: readonly string[]): WarehouseError {
@@ -52,7 +71,7 @@ function queryError(e: unknown, datasets: readonly string[]): WarehouseError {
 
 /** Run one query and read all its rows. */
 export async function runQuery(dir: string, log: EventLog, sql: string, options: QueryOptions = {}): Promise<DuckResult & { point: Point }> {
-  const s = await openSession(dir, log, options);
+  const s = await openSession(dir, log, { ...options, views: options.views ?? viewsFor(log, sql, options.asOf) });
   try {
     const res = await s.duck.all(sql, options.params);
     return { ...res, point: s.point };
@@ -65,7 +84,7 @@ export async function runQuery(dir: string, log: EventLog, sql: string, options:
 
 /** Run one query and stream its rows in chunks (bounded memory). */
 export async function* streamQuery(dir: string, log: EventLog, sql: string, options: QueryOptions = {}): AsyncGenerator<DuckResult & { point: Point }> {
-  const s = await openSession(dir, log, options);
+  const s = await openSession(dir, log, { ...options, views: options.views ?? viewsFor(log, sql, options.asOf) });
   try {
     try {
       for await (const chunk of s.duck.chunks(sql, options.params)) yield { ...chunk, point: s.point };

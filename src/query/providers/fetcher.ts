@@ -7,7 +7,8 @@
  * `production` unless explicitly allowed, and research providers (CRSP) are always tried first
  * there. Usage metrics go out as pino log lines (`msg: 'provider usage'`).
  */
-import { DateDay, Float64, Utf8, makeTable, vectorFromArray, type Table } from 'apache-arrow';
+import type { Table } from 'apache-arrow';
+import { loadArrow } from '../arrow.js';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import { WarehouseError, isWarehouseError } from '../../log/index.js';
@@ -195,7 +196,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
           details: { unknown: remaining, attempts },
         });
       }
-      const table = tables.length === 0 ? emptyUnified() : tables.slice(1).reduce((a, b) => a.concat(b), tables[0]!);
+      const table = tables.length === 0 ? await emptyUnified() : tables.slice(1).reduce((a, b) => a.concat(b), tables[0]!);
       logger.info({ op: 'getDailyPrices', symbols: o.symbols.length, rows: table.numRows, servedBy }, 'fetch done');
       return { table, servedBy, attempts };
     },
@@ -224,7 +225,8 @@ export function createFetcher(options: FetcherOptions): Fetcher {
 }
 
 /** An empty table with the unified columns and types. */
-function emptyUnified(): Table {
+async function emptyUnified(): Promise<Table> {
+  const { DateDay, Float64, Utf8, makeTable, vectorFromArray } = await loadArrow();
   const f = () => vectorFromArray([], new Float64());
   return makeTable({
     date: vectorFromArray([], new DateDay()), symbol: vectorFromArray([], new Utf8()),

@@ -64,7 +64,7 @@ export async function connectWrds(options: WrdsClientOptions): Promise<SqlSource
     });
   }
   const ssl = s.sslmode === 'disable' || (local && s.sslmode === 'prefer') ? false : { rejectUnauthorized: s.sslmode === 'verify-ca' || s.sslmode === 'verify-full' };
-  const pool = createPgPool({
+  const pool = await createPgPool({
     host: s.host,
     port: s.port,
     database: s.database,
