@@ -1,6 +1,6 @@
 /**
  * wh's architecture, enforced by test/architecture/layers.test.ts (see shared/STYLE.md):
- *   cli → dev → sync → store → projections → log;  query → store;  engine and calendar are leaves.
+ *   cli → dev → sync → store → projections → log;  providers → query → store;  engine and calendar are leaves.
  * Each src folder's index.ts is its only public entry; only src/engine (and the log's SQLite
  * adapter) import a database driver.
  */
@@ -11,6 +11,7 @@ const layers = {
   projections: ['log'],
   store: ['projections', 'log', 'engine', 'calendar'],
   query: ['store', 'projections', 'log', 'engine', 'calendar'],
+  providers: ['query', 'store', 'projections', 'log', 'engine', 'calendar'],
   sync: ['store', 'projections', 'log', 'engine', 'calendar'],
   dev: ['sync', 'store', 'projections', 'log', 'engine', 'calendar'],
 };

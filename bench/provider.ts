@@ -22,7 +22,7 @@ import { openDuck, quoteLiteral, type Duck } from '../src/engine/index.js';
 import { initWarehouse, objectPath, openWarehouseLog } from '../src/store/index.js';
 import { manifestAt } from '../src/projections/index.js';
 import { openWarehouse, toArrow } from '../src/query/index.js';
-import { dailyPrices, planPrices, universe } from '../src/query/providers/index.js';
+import { dailyPrices, planPrices, universe } from '../src/providers/index.js';
 import { ingestFile } from '../src/sync/index.js';
 import { isMain, nowMs, parseCli, report, row, say, stats, tempDir, timeAsync, type BenchRow, type CommonOptions } from './harness.js';
 

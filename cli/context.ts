@@ -4,9 +4,10 @@
  * process.env or sets the exit code.
  */
 import { resolve } from 'node:path';
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { WarehouseError, isWarehouseError, type ErrorCode, type EventLog } from '../src/log/index.js';
 import { openWarehouseLog } from '../src/store/index.js';
 
@@ -37,16 +38,20 @@ export interface GlobalOptions {
   readonly quiet: boolean;
 }
 
-const globalSchema = z.object({
-  warehouse: z.string().min(1).optional(),
-  json: z.boolean().optional(),
-  verbose: z.boolean().optional(),
-  quiet: z.boolean().optional(),
-});
+/** The global flags as commander hands them over (checked by hand: zod loads only with a command's own schema). */
+function globalFlags(cmd: Command): { warehouse?: string; json?: boolean; verbose?: boolean; quiet?: boolean } {
+  const raw = cmd.optsWithGlobals() as Record<string, unknown>;
+  const w = raw['warehouse'];
+  if (w !== undefined && (typeof w !== 'string' || w === '')) {
+    throw new WarehouseError('INVALID_ARGUMENT', 'invalid option warehouse: expected a directory', { suggestion: 'pass --warehouse <dir>' });
+  }
+  const flag = (k: string): boolean | undefined => (raw[k] === undefined ? undefined : raw[k] === true);
+  return { warehouse: w as string | undefined, json: flag('json'), verbose: flag('verbose'), quiet: flag('quiet') };
+}
 
 /** Resolve global options once: --warehouse, else WH_WAREHOUSE, else the current directory. */
 export function globals(cmd: Command): GlobalOptions {
-  const raw = globalSchema.parse(cmd.optsWithGlobals());
+  const raw = globalFlags(cmd);
   return Object.freeze({
     warehouse: resolve(raw.warehouse ?? process.env['WH_WAREHOUSE'] ?? process.cwd()),
     json: raw.json ?? false,
@@ -58,6 +63,8 @@ export function globals(cmd: Command): GlobalOptions {
 /** Structured logs go to stderr as JSON lines (pino); stdout is for results. */
 export function makeLogger(g: GlobalOptions, options: { level?: string } = {}): Logger {
   const level = g.verbose ? 'debug' : (options.level ?? (g.quiet || g.json ? 'error' : 'warn'));
+  // pino loads on first use (a command that never logs does not pay for it).
+  const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
   return pino({ level, base: { wh: whVersion() } }, pino.destination(2));
 }
 

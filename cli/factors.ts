@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { openSession } from '../src/query/index.js';
-import { famaFrenchFactors, famaFrenchModels, type FamaFrenchResult } from '../src/query/index.js';
+import { famaFrenchFactors, famaFrenchModels, type FamaFrenchResult } from '../src/providers/index.js';
 import { action, emit, parseOptions, table, withLog } from './context.js';
 import { csvCell } from './render.js';
 

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { WarehouseError } from '../src/log/index.js';
-import { createCrspProvider, createFetcher, createProviderRegistry, createYahooProvider, type Attempt } from '../src/query/index.js';
+import { createCrspProvider, createFetcher, createProviderRegistry, createYahooProvider, type Attempt } from '../src/providers/index.js';
 import { action, makeLogger, parseOptions } from './context.js';
 import { listOf, outputFlags, outputSchema, withWarehouse, writeArrow } from './prices.js';
 

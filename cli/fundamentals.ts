@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { WarehouseError } from '../src/log/index.js';
-import { planAnnual, planLinks, planQuarterly } from '../src/query/index.js';
+import { planAnnual, planLinks, planQuarterly } from '../src/providers/index.js';
 import { action, parseOptions } from './context.js';
 import { listOf, outputFlags, outputSchema, withWarehouse, writePlan } from './prices.js';
 

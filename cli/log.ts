@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { WarehouseError, eventTypes } from '../src/log/index.js';
+import { WarehouseError, eventCatalog } from '../src/log/index.js';
 import { action, emit, parseOptions, table, withLog } from './context.js';
 
 const optionsSchema = z.object({
@@ -14,14 +14,14 @@ export function register(program: Command): void {
     .command('log')
     .description('show the operation log')
     .option('-n, --tail <n>', 'only the last n events (default 20)')
-    .option('-t, --type <type...>', `only these event types (${eventTypes.join(', ')})`)
+    .option('-t, --type <type...>', `only these event types (${eventCatalog().eventTypes.join(', ')})`)
     .option('--from <seq>', 'from this seq onwards (instead of --tail)')
     .action(
       action(async (g, raw: unknown) => {
         const opts = parseOptions(optionsSchema, raw);
         for (const t of opts.type ?? []) {
-          if (!(eventTypes as string[]).includes(t)) {
-            throw new WarehouseError('INVALID_ARGUMENT', `unknown event type ${t}`, { suggestion: `one of: ${eventTypes.join(', ')}` });
+          if (!(eventCatalog().eventTypes as string[]).includes(t)) {
+            throw new WarehouseError('INVALID_ARGUMENT', `unknown event type ${t}`, { suggestion: `one of: ${eventCatalog().eventTypes.join(', ')}` });
           }
         }
         await withLog(g, (log) => {

@@ -12,7 +12,7 @@ import { DataType, DateDay, type Table } from 'apache-arrow';
 import { z } from 'zod';
 import { WarehouseError } from '../src/log/index.js';
 import { openWarehouse, type Warehouse, type WarehouseSession } from '../src/query/index.js';
-import { planGaps, planPrices, type ProviderPlan, type ProviderQuery } from '../src/query/index.js';
+import { planGaps, planPrices, type ProviderPlan, type ProviderQuery } from '../src/providers/index.js';
 import { action, parseOptions, table, type GlobalOptions } from './context.js';
 import { atomicWrite, emitText, renderRows } from './render.js';
 

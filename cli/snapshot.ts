@@ -1,18 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { WarehouseError, tagNameSchema } from '../src/log/index.js';
-import { resolvePoint, retentionProjection, retentionRefs, snapshotProjection, tagsAt } from '../src/projections/index.js';
+import { deleteSnapshot, holdSnapshot, listSnapshots, tagSnapshot, unholdSnapshot } from '../src/store/index.js';
 import { action, emit, parseOptions, table, withLog } from './context.js';
-
-function checkTag(name: string): string {
-  const r = tagNameSchema.safeParse(name);
-  if (!r.success) {
-    throw new WarehouseError('INVALID_ARGUMENT', `"${name}" is not a valid tag name: ${r.error.issues[0]?.message}`, {
-      suggestion: 'tag names use letters, digits, _ . - (no slashes), e.g. paper-v1 or 2024-q1',
-    });
-  }
-  return name;
-}
 
 export function register(program: Command): void {
   const snap = program.command('snapshot').description('name points in the warehouse history (tags) and protect them');
@@ -26,10 +15,8 @@ export function register(program: Command): void {
       action(async (g, name: string, raw: unknown) => {
         const opts = parseOptions(z.object({ note: z.string().optional(), at: z.string().optional() }), raw);
         await withLog(g, (log) => {
-          checkTag(name);
-          const point = resolvePoint(log, opts.at);
-          const [e] = log.append([{ type: 'SnapshotTagged', data: { tag: name, seq: point.seq, note: opts.note ?? null } }]);
-          emit(g, { tag: name, seq: point.seq, eventSeq: e!.seq }, () => `tagged ${name} at seq ${point.seq}`);
+          const r = tagSnapshot(log, name, opts);
+          emit(g, r, () => `tagged ${name} at seq ${r.seq}`);
         });
       }),
     );
@@ -39,9 +26,7 @@ export function register(program: Command): void {
     .action(
       action(async (g) => {
         await withLog(g, (log) => {
-          const tags = tagsAt(log);
-          const refs = retentionRefs(log);
-          const rows = tags.map((t) => ({ ...t, heldBy: refs.filter((r) => r.target.kind === 'tag' && r.target.id === t.tag).map((r) => r.ref) }));
+          const rows = listSnapshots(log);
           emit(g, rows, () => (rows.length === 0 ? 'no tags' : table(rows.map((r) => ({ tag: r.tag, seq: r.seq, tagged_at: r.taggedAt, note: r.note ?? '', held_by: r.heldBy.join(',') })))));
         }, { readonly: true });
       }),
@@ -55,8 +40,7 @@ export function register(program: Command): void {
       action(async (g, name: string, raw: unknown) => {
         const opts = parseOptions(z.object({ reason: z.string().optional() }), raw);
         await withLog(g, (log) => {
-          checkTag(name);
-          log.append([{ type: 'SnapshotDeleted', data: { tag: name, reason: opts.reason ?? null } }]);
+          deleteSnapshot(log, name, opts.reason);
           emit(g, { deleted: name }, () => `deleted tag ${name}`);
         });
       }),
@@ -71,11 +55,7 @@ export function register(program: Command): void {
       action(async (g, ref: string, raw: unknown) => {
         const opts = parseOptions(z.object({ tag: z.string(), reason: z.string().min(1) }), raw);
         await withLog(g, (log) => {
-          checkTag(ref);
-          if (log.table(snapshotProjection).current(opts.tag) === undefined) {
-            throw new WarehouseError('UNKNOWN_TAG', `no snapshot tag "${opts.tag}"`, { suggestion: 'see `wh snapshot list`' });
-          }
-          log.append([{ type: 'RetentionRefAdded', data: { ref, target: { kind: 'tag', id: opts.tag }, reason: opts.reason } }]);
+          holdSnapshot(log, ref, opts.tag, opts.reason);
           emit(g, { ref, tag: opts.tag }, () => `${ref} now holds tag ${opts.tag}`);
         });
       }),
@@ -87,10 +67,7 @@ export function register(program: Command): void {
     .action(
       action(async (g, ref: string) => {
         await withLog(g, (log) => {
-          if (log.table(retentionProjection).current(ref) === undefined) {
-            throw new WarehouseError('INVALID_ARGUMENT', `no retention reference "${ref}"`, { suggestion: 'see `wh snapshot list`' });
-          }
-          log.append([{ type: 'RetentionRefRemoved', data: { ref } }]);
+          unholdSnapshot(log, ref);
           emit(g, { removed: ref }, () => `removed retention reference ${ref}`);
         });
       }),

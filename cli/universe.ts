@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { planUniverse, tickerToPermno } from '../src/query/index.js';
+import { planUniverse, tickerToPermno } from '../src/providers/index.js';
 import { action, emit, parseOptions } from './context.js';
 import { outputFlags, outputSchema, withWarehouse, writePlan } from './prices.js';
 

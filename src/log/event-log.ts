@@ -7,16 +7,13 @@
 import { existsSync } from 'node:fs';
 import { canonicalJson, GENESIS_HASH, sha256Hex } from './canonical.js';
 import { WarehouseError, LeaseLostError } from './errors.js';
-import {
-  eventDraftSchema,
-  eventVersions,
-  requiredScope,
-  upcast,
-  type Actor,
-  type EventDraft,
-  type EventType,
-  type LeaseRef,
-  type StoredEvent,
+import { eventCatalog } from './event-catalog.js';
+import type {
+  Actor,
+  EventDraft,
+  EventType,
+  LeaseRef,
+  StoredEvent,
 } from './events.js';
 import { leaseProjection, type LeaseState } from './lease-projection.js';
 import { currentProcessIdentity, type ProcessIdentity } from './process-identity.js';
@@ -294,18 +291,18 @@ export class EventLog {
     const out: StoredEvent[] = [];
     const actor = this.actor;
     for (const raw of drafts) {
-      const parsed = eventDraftSchema.safeParse(raw);
+      const parsed = eventCatalog().eventDraftSchema.safeParse(raw);
       if (!parsed.success) {
         throw new WarehouseError('EVENT_INVALID', `invalid ${raw.type} event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
           suggestion: 'this is a bug in the caller; nothing was written',
         });
       }
       const draft = parsed.data;
-      const scope = requiredScope(draft);
+      const scope = eventCatalog().requiredScope(draft);
       if (scope !== null) this.checkFence(scope, lease, now);
       for (const guard of this.guards) guard(draft, tx);
       seq += 1;
-      const version = eventVersions[draft.type];
+      const version = eventCatalog().eventVersions[draft.type];
       const fence = scope === null || lease === null ? null : { scope: lease.scope, epoch: lease.epoch };
       const envelope = { seq, time, type: draft.type, version, data: draft.data, actor, lease: fence };
       const hash = eventHash(prevHash, envelope);
@@ -494,6 +491,7 @@ function parseRow(r: EventRow): StoredEvent {
   } catch {
     throw new WarehouseError('LOG_CORRUPT', `event ${r.seq} is not valid JSON`, { suggestion: 'run `wh audit --verify`' });
   }
+  const { eventDraftSchema, eventVersions, upcast } = eventCatalog();
   if (!(r.type in eventVersions)) {
     throw new WarehouseError('LOG_CORRUPT', `event ${r.seq} has unknown type ${r.type}`, {
       suggestion: 'this log was written by a newer wh; upgrade wh',

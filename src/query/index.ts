@@ -8,4 +8,3 @@ export * from './replay.js';
 export * from './lineage.js';
 export * from './warehouse.js';
 export * from './arrow.js';
-export * from './providers/index.js';

@@ -3,7 +3,8 @@
  * registry, atomic object write, then one fenced commit of the events that name the object.
  */
 import { rm, truncate } from 'node:fs/promises';
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
 import {
   WarehouseError,
   ValidationError,
@@ -56,7 +57,9 @@ export type PartitionWriteResult =
   | { readonly status: 'written'; readonly entry: ManifestEntry; readonly events: StoredEvent[] }
   | { readonly status: 'unchanged'; readonly entry: ManifestEntry };
 
-const silent = pino({ level: 'silent' });
+let silentLogger: Logger | undefined;
+/** The default logger: silent, and pino loads only when a write happens without one. */
+const silent = (): Logger => (silentLogger ??= (createRequire(import.meta.url)('pino') as typeof import('pino')).pino({ level: 'silent' }));
 
 /**
  * Write one partition.
@@ -64,7 +67,7 @@ const silent = pino({ level: 'silent' });
  * (a SchemaDriftDetected event is recorded), LeaseLostError (nothing recorded).
  */
 export async function writePartition(ctx: WriteContext, w: PartitionWrite): Promise<PartitionWriteResult> {
-  const logger = ctx.logger ?? silent;
+  const logger = ctx.logger ?? silent();
   checkDisk(ctx, w.estimatedBytes, logger);
   // Refuse (and record) a breaking schema change before spending a write on it.
   schemaEvents(ctx, w, logger, true);

@@ -8,9 +8,8 @@ import { resolve, extname } from 'node:path';
 import type { Logger } from 'pino';
 import {
   ValidationError,
+  eventCatalog,
   WarehouseError,
-  datasetNameSchema,
-  partitionKeySchema,
   withLease,
   type Column,
   type EventLog,
@@ -42,13 +41,13 @@ export type IngestResult = PartitionWriteResult & { readonly dataset: string; re
 
 /** Validate a dataset name and partition key (no paths, no SQL). */
 export function validateNames(dataset: string, partition: string): void {
-  const d = datasetNameSchema.safeParse(dataset);
+  const d = eventCatalog().datasetNameSchema.safeParse(dataset);
   if (!d.success) {
     throw new WarehouseError('INVALID_ARGUMENT', `"${dataset}" is not a valid dataset name: ${d.error.issues[0]?.message}`, {
       suggestion: 'dataset names are lowercase letters, digits and _ starting with a letter, e.g. crsp_dsf',
     });
   }
-  const p = partitionKeySchema.safeParse(partition);
+  const p = eventCatalog().partitionKeySchema.safeParse(partition);
   if (!p.success) {
     throw new WarehouseError('INVALID_ARGUMENT', `"${partition}" is not a valid partition key: ${p.error.issues[0]?.message}`, {
       suggestion: 'partition keys are like 2024, 2024-01 or all (letters, digits, _ . -; no slashes)',

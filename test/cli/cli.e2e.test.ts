@@ -137,7 +137,7 @@ describe('a session: init, ingest, query, snapshots, log, replay, audit, leases,
       wh(['query', sql, '--format', 'json']),
       wh(['--json', 'query', sql]),
     ]);
-    expect(table.stdout.split('\n').slice(0, 3)).toEqual(['permno  n', '------  ---', '10001   520']);
+    expect(table.stdout.split('\n').slice(0, 3)).toEqual(['permno    n', '------  ---', ' 10001  520']);
     expect(table.stdout).toContain('(5 rows)');
     expect(csv.stdout).toBe('permno,n\n10001,520\n10002,520\n10003,520\n10004,520\n10005,520\n');
     const rows = [10001, 10002, 10003, 10004, 10005].map((permno) => ({ permno, n: 520 }));

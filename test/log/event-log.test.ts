@@ -10,12 +10,12 @@ import {
   acquireLease,
   canonicalJson,
   eventHash,
-  upcast,
   isLeaseLostError,
   type EventDraft,
   type StoredEvent,
 } from '../../src/log/index.js';
 import { initWarehouse, openWarehouseLog } from '../../src/store/index.js';
+import { upcast } from '../../src/log/events.js';
 import { tagsAt } from '../../src/projections/index.js';
 import { createManualClock, draftOf, liveLocalIdentity, makeTempDir, type ManualClock } from '../support/arbitraries.js';
 

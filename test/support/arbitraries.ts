@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import {
   acquireLease,
   releaseLease,
-  requiredScope,
   processStartIdentity,
   type EventDraft,
   type EventLog,
@@ -18,6 +17,7 @@ import {
   type ProcessIdentity,
   type StoredEvent,
 } from '../../src/log/index.js';
+import { requiredScope } from '../../src/log/events.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures

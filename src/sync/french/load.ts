@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import {
   WarehouseError,
-  datasetNameSchema,
+  eventCatalog,
   isWarehouseError,
   withLease,
   type Column,
@@ -103,7 +103,7 @@ async function stage(o: LoadFrenchOptions, staging: FrenchStaging): Promise<{ re
 }
 
 function checkDatasetName(name: string): string {
-  const r = datasetNameSchema.safeParse(name);
+  const r = eventCatalog().datasetNameSchema.safeParse(name);
   if (!r.success) {
     throw new WarehouseError('INVALID_ARGUMENT', `"${name.slice(0, 80)}" is not a valid dataset name: ${r.error.issues[0]?.message}`, {
       suggestion: 'dataset names are lowercase letters, digits and _ starting with a letter, e.g. french_ff3',

@@ -8,10 +8,10 @@
  * by its first day; French by YYYYMM).
  */
 import { z } from 'zod';
-import { WarehouseError } from '../../log/index.js';
-import { quoteIdent, type DuckParam } from '../../engine/index.js';
-import type { Point } from '../../projections/index.js';
-import type { WarehouseSession } from '../query.js';
+import { WarehouseError } from '../log/index.js';
+import { quoteIdent, type DuckParam } from '../engine/index.js';
+import type { Point } from '../projections/index.js';
+import type { WarehouseSession } from '../query/index.js';
 
 export const famaFrenchModels = ['ff3', 'ff5', 'mom', 'industry10', 'industry10_ew'] as const;
 export type FamaFrenchModel = (typeof famaFrenchModels)[number];

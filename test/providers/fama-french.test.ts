@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isWarehouseError, type EventLog, type WarehouseError } from '../../src/log/index.js';
 import { openWarehouseLog } from '../../src/store/index.js';
 import { openSession, type WarehouseSession } from '../../src/query/index.js';
-import { famaFrenchFactors, type FamaFrenchOptions } from '../../src/query/providers/fama-french.js';
+import { famaFrenchFactors, type FamaFrenchOptions } from '../../src/providers/fama-french.js';
 import type { Duck, DuckParam } from '../../src/engine/index.js';
 import { ingestFile } from '../../src/sync/index.js';
 import { loadFrenchFile, parseFrenchText, type FrenchSection } from '../../src/sync/french/index.js';

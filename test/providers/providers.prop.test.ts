@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextSession, sessions } from '../../src/calendar/index.js';
 import { initWarehouse, openWarehouseLog } from '../../src/store/index.js';
 import { openWarehouse, type Warehouse, type WarehouseSession } from '../../src/query/index.js';
-import { annual, dailyPrices, linkAsOf, monthlyPrices, quarterly, tickerToPermno, universe } from '../../src/query/providers/index.js';
+import { annual, dailyPrices, linkAsOf, monthlyPrices, quarterly, tickerToPermno, universe } from '../../src/providers/index.js';
 import { DSF_HEADER, G, P, SECURITIES, buildCrspFixture, dsfCsvRow, dailyRows, ingestCsv, plain, writeCsv, type CrspFixture } from '../support/crsp-fixture.js';
 import { cleanupTempDirs, tempDir } from '../support/wh-cli.js';
 

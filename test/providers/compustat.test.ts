@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isWarehouseError } from '../../src/log/index.js';
 import { openWarehouse, type Warehouse } from '../../src/query/index.js';
-import { annual, linkAsOf, quarterly } from '../../src/query/providers/index.js';
+import { annual, linkAsOf, quarterly } from '../../src/providers/index.js';
 import { FIRST_NIQ, G, P, RESTATED_NIQ, buildCrspFixture, plain, type CrspFixture } from '../support/crsp-fixture.js';
 import { cleanupTempDirs } from '../support/wh-cli.js';
 

@@ -17,7 +17,7 @@ import {
   createYahooProvider,
   unifiedPriceColumns,
   type DataProvider,
-} from '../../src/query/providers/index.js';
+} from '../../src/providers/index.js';
 import { P, buildCrspFixture, ingestCsv, plain, writeCsv, type CrspFixture } from '../support/crsp-fixture.js';
 import { cleanupTempDirs } from '../support/wh-cli.js';
 

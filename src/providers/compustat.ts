@@ -7,8 +7,8 @@
  */
 import type { Table } from 'apache-arrow';
 import { z } from 'zod';
-import { NYSE_KNOWN_RANGE } from '../../calendar/index.js';
-import type { WarehouseSession } from '../query.js';
+import { NYSE_KNOWN_RANGE } from '../calendar/index.js';
+import type { WarehouseSession } from '../query/index.js';
 import {
   MAX_SYMBOLS,
   Params,

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isWarehouseError, type WarehouseError } from '../../src/log/index.js';
 import { openWarehouse, type Warehouse } from '../../src/query/index.js';
 import { sessions } from '../../src/calendar/index.js';
-import { dailyPrices, gaps, monthlyPrices, tickerToPermno, universe } from '../../src/query/providers/index.js';
-import { Params, sessionsCte } from '../../src/query/providers/crsp.js';
+import { dailyPrices, gaps, monthlyPrices, tickerToPermno, universe } from '../../src/providers/index.js';
+import { Params, sessionsCte } from '../../src/providers/crsp.js';
 import { P, buildCrspFixture, dailyRows, plain, SECURITIES, type CrspFixture } from '../support/crsp-fixture.js';
 import { cleanupTempDirs } from '../support/wh-cli.js';
 

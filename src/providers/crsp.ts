@@ -10,11 +10,11 @@
  */
 import type { Table } from 'apache-arrow';
 import { z } from 'zod';
-import { NYSE_KNOWN_RANGE, holidays, isCalendarError, isIsoDate, sessions as calendarSessions } from '../../calendar/index.js';
-import type { DuckParam } from '../../engine/index.js';
-import { WarehouseError } from '../../log/index.js';
-import { toArrow } from '../arrow.js';
-import type { WarehouseSession } from '../query.js';
+import { NYSE_KNOWN_RANGE, holidays, isCalendarError, isIsoDate, sessions as calendarSessions } from '../calendar/index.js';
+import type { DuckParam } from '../engine/index.js';
+import { WarehouseError } from '../log/index.js';
+import { toArrow } from '../query/index.js';
+import type { WarehouseSession } from '../query/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared plumbing

@@ -8,11 +8,11 @@
  * there. Usage metrics go out as pino log lines (`msg: 'provider usage'`).
  */
 import type { Table } from 'apache-arrow';
-import { loadArrow } from '../arrow.js';
+import { loadArrow } from '../query/index.js';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
-import { WarehouseError, isWarehouseError } from '../../log/index.js';
-import type { WarehouseSession } from '../query.js';
+import { WarehouseError, isWarehouseError } from '../log/index.js';
+import type { WarehouseSession } from '../query/index.js';
 import { Params, isoDateSchema, MAX_SYMBOLS, ordered, parseProviderOptions, planPrices, requireDatasets, REVERSED, runRows, runTable, tickerSchema, universe, type CrspFormat } from './crsp.js';
 
 /** The unified daily-price columns, in order. */
