@@ -13,6 +13,7 @@ const layers = {
   query: ['store', 'projections', 'log', 'engine', 'calendar'],
   providers: ['query', 'store', 'projections', 'log', 'engine', 'calendar'],
   sync: ['store', 'projections', 'log', 'engine', 'calendar'],
+  api: ['providers', 'query', 'sync', 'store', 'projections', 'log', 'engine', 'calendar'],
   dev: ['sync', 'store', 'projections', 'log', 'engine', 'calendar'],
 };
 const folders = Object.keys(layers);

@@ -5,11 +5,12 @@
  */
 import type { Table } from 'apache-arrow';
 import type { DuckParam } from '../engine/index.js';
-import { WarehouseError, type EventLog } from '../log/index.js';
+import { WarehouseError } from '../log/index.js';
 import { datasetsAt, type DatasetSummary, type Point } from '../projections/index.js';
 import { openWarehouseLog } from '../store/index.js';
 import { toArrow } from './arrow.js';
 import { openSession, type WarehouseSession } from './query.js';
+import { auditTarget, lineageOf, type LineageRecord } from './lineage.js';
 
 export interface OpenWarehouseOptions {
   /** A seq (`"1234"`), an ISO date (end of that UTC day) or time, or a snapshot tag. Default: now. */
@@ -29,9 +30,13 @@ export interface Warehouse {
   sql(query: string, params?: readonly DuckParam[]): Promise<Table>;
   /** Same as `sql`, as plain JSON-safe row objects. */
   rows(query: string, params?: readonly DuckParam[]): Promise<Record<string, unknown>[]>;
-  /** The underlying session (for providers). */
+  /** Same as `sql`: the result as an Apache Arrow table. */
+  arrow(query: string, params?: readonly DuckParam[]): Promise<Table>;
+  /** Lineage of a dataset, an object hash or a tag (default: everything current) at this point's history. */
+  lineage(target?: string): LineageRecord[];
+  /** The underlying session (for the data providers: `universe(wh.session, ...)`). */
   readonly session: WarehouseSession;
-  readonly log: EventLog;
+  /** Release DuckDB and the log. */
   close(): void;
 }
 
@@ -67,10 +72,11 @@ export async function openWarehouse(dir: string, options: OpenWarehouseOptions =
     dir,
     point: session.point,
     session,
-    log,
     datasets: () => datasetsAt(log, session.point.seq),
     sql: async (query, params) => toArrow(await session.duck.columns(query, params).catch(fail)),
+    arrow: async (query, params) => toArrow(await session.duck.columns(query, params).catch(fail)),
     rows: async (query, params) => [...(await session.duck.all(query, params).catch(fail)).rows],
+    lineage: (target) => lineageOf(log, auditTarget(log, target)),
     close: () => {
       session.close();
       log.close();
