@@ -7,14 +7,15 @@
 const layers = {
   log: [],
   calendar: ['log'],
+  pricing: [],
   engine: [],
   projections: ['log'],
-  store: ['projections', 'log', 'engine', 'calendar'],
-  query: ['store', 'projections', 'log', 'engine', 'calendar'],
-  providers: ['query', 'store', 'projections', 'log', 'engine', 'calendar'],
-  sync: ['store', 'projections', 'log', 'engine', 'calendar'],
-  api: ['providers', 'query', 'sync', 'store', 'projections', 'log', 'engine', 'calendar'],
-  dev: ['sync', 'store', 'projections', 'log', 'engine', 'calendar'],
+  store: ['projections', 'log', 'engine', 'calendar', 'pricing'],
+  query: ['store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
+  providers: ['query', 'store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
+  sync: ['store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
+  api: ['providers', 'query', 'sync', 'store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
+  dev: ['sync', 'store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
 };
 const folders = Object.keys(layers);
 

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { WarehouseError } from '../src/log/index.js';
 import { openSession, type WarehouseSession } from '../src/query/index.js';
-import { adjustBars, normalizeSymbol, syncYahoo, type PriceBasis, type YahooSymbolResult } from '../src/sync/index.js';
+import { normalizeSymbol, syncYahoo, type YahooSymbolResult } from '../src/sync/index.js';
+import { yahooPrices, type YahooPriceRow } from '../src/providers/index.js';
 import { action, emit, makeLogger, parseOptions, table, whVersion, withLog, type GlobalOptions } from './context.js';
 import { csvCell } from './render.js';
 
@@ -100,48 +101,7 @@ export async function runYahooSync(g: GlobalOptions, raw: unknown): Promise<void
   });
 }
 
-interface PriceRow extends Record<string, unknown> {
-  readonly date: string;
-}
-
-/** One symbol's rows at the session's point, adjusted over its whole stored window, then filtered. */
-async function pricesOf(s: WarehouseSession, symbol: string, opts: z.infer<typeof pricesSchema>): Promise<PriceRow[]> {
-  const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-  const bars = (
-    await s.duck.all(
-      'SELECT CAST(date AS VARCHAR) AS date, open, high, low, close, volume, currency, price_basis FROM yahoo_daily WHERE symbol = $1 ORDER BY date',
-      [symbol],
-    )
-  ).rows.map((r) => ({
-    date: String(r['date']),
-    open: num(r['open']),
-    high: num(r['high']),
-    low: num(r['low']),
-    close: Number(r['close']),
-    volume: num(r['volume']),
-    currency: r['currency'] === null ? null : String(r['currency']),
-    basis: r['price_basis'],
-  }));
-  if (bars.length === 0) return [];
-  const inRange = (d: string): boolean => (opts.start === undefined || d >= opts.start) && (opts.end === undefined || d <= opts.end);
-  const base = bars.map((b) => ({ symbol, date: b.date, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, currency: b.currency }));
-  if (opts.adjusted !== true) return base.filter((b) => inRange(b.date));
-  const events = s.datasets.includes('yahoo_events')
-    ? (await s.duck.all('SELECT CAST(date AS VARCHAR) AS date, kind, numerator, denominator, amount FROM yahoo_events WHERE symbol = $1 ORDER BY date', [symbol])).rows
-    : [];
-  const splits = events.filter((e) => e['kind'] === 'split').map((e) => ({ date: String(e['date']), numerator: Number(e['numerator']), denominator: Number(e['denominator']) }));
-  const dividends = events.filter((e) => e['kind'] === 'dividend').map((e) => ({ date: String(e['date']), amount: Number(e['amount']) }));
-  const basis: PriceBasis = bars[0]!.basis === 'as_traded' ? 'as_traded' : 'split_adjusted';
-  const adjusted = adjustBars(bars, { splits, dividends }, basis);
-  return base
-    .map((b, i) => {
-      const a = adjusted[i]!;
-      return { ...b, factor: a.factor, adj_open: a.adjOpen, adj_high: a.adjHigh, adj_low: a.adjLow, adj_close: a.adjClose };
-    })
-    .filter((b) => inRange(b.date));
-}
-
-function render(g: GlobalOptions, format: 'table' | 'csv' | 'json', rows: readonly PriceRow[], label: string): void {
+function render(g: GlobalOptions, format: 'table' | 'csv' | 'json', rows: readonly YahooPriceRow[], label: string): void {
   const columns = rows[0] === undefined ? [] : Object.keys(rows[0]);
   if (format === 'json') process.stdout.write(JSON.stringify(rows, null, g.json ? 2 : undefined) + '\n');
   else if (format === 'csv') {
@@ -174,13 +134,7 @@ function registerPrices(yahoo: Command): void {
           async (log) => {
             const s = await openSession(g.warehouse, log, { asOf: opts.asOf });
             try {
-              if (!s.datasets.includes('yahoo_daily')) {
-                throw new WarehouseError('UNKNOWN_DATASET', `no yahoo_daily dataset at ${s.point.label}`, {
-                  suggestion: 'run `wh yahoo sync --symbols ... --start ... --end ...` first, or pick a later --as-of',
-                });
-              }
-              const rows: PriceRow[] = [];
-              for (const symbol of symbols) rows.push(...(await pricesOf(s, symbol, opts)));
+              const rows = await yahooPrices(s, { symbols, adjusted: opts.adjusted, start: opts.start, end: opts.end });
               render(g, format, rows, s.point.label);
             } finally {
               s.close();

@@ -63,3 +63,5 @@ export type {
   YahooProviderFactory,
 } from './fetcher.js';
 export * from './fama-french.js';
+export { yahooPrices } from './yahoo.js';
+export type { YahooPriceOptions, YahooPriceRow } from './yahoo.js';

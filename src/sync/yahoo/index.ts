@@ -5,4 +5,4 @@ export { createYahooClient, normalizeSymbol, chartPeriod, yahooErrorKind, DEFAUL
 export type { YahooClient, YahooClientOptions, YahooErrorKind, ChartFetch } from './client.js';
 export { parseChart, localDate, detectPriceBasis } from './parse.js';
 export type { ParsedChart, PriceBasis, YahooBar } from './parse.js';
-export { adjustBars, adjustmentFactors, checkAgainstYahoo } from './adjust.js';
+

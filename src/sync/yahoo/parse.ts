@@ -16,7 +16,8 @@
 import type { ChartResult } from './chart-schema.js';
 
 /** How the stored prices relate to what traded. */
-export type PriceBasis = 'split_adjusted' | 'as_traded';
+import type { PriceBasis } from '../../pricing/index.js';
+export type { PriceBasis };
 
 export interface YahooBar {
   /** Exchange-local trading date, YYYY-MM-DD. */

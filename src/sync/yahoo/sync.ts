@@ -26,7 +26,7 @@ import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../../engine/inde
 import type { StatFs } from '../../store/index.js';
 import { refreshCatalogQuietly, writePartition } from '../../store/index.js';
 import { makeOwnedTempDir } from '../../store/index.js';
-import { adjustmentFactors, checkAgainstYahoo, type YahooCheck } from './adjust.js';
+import { adjustmentFactors, checkAgainstYahoo, type YahooCheck } from '../../pricing/index.js';
 import { chartPeriod, createYahooClient, normalizeSymbol, type YahooClient, type YahooClientOptions } from './client.js';
 import { parseChart, type ParsedChart, type PriceBasis } from './parse.js';
 

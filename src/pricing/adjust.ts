@@ -14,7 +14,8 @@
  * the dividends between the window's end and the fetch: it equals the local series times one
  * constant (`yahooAnchor`). `checkAgainstYahoo` compares up to that constant.
  */
-import type { PriceBasis } from './parse.js';
+/** How stored prices relate to splits: as traded, or already split-adjusted (Yahoo's v8 chart API). */
+export type PriceBasis = 'as_traded' | 'split_adjusted';
 
 export interface AdjustableBar {
   readonly date: string;

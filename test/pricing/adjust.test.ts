@@ -4,10 +4,10 @@
  * both recordings (up to Yahoo's anchor constant, which carries the dividends after the window).
  */
 import { describe, expect, it } from 'vitest';
-import { adjustBars, adjustmentFactors, checkAgainstYahoo } from '../../src/sync/yahoo/adjust.js';
+import { adjustBars, adjustmentFactors, checkAgainstYahoo } from '../../src/pricing/adjust.js';
 import { chartResultSchema, type ChartResult } from '../../src/sync/yahoo/client.js';
 import { detectPriceBasis, localDate, parseChart, type ParsedChart } from '../../src/sync/yahoo/parse.js';
-import { recording, rangeOf } from './yahoo-replay.js';
+import { recording, rangeOf } from '../sync/yahoo-replay.js';
 
 /** Float32 values (Yahoo's arrays) and their products: well under 1e-6 relative. */
 const ROUNDING = 1e-6;

@@ -1,0 +1,74 @@
+/**
+ * Yahoo daily prices as the warehouse held them at the session's point: the stored bars of
+ * `yahoo_daily` (split-adjusted as of the fetch, not dividend-adjusted) and, with `adjusted`,
+ * CRSP-style back-adjusted prices derived locally from `yahoo_events` (splits only when the
+ * stored prices are as traded, so a split is never applied twice). The adjustment uses the
+ * symbol's whole stored window; `start`/`end` only filter what is returned.
+ */
+import { WarehouseError } from '../log/index.js';
+import { adjustBars, type PriceBasis } from '../pricing/index.js';
+import type { WarehouseSession } from '../query/index.js';
+
+/** Options of {@link yahooPrices}. */
+export interface YahooPriceOptions {
+  readonly symbols: readonly string[];
+  readonly adjusted?: boolean;
+  readonly start?: string;
+  readonly end?: string;
+}
+
+/** One row of {@link yahooPrices}; the adj_* columns and factor only with `adjusted`. */
+export interface YahooPriceRow extends Record<string, unknown> {
+  readonly symbol: string;
+  readonly date: string;
+  readonly close: number;
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/**
+ * Daily Yahoo prices of `symbols`, in symbol order then date.
+ * @throws WarehouseError `UNKNOWN_DATASET` when the point holds no `yahoo_daily`.
+ */
+export async function yahooPrices(s: WarehouseSession, o: YahooPriceOptions): Promise<YahooPriceRow[]> {
+  if (!s.datasets.includes('yahoo_daily')) {
+    throw new WarehouseError('UNKNOWN_DATASET', `no yahoo_daily dataset at ${s.point.label}`, {
+      suggestion: 'run `wh yahoo sync --symbols ... --start ... --end ...` first, or pick a later --as-of',
+    });
+  }
+  const out: YahooPriceRow[] = [];
+  for (const symbol of o.symbols) out.push(...(await pricesOf(s, symbol, o)));
+  return out;
+}
+
+async function pricesOf(s: WarehouseSession, symbol: string, o: YahooPriceOptions): Promise<YahooPriceRow[]> {
+  const bars = (
+    await s.duck.all('SELECT CAST(date AS VARCHAR) AS date, open, high, low, close, volume, currency, price_basis FROM yahoo_daily WHERE symbol = $1 ORDER BY date', [symbol])
+  ).rows.map((r) => ({
+    date: String(r['date']),
+    open: num(r['open']),
+    high: num(r['high']),
+    low: num(r['low']),
+    close: Number(r['close']),
+    volume: num(r['volume']),
+    currency: r['currency'] === null ? null : String(r['currency']),
+    basis: r['price_basis'],
+  }));
+  if (bars.length === 0) return [];
+  const inRange = (d: string): boolean => (o.start === undefined || d >= o.start) && (o.end === undefined || d <= o.end);
+  const base = bars.map((b) => ({ symbol, date: b.date, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, currency: b.currency }));
+  if (o.adjusted !== true) return base.filter((b) => inRange(b.date));
+  const events = s.datasets.includes('yahoo_events')
+    ? (await s.duck.all('SELECT CAST(date AS VARCHAR) AS date, kind, numerator, denominator, amount FROM yahoo_events WHERE symbol = $1 ORDER BY date', [symbol])).rows
+    : [];
+  const splits = events.filter((e) => e['kind'] === 'split').map((e) => ({ date: String(e['date']), numerator: Number(e['numerator']), denominator: Number(e['denominator']) }));
+  const dividends = events.filter((e) => e['kind'] === 'dividend').map((e) => ({ date: String(e['date']), amount: Number(e['amount']) }));
+  const basis: PriceBasis = bars[0]!.basis === 'as_traded' ? 'as_traded' : 'split_adjusted';
+  const adjusted = adjustBars(bars, { splits, dividends }, basis);
+  return base
+    .map((b, i) => {
+      const a = adjusted[i]!;
+      return { ...b, factor: a.factor, adj_open: a.adjOpen, adj_high: a.adjHigh, adj_low: a.adjLow, adj_close: a.adjClose };
+    })
+    .filter((b) => inRange(b.date));
+}
