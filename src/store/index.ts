@@ -6,6 +6,7 @@
 export * from './layout.js';
 export * from './warehouse-log.js';
 export * from './views.js';
+export * from './object-health.js';
 export * from './disk.js';
 export * from './object-store.js';
 export * from './owned-temp.js';
