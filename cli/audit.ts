@@ -23,7 +23,9 @@ export function register(program: Command): void {
                 ...report.chain.map((p) => `  seq ${p.seq}: ${p.problem}`),
                 `objects: ${report.objects - report.damaged.length}/${report.objects} intact`,
                 ...report.damaged.map((d) => `  ${d.dataset}/${d.partition} ${d.object}: ${d.problem} (${d.path})`),
-                report.ok ? 'verified: OK' : 'verification FAILED: see docs/runbooks/object-recovery.md',
+                report.ok
+                  ? 'verified: OK'
+                  : `verification FAILED: see ${[...(report.chain.length > 0 ? ['docs/runbooks/log-recovery.md (the log)'] : []), ...(report.damaged.length > 0 ? ['docs/runbooks/object-recovery.md (objects)'] : [])].join(' and ')}`,
               ].join('\n'),
             );
             if (!report.ok) process.exitCode = EXIT.validation;

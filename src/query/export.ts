@@ -67,7 +67,7 @@ export async function exportQuery(dir: string, log: EventLog, sql: string, out: 
     return { path: target, format, rows, bytes: statSync(target).size, point: s.point };
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw queryError(e, s.datasets);
+    throw queryError(e, s.datasets, s.faults);
   } finally {
     s.close();
   }

@@ -8,9 +8,9 @@
 import { realpathSync, statSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { openDuck, type Duck, type DuckParam, type DuckResult } from '../engine/index.js';
-import { WarehouseError, type ErrorCode, type EventLog } from '../log/index.js';
+import { WarehouseError, type EventLog } from '../log/index.js';
 import { manifestAt, resolvePoint, type ManifestEntry, type Point } from '../projections/index.js';
-import { describeFault, faultSuggestion, hashFaults, objectFaults, objectPath, recordedDamage, REFUSED_VIEW_MARKER, viewStatements, warehousePaths } from '../store/index.js';
+import { describeFault, faultSuggestion, hashFaults, objectFaults, objectPath, recordedDamage, viewStatements, type ObjectFault, warehousePaths } from '../store/index.js';
 
 export interface QueryOptions {
   /** seq, ISO date/time or tag; head when omitted. */
@@ -37,6 +37,8 @@ export interface WarehouseSession {
   readonly datasets: readonly string[];
   /** The manifest entries the views read. */
   readonly entries: readonly ManifestEntry[];
+  /** Objects refused at open (missing, resized, recorded damaged): their datasets have no view. */
+  readonly faults: readonly ObjectFault[];
   close(): void;
 }
 
@@ -96,15 +98,23 @@ export async function openSession(dir: string, log: EventLog, options: QueryOpti
     throw e;
   }
   const datasets = [...new Set(entries.map((e) => e.dataset))].sort();
-  return { dir, point, duck, datasets, entries, close: () => duck.close() };
+  return { dir, point, duck, datasets, entries, faults, close: () => duck.close() };
 }
 
 /** Map a DuckDB failure to a WarehouseError; a refused dataset's view becomes OBJECT_MISSING/OBJECT_DAMAGED. */
-export function queryError(e: unknown, datasets: readonly string[]): WarehouseError {
+export function queryError(e: unknown, datasets: readonly string[], faults: readonly ObjectFault[] = []): WarehouseError {
   if (e instanceof WarehouseError) return e;
   const msg = (e as Error).message ?? String(e);
-  const refused = new RegExp(`${REFUSED_VIEW_MARKER}(OBJECT_MISSING|OBJECT_DAMAGED):([^\\n]*)`).exec(msg);
-  if (refused !== null) return new WarehouseError(refused[1] as ErrorCode, refused[2]!, { suggestion: faultSuggestion, cause: e });
+  const missingView = /Table with name "?([^\s"!]+)"? does not exist/.exec(msg)?.[1];
+  const fault = faults.find((f) => f.dataset.toLowerCase() === missingView?.toLowerCase());
+  if (fault !== undefined) {
+    const more = faults.filter((f) => f.dataset === fault.dataset).length - 1;
+    return new WarehouseError(fault.kind === 'missing' ? 'OBJECT_MISSING' : 'OBJECT_DAMAGED', `${describeFault(fault)}${more > 0 ? ` (and ${more} more object(s) of this dataset)` : ''}; its data is not served`, {
+      suggestion: faultSuggestion,
+      cause: e,
+      details: { dataset: fault.dataset, partition: fault.partition, object: fault.object, kind: fault.kind },
+    });
+  }
   if (/Permission Error|disabled by configuration|configuration has been locked/.test(msg)) {
     return new WarehouseError('QUERY_REFUSED', `query refused: ${msg.split('\n')[0]}`, {
       suggestion: 'queries read the warehouse only; to read your own file pass --allow-read <path> (allowRead in the library), to export use --out <file>',
@@ -133,7 +143,7 @@ export async function checkUserSql(session: WarehouseSession, sql: string, optio
   try {
     types = await session.duck.statementTypes(sql);
   } catch (e) {
-    throw queryError(e, session.datasets);
+    throw queryError(e, session.datasets, session.faults);
   }
   if (types.length !== 1) {
     throw new WarehouseError('QUERY_REFUSED', `expected one SQL statement, got ${types.length}`, { suggestion: 'run one SELECT at a time' });
@@ -158,7 +168,7 @@ export async function runQuery(dir: string, log: EventLog, sql: string, options:
     const res = await s.duck.all(sql, options.params);
     return { ...res, point: s.point };
   } catch (e) {
-    throw queryError(e, s.datasets);
+    throw queryError(e, s.datasets, s.faults);
   } finally {
     s.close();
   }
@@ -172,7 +182,7 @@ export async function* streamQuery(dir: string, log: EventLog, sql: string, opti
     try {
       for await (const chunk of s.duck.chunks(sql, options.params)) yield { ...chunk, point: s.point };
     } catch (e) {
-      throw queryError(e, s.datasets);
+      throw queryError(e, s.datasets, s.faults);
     }
   } finally {
     s.close();

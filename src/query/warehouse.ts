@@ -61,7 +61,7 @@ export async function openWarehouse(dir: string, options: OpenWarehouseOptions =
     throw e;
   }
   const fail = (e: unknown): never => {
-    throw queryError(e, session.datasets);
+    throw queryError(e, session.datasets, session.faults);
   };
   // User SQL: one read statement only (the session is a sandbox besides).
   const read = async <T>(query: string, run: () => Promise<T>): Promise<T> => {

@@ -7,10 +7,7 @@ import { WarehouseError } from '../log/index.js';
 import { quoteIdent, quoteLiteral } from '../engine/index.js';
 import { objectPath } from './layout.js';
 import type { ManifestEntry } from '../projections/index.js';
-import { describeFault, type ObjectFault } from './object-health.js';
-
-/** Prefix of the DuckDB error a refused dataset's view raises; the query layer maps it to OBJECT_MISSING/OBJECT_DAMAGED. */
-export const REFUSED_VIEW_MARKER = 'wh-refused:';
+import type { ObjectFault } from './object-health.js';
 
 /** `CREATE VIEW` statements for the datasets in `entries`. */
 export function viewStatements(dir: string, entries: readonly ManifestEntry[], options: { checkFiles?: boolean; replace?: boolean; faults?: readonly ObjectFault[] } = {}): string[] {
@@ -20,14 +17,10 @@ export function viewStatements(dir: string, entries: readonly ManifestEntry[], o
   for (const [dataset, parts] of [...by].sort(([a], [b]) => (a < b ? -1 : 1))) {
     parts.sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
     const files = parts.map((p) => objectPath(dir, p.object));
-    const fault = options.faults?.find((f) => f.dataset === dataset);
-    if (fault !== undefined) {
-      // The dataset's view raises the refusal when (and only when) a query reads it: a query over
-      // other datasets is unaffected, and no byte of a refused object is ever opened.
-      const code = fault.kind === 'missing' ? 'OBJECT_MISSING' : 'OBJECT_DAMAGED';
-      out.push(`CREATE ${options.replace === false ? '' : 'OR REPLACE '}VIEW ${quoteIdent(dataset)} AS SELECT error(${quoteLiteral(`${REFUSED_VIEW_MARKER}${code}:${describeFault(fault)}`)}) AS wh_refused FROM range(1)`);
-      continue;
-    }
+    // A dataset with a refused object gets no view at all: a query naming it fails to bind (and the
+    // query layer names the fault), a query over other datasets is unaffected, and no byte of a
+    // refused object is ever opened.
+    if (options.faults?.some((f) => f.dataset === dataset)) continue;
     if (options.checkFiles !== false) {
       const missing = files.find((f) => !existsSync(f));
       if (missing !== undefined) {
