@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { WarehouseError, isWarehouseError, type ErrorCode, type EventLog } from '../src/log/index.js';
-import { openWarehouseLog } from '../src/store/index.js';
+import { openWarehouseLog, recordAnchor } from '../src/store/index.js';
 
 /** Exit codes, documented in docs/reference/exit-codes.md. */
 export const EXIT = { ok: 0, error: 1, leaseHeld: 2, validation: 3 } as const;
@@ -139,9 +139,19 @@ export function action<A extends unknown[]>(fn: (g: GlobalOptions, ...args: A) =
 /** Run `fn` with the log open, closing it after. */
 export async function withLog<T>(g: GlobalOptions, fn: (log: EventLog) => Promise<T> | T, options: { readonly?: boolean } = {}): Promise<T> {
   const log = openLog(g, options);
+  const before = options.readonly === true ? undefined : log.head().seq;
   try {
     return await fn(log);
   } finally {
+    // One anchor per write command, after its commits: the head, outside the log (src/store/anchor.ts).
+    if (before !== undefined) {
+      try {
+        const head = log.head();
+        if (head.seq > before) recordAnchor(g.warehouse, head);
+      } catch (e) {
+        process.stderr.write(`wh: warning: could not record the log's tail anchor: ${(e as Error).message}\n`);
+      }
+    }
     log.close();
   }
 }

@@ -15,4 +15,5 @@ export * from './schema-drift.js';
 export * from './gc.js';
 export { hashFile, fsyncPath, fsyncAndHash } from './fsync.js';
 export * from './verify.js';
+export * from './anchor.js';
 export * from './catalog-file.js';
