@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { WarehouseError, isWarehouseError, type ErrorCode, type EventLog } from '../src/log/index.js';
-import { openWarehouseLog, recordAnchor } from '../src/store/index.js';
+import { diskFullError, isNoSpace, openWarehouseLog, recordAnchor } from '../src/store/index.js';
 
 /** Exit codes, documented in docs/reference/exit-codes.md. */
 export const EXIT = { ok: 0, error: 1, leaseHeld: 2, validation: 3 } as const;
@@ -109,7 +109,9 @@ export function formatBytes(n: number): string {
 }
 
 /** Print an error (message + fix) and set the exit code. */
-export function fail(e: unknown, json: boolean): void {
+export function fail(error: unknown, json: boolean): void {
+  // A full disk is never "unexpected": whichever layer met it (SQLite, DuckDB, a file write).
+  const e = !isWarehouseError(error) && isNoSpace(error) ? diskFullError(error) : error;
   if (isWarehouseError(e)) {
     if (json) process.stderr.write(JSON.stringify({ error: e.toJSON() }) + '\n');
     else process.stderr.write(`wh: error: ${e.message}\n${e.suggestion !== undefined ? `  fix: ${e.suggestion}\n` : ''}`);

@@ -29,8 +29,9 @@ export function register(program: Command): void {
             [
               ...plan.orphans.map((o) => `orphan ${o.hash} (${formatBytes(o.bytes)})`),
               ...plan.temporaries.map((t) => `temporary ${t.path} (${formatBytes(t.bytes)})`),
+              ...plan.quarantine.map((q) => `quarantine/${q.id} older than the retention${q.recorded ? '' : ' (unrecorded)'} (${formatBytes(q.bytes)})`),
               ...plan.inUse.map((t) => `kept ${t.path}: staging of a running process (pid ${t.pid} on ${t.host})`),
-              `${plan.orphans.length} orphan object(s), ${plan.temporaries.length} temporary file(s), ${formatBytes(plan.bytes)}: ${opts.apply ? 'deleted' : 'dry run; rerun with --apply to delete'}`,
+              `${plan.orphans.length} orphan object(s), ${plan.temporaries.length} temporary file(s), ${plan.quarantine.length} expired quarantine dir(s), ${formatBytes(plan.bytes)}: ${opts.apply ? 'deleted' : 'dry run; rerun with --apply to delete'}`,
             ].join('\n'),
           );
         });

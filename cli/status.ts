@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { currentLeases } from '../src/log/index.js';
 import { datasetsAt, liveObjects, quarantineAt, tagsAt } from '../src/projections/index.js';
-import { describeFault, objectFaults, OBJECT_RUNBOOK, recordedDamage, warehousePaths } from '../src/store/index.js';
+import { describeFault, objectFaults, OBJECT_RUNBOOK, QUARANTINE_RETENTION_DAYS, quarantineDirs, recordedDamage, warehousePaths } from '../src/store/index.js';
 import { diskUsage } from '../src/store/index.js';
 import { action, emit, formatBytes, table, withLog } from './context.js';
 
@@ -24,6 +24,8 @@ export function register(program: Command): void {
             leases: currentLeases(log),
             tags: tagsAt(log).length,
             quarantine: quarantineAt(log),
+            /** Every quarantine directory on disk, recorded or not (a full disk may have left no room to record one). */
+            quarantineDirs: quarantineDirs(g.warehouse, log),
             damaged,
             disk,
             recent: log.read({ reverse: true, limit: Math.max(0, Number(opts.events) || 5) }).map((e) => ({ seq: e.seq, time: new Date(e.time).toISOString(), type: e.type })),
@@ -42,7 +44,8 @@ export function register(program: Command): void {
               ...(damaged.length === 0
                 ? []
                 : [`DAMAGED OR MISSING OBJECTS (${damaged.length}); queries over these datasets are refused; see ${OBJECT_RUNBOOK}:`, ...damaged.map((f) => `  ${describeFault(f)}`), '']),
-              `snapshot tags: ${status.tags}   quarantined: ${status.quarantine.length}`,
+              `snapshot tags: ${status.tags}   quarantined: ${status.quarantineDirs.length} director${status.quarantineDirs.length === 1 ? 'y' : 'ies'} (${status.quarantineDirs.filter((q) => !q.recorded).length} unrecorded; gc removes them after ${QUARANTINE_RETENTION_DAYS} days)`,
+              ...status.quarantineDirs.map((q) => `  quarantine/${q.id}  ${formatBytes(q.bytes)}  ${q.recorded ? `${q.entry?.dataset ?? ''}/${q.entry?.partition ?? ''}: ${q.entry?.reason ?? ''}` : 'UNRECORDED (no QuarantineAdded event)'}${q.expired ? '  [expired]' : ''}`),
               `disk: ${(disk.usedFraction * 100).toFixed(1)}% used, ${formatBytes(disk.freeBytes)} free (${disk.level})`,
               '',
               'recent events:\n' + table(status.recent),

@@ -13,6 +13,7 @@ export * from './owned-temp.js';
 export * from './write-partition.js';
 export * from './schema-drift.js';
 export * from './gc.js';
+export * from './quarantine.js';
 export { hashFile, fsyncPath, fsyncAndHash } from './fsync.js';
 export * from './verify.js';
 export * from './anchor.js';

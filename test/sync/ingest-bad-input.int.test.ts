@@ -63,7 +63,7 @@ describe('malformed files, bad names and bad keys', () => {
     expect(typesAfter(log, seq).filter((t) => !t.startsWith('Lease'))).toEqual([]);
     expect(manifestState(log)).toEqual(baseline);
     expect(currentLeases(log)).toEqual([]);
-    expect(planGc(dir, log)).toEqual({ orphans: [], temporaries: [], inUse: [], bytes: 0 });
+    expect(planGc(dir, log)).toEqual({ orphans: [], temporaries: [], inUse: [], quarantine: [], bytes: 0 });
     expect((await verifyWarehouse(dir, log, { record: false })).ok).toBe(true);
     const q = await runQuery(dir, log, 'SELECT count(*) AS n, sum(id) AS s FROM prices');
     expect(q.rows).toEqual([{ n: 50, s: 1275 }]);
