@@ -108,19 +108,24 @@ export function formatBytes(n: number): string {
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
+/** Terminal control bytes (ESC, BEL, C1, ...) in user-supplied names shown as \\xNN escapes, never raw. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Print an error (message + fix) and set the exit code. */
 export function fail(error: unknown, json: boolean): void {
   // A full disk is never "unexpected": whichever layer met it (SQLite, DuckDB, a file write).
   const e = !isWarehouseError(error) && isNoSpace(error) ? diskFullError(error) : error;
   if (isWarehouseError(e)) {
     if (json) process.stderr.write(JSON.stringify({ error: e.toJSON() }) + '\n');
-    else process.stderr.write(`wh: error: ${e.message}\n${e.suggestion !== undefined ? `  fix: ${e.suggestion}\n` : ''}`);
+    else process.stderr.write(`wh: error: ${printable(e.message)}\n${e.suggestion !== undefined ? `  fix: ${printable(e.suggestion)}\n` : ''}`);
     process.exitCode = exitCodeFor(e.code);
     return;
   }
   const msg = (e as Error)?.message ?? String(e);
   if (json) process.stderr.write(JSON.stringify({ error: { code: 'INTERNAL', message: msg } }) + '\n');
-  else process.stderr.write(`wh: unexpected error: ${msg}\n  fix: this is a bug; rerun with --verbose and report it\n${process.env['WH_DEBUG'] ? (e as Error)?.stack ?? '' : ''}`);
+  else process.stderr.write(`wh: unexpected error: ${printable(msg)}\n  fix: this is a bug; rerun with --verbose and report it\n${process.env['WH_DEBUG'] ? (e as Error)?.stack ?? '' : ''}`);
   process.exitCode = EXIT.error;
 }
 

@@ -90,8 +90,9 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
       await rm(e.tmpPath, { force: true });
       // A producer's own typed error (e.g. the source died mid-stream) passes through as it is.
       if (e.cause instanceof WarehouseError) throw e.cause;
-      throw new ValidationError(`cannot write ${w.dataset}/${w.partition}: ${e.message}`, {
-        suggestion: 'check the input data; nothing was recorded',
+      const concise = conciseConversionError(e.message);
+      throw new ValidationError(`cannot write ${w.dataset}/${w.partition}: ${concise?.message ?? (e.message.split('\n')[0] ?? e.message)}`, {
+        suggestion: concise?.suggestion ?? 'check the input data; nothing was recorded',
         cause: e.cause,
       });
     }
@@ -240,4 +241,21 @@ export async function refreshCatalogQuietly(dir: string, log: EventLog, logger: 
   } catch (e) {
     logger.warn({ err: (e as Error).message }, 'could not refresh catalog.duckdb; run `wh catalog --refresh`');
   }
+}
+
+/**
+ * DuckDB's CSV conversion error runs to some 30 lines of reader settings; name the line, column,
+ * value and type instead. Null when `message` is not one.
+ */
+export function conciseConversionError(message: string): { message: string; suggestion: string } | null {
+  const conv = /Could not convert string "([^"]*)" to '([^']+)'/.exec(message);
+  if (conv === null) return null;
+  const line = /CSV Error on Line: (\d+)/.exec(message)?.[1];
+  const column = /converting column "([^"]+)"/.exec(message)?.[1];
+  const sample = /sample_size = (\d+)/.exec(message)?.[1];
+  const value = conv[1]!.length > 40 ? `${conv[1]!.slice(0, 40)}...` : conv[1]!;
+  return {
+    message: `${line !== undefined ? `line ${line}: ` : ''}${column !== undefined ? `column "${column}" ` : ''}value "${value}" is not a ${conv[2]}${sample !== undefined ? ` (the type was detected from the first ${sample} rows)` : ''}`,
+    suggestion: 'fix or remove that value in the file and rerun (nothing was recorded); if the column really holds text, quote it or convert the file to Parquet with the type you want',
+  };
 }
