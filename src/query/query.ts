@@ -84,8 +84,9 @@ export async function openSession(dir: string, log: EventLog, options: QueryOpti
   const root = warehousePaths(dir).root;
   const allowed = allowList(root, options.allowRead ?? []);
   const faults = objectFaults(dir, entries, recordedDamage(log));
-  const bad = new Set(faults.map((f) => f.dataset));
-  const readable = entries.filter((e) => !bad.has(e.dataset)).map((e) => objectPath(dir, e.object));
+  // Only the refused objects are unreadable: intact objects of the same dataset stay readable by path.
+  const refused = new Set(faults.map((f) => f.object));
+  const readable = [...new Set(entries.filter((e) => !refused.has(e.object)).map((e) => objectPath(dir, e.object)))];
   const duck = await openDuck({
     threads: options.threads,
     memoryLimit: options.memoryLimit,

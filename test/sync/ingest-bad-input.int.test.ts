@@ -156,7 +156,7 @@ describe('malformed files, bad names and bad keys', () => {
     expect(await refusal(ingest(missing))).toMatchObject({ code: 'INVALID_ARGUMENT', message: `no such file: ${missing}` });
     const d = join(files, 'a-directory.csv');
     mkdirSync(d, { recursive: true });
-    expect(await refusal(ingest(d))).toMatchObject({ code: 'INVALID_ARGUMENT', message: `no such file: ${d}` });
+    expect(await refusal(ingest(d))).toMatchObject({ code: 'INVALID_ARGUMENT', message: `${d} is a directory, not a file` });
   });
 
   it('duplicate keys are refused naming the key and the number of copies', async () => {
