@@ -3,7 +3,7 @@
  * flipped object byte, tampered event and corrupted log gives a clear error (a code, a message
  * naming the problem) and loses nothing: the previous state stays readable and verifies clean.
  */
-import { cpSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { currentLeases, isWarehouseError, type EventLog, type WarehouseError } from '../../src/log/index.js';
@@ -294,6 +294,7 @@ describe('damage to objects and to the log', () => {
     try {
       const [damaged, intact] = manifestAt(log);
       const p = objectPath(dir, damaged!.object);
+      chmodSync(p, 0o644); // objects are written read-only
       const fd = openSync(p, 'r+');
       const b = Buffer.alloc(1);
       readSync(fd, b, 0, 1, 100);
