@@ -21,9 +21,14 @@ export function register(program: Command): void {
               [
                 `hash chain: ${report.chain.length === 0 ? 'intact' : 'BROKEN'} (${report.events} events)`,
                 ...report.chain.map((p) => `  seq ${p.seq}: ${p.problem}`),
+                `projections: ${report.projections.length === 0 ? 'equal to the fold of the log' : `${report.projections.length} difference(s)`}`,
+                ...report.projections.slice(0, 50).map((p) => `  proj_${p.projection} ${p.key} (from seq ${p.beginSeq}): ${p.problem}`),
+                ...(report.projections.length > 50 ? [`  ... ${report.projections.length - 50} more (--json lists all)`] : []),
                 `objects: ${report.objects - report.damaged.length}/${report.objects} intact`,
                 ...report.damaged.map((d) => `  ${d.dataset}/${d.partition} ${d.object}: ${d.problem} (${d.path})`),
-                report.ok ? 'verified: OK' : 'verification FAILED: see docs/runbooks/object-recovery.md',
+                report.ok
+                  ? 'verified: OK'
+                  : `verification FAILED: see ${[...(report.chain.length > 0 || report.projections.length > 0 ? ['docs/runbooks/log-recovery.md (the log)'] : []), ...(report.damaged.length > 0 ? ['docs/runbooks/object-recovery.md (objects)'] : [])].join(' and ')}`,
               ].join('\n'),
             );
             if (!report.ok) process.exitCode = EXIT.validation;

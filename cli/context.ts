@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import { WarehouseError, isWarehouseError, type ErrorCode, type EventLog } from '../src/log/index.js';
-import { openWarehouseLog } from '../src/store/index.js';
+import { diskFullError, isNoSpace, openWarehouseLog, recordAnchor } from '../src/store/index.js';
 
 /** Exit codes, documented in docs/reference/exit-codes.md. */
 export const EXIT = { ok: 0, error: 1, leaseHeld: 2, validation: 3 } as const;
@@ -106,17 +106,24 @@ export function formatBytes(n: number): string {
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
+/** Terminal control bytes (ESC, BEL, C1, ...) in user-supplied names shown as \\xNN escapes, never raw. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Print an error (message + fix) and set the exit code. */
-export function fail(e: unknown, json: boolean): void {
+export function fail(error: unknown, json: boolean): void {
+  // A full disk is never "unexpected": whichever layer met it (SQLite, DuckDB, a file write).
+  const e = !isWarehouseError(error) && isNoSpace(error) ? diskFullError(error) : error;
   if (isWarehouseError(e)) {
     if (json) process.stderr.write(JSON.stringify({ error: e.toJSON() }) + '\n');
-    else process.stderr.write(`wh: error: ${e.message}\n${e.suggestion !== undefined ? `  fix: ${e.suggestion}\n` : ''}`);
+    else process.stderr.write(`wh: error: ${printable(e.message)}\n${e.suggestion !== undefined ? `  fix: ${printable(e.suggestion)}\n` : ''}`);
     process.exitCode = exitCodeFor(e.code);
     return;
   }
   const msg = (e as Error)?.message ?? String(e);
   if (json) process.stderr.write(JSON.stringify({ error: { code: 'INTERNAL', message: msg } }) + '\n');
-  else process.stderr.write(`wh: unexpected error: ${msg}\n  fix: this is a bug; rerun with --verbose and report it\n${process.env['WH_DEBUG'] ? (e as Error)?.stack ?? '' : ''}`);
+  else process.stderr.write(`wh: unexpected error: ${printable(msg)}\n  fix: this is a bug; rerun with --verbose and report it\n${process.env['WH_DEBUG'] ? (e as Error)?.stack ?? '' : ''}`);
   process.exitCode = EXIT.error;
 }
 
@@ -137,9 +144,19 @@ export function action<A extends unknown[]>(fn: (g: GlobalOptions, ...args: A) =
 /** Run `fn` with the log open, closing it after. */
 export async function withLog<T>(g: GlobalOptions, fn: (log: EventLog) => Promise<T> | T, options: { readonly?: boolean } = {}): Promise<T> {
   const log = openLog(g, options);
+  const before = options.readonly === true ? undefined : log.head().seq;
   try {
     return await fn(log);
   } finally {
+    // One anchor per write command, after its commits: the head, outside the log (src/store/anchor.ts).
+    if (before !== undefined) {
+      try {
+        const head = log.head();
+        if (head.seq > before) recordAnchor(g.warehouse, head);
+      } catch (e) {
+        process.stderr.write(`wh: warning: could not record the log's tail anchor: ${(e as Error).message}\n`);
+      }
+    }
     log.close();
   }
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { currentLeases } from '../src/log/index.js';
-import { datasetsAt, quarantineAt, tagsAt } from '../src/projections/index.js';
-import { warehousePaths } from '../src/store/index.js';
+import { datasetsAt, liveObjects, quarantineAt, tagsAt } from '../src/projections/index.js';
+import { describeFault, objectFaults, OBJECT_RUNBOOK, QUARANTINE_RETENTION_DAYS, quarantineDirs, recordedDamage, warehousePaths } from '../src/store/index.js';
 import { diskUsage } from '../src/store/index.js';
 import { action, emit, formatBytes, table, withLog } from './context.js';
 
@@ -15,6 +15,8 @@ export function register(program: Command): void {
         await withLog(g, (log) => {
           const head = log.head();
           const disk = diskUsage(warehousePaths(g.warehouse).root);
+          // Missing, resized or recorded-damaged objects (one stat each; `wh audit --verify` re-hashes).
+          const damaged = objectFaults(g.warehouse, liveObjects(log), recordedDamage(log));
           const status = {
             warehouse: g.warehouse,
             head: { seq: head.seq, time: head.time > 0 ? new Date(head.time).toISOString() : null },
@@ -22,6 +24,9 @@ export function register(program: Command): void {
             leases: currentLeases(log),
             tags: tagsAt(log).length,
             quarantine: quarantineAt(log),
+            /** Every quarantine directory on disk, recorded or not (a full disk may have left no room to record one). */
+            quarantineDirs: quarantineDirs(g.warehouse, log),
+            damaged,
             disk,
             recent: log.read({ reverse: true, limit: Math.max(0, Number(opts.events) || 5) }).map((e) => ({ seq: e.seq, time: new Date(e.time).toISOString(), type: e.type })),
           };
@@ -36,7 +41,11 @@ export function register(program: Command): void {
               status.leases.length === 0
                 ? 'leases: none held'
                 : 'leases:\n' + table(status.leases.map((l) => ({ scope: l.scope, epoch: l.epoch, holder: `${l.holder.writerId.slice(0, 8)} pid ${l.holder.pid}@${l.holder.host}`, since: l.since, expires: l.expiresAt, purpose: l.purpose }))),
-              `snapshot tags: ${status.tags}   quarantined: ${status.quarantine.length}`,
+              ...(damaged.length === 0
+                ? []
+                : [`DAMAGED OR MISSING OBJECTS (${damaged.length}); queries over these datasets are refused; see ${OBJECT_RUNBOOK}:`, ...damaged.map((f) => `  ${describeFault(f)}`), '']),
+              `snapshot tags: ${status.tags}   quarantined: ${status.quarantineDirs.length} director${status.quarantineDirs.length === 1 ? 'y' : 'ies'} (${status.quarantineDirs.filter((q) => !q.recorded).length} unrecorded; gc removes them after ${QUARANTINE_RETENTION_DAYS} days)`,
+              ...status.quarantineDirs.map((q) => `  quarantine/${q.id}  ${formatBytes(q.bytes)}  ${q.recorded ? `${q.entry?.dataset ?? ''}/${q.entry?.partition ?? ''}: ${q.entry?.reason ?? ''}` : 'UNRECORDED (no QuarantineAdded event)'}${q.expired ? '  [expired]' : ''}`),
               `disk: ${(disk.usedFraction * 100).toFixed(1)}% used, ${formatBytes(disk.freeBytes)} free (${disk.level})`,
               '',
               'recent events:\n' + table(status.recent),

@@ -28,6 +28,24 @@ export interface DuckOptions {
    * 104–109 MiB with this set.
    */
   readonly returnMemory?: boolean;
+  /**
+   * Lock the session down for untrusted SQL: no file access except the paths listed, no
+   * extension install or load, configuration locked. See {@link DuckSandbox}.
+   */
+  readonly sandbox?: DuckSandbox;
+}
+
+/**
+ * What a sandboxed session may touch. DuckDB's `enable_external_access=false` with
+ * `allowed_paths`/`allowed_directories` permits reading AND writing the listed paths, so callers
+ * must also accept only read statements ({@link Duck.statementTypes}); listing exact object files
+ * (not the objects directory) keeps even that surface minimal.
+ */
+export interface DuckSandbox {
+  /** Exact files the session may open. */
+  readonly paths: readonly string[];
+  /** Directories (and everything under them) the session may open: a user's explicit opt-in. */
+  readonly directories?: readonly string[];
 }
 
 /** A result: column names and DuckDB type names, and JSON-safe rows. */
@@ -53,6 +71,8 @@ export interface Duck {
   columns(sql: string, params?: readonly DuckParam[]): Promise<DuckColumns>;
   /** Stream a query's rows in chunks of about 2048 rows (bounded memory). */
   chunks(sql: string, params?: readonly DuckParam[]): AsyncGenerator<DuckResult>;
+  /** DuckDB's own statement types of `sql` (parsed and bound, not run): e.g. ['SELECT'], ['COPY'], ['SELECT', 'SELECT']. */
+  statementTypes(sql: string): Promise<string[]>;
   close(): void;
 }
 
@@ -78,6 +98,7 @@ class DuckAdapter implements Duck {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly jsonConverter: DuckDBValueConverter<Json>,
+    private readonly typeNames: Record<number, string>,
   ) {}
 
   async run(sql: string, params: readonly DuckParam[] = []): Promise<void> {
@@ -118,6 +139,20 @@ class DuckAdapter implements Duck {
     }
   }
 
+  async statementTypes(sql: string): Promise<string[]> {
+    const extracted = await this.conn.extractStatements(sql);
+    const out: string[] = [];
+    for (let i = 0; i < extracted.count; i++) {
+      const prepared = await extracted.prepare(i);
+      try {
+        out.push(this.typeNames[prepared.statementType] ?? `TYPE_${prepared.statementType}`);
+      } finally {
+        prepared.destroySync();
+      }
+    }
+    return out;
+  }
+
   close(): void {
     this.conn.closeSync();
     this.instance.closeSync();
@@ -135,10 +170,32 @@ export async function openDuck(options: DuckOptions = {}): Promise<Duck> {
     config['allocator_flush_threshold'] = '1MB';
     config['allocator_bulk_deallocation_flush_threshold'] = '1MB';
   }
+  if (options.sandbox !== undefined) {
+    config['autoinstall_known_extensions'] = 'false';
+    config['autoload_known_extensions'] = 'false';
+  }
   const duck = await loadApi();
   const instance = await duck.DuckDBInstance.create(options.path ?? ':memory:', config);
   const conn = await instance.connect();
-  return new DuckAdapter(instance, conn, duck.JsonDuckDBValueConverter);
+  if (options.sandbox !== undefined) {
+    try {
+      const list = (xs: readonly string[]): string => `[${xs.map(quoteLiteral).join(', ')}]`;
+      const dirs = (options.sandbox.directories ?? []).map((d) => (d.endsWith('/') ? d : `${d}/`));
+      // Order matters: the allow-lists can only be set while external access is still on, and
+      // nothing can be changed once the configuration is locked.
+      if (options.sandbox.paths.length > 0) await conn.run(`SET allowed_paths = ${list(options.sandbox.paths)}`);
+      if (dirs.length > 0) await conn.run(`SET allowed_directories = ${list(dirs)}`);
+      await conn.run('SET enable_external_access = false');
+      await conn.run('SET lock_configuration = true');
+    } catch (e) {
+      conn.closeSync();
+      instance.closeSync();
+      throw e;
+    }
+  }
+  const names: Record<number, string> = {};
+  for (const [k, v] of Object.entries(duck.StatementType)) if (typeof v === 'number') names[v] = k;
+  return new DuckAdapter(instance, conn, duck.JsonDuckDBValueConverter, names);
 }
 
 /** Quote an SQL identifier. */

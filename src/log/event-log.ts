@@ -4,7 +4,8 @@
  * commit time, checks fencing, inserts the events and updates every materialized projection in
  * the same transaction, then commits with one fsync.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { canonicalJson, GENESIS_HASH, sha256Hex } from './canonical.js';
 import { WarehouseError, LeaseLostError } from './errors.js';
 import { eventCatalog } from './event-catalog.js';
@@ -124,6 +125,16 @@ export function eventHash(
   );
 }
 
+/** SQLite reports a full volume while opening (growing the shm or WAL) as a generic I/O error. */
+function volumeIsFull(path: string): boolean {
+  try {
+    const s = statfsSync(dirname(path));
+    return s.bavail * s.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
+}
+
 function sqliteProblem(e: unknown, path: string): WarehouseError {
   if (e instanceof WarehouseError) return e;
   const code = (e as { code?: string }).code ?? '';
@@ -131,6 +142,12 @@ function sqliteProblem(e: unknown, path: string): WarehouseError {
     return new WarehouseError('LOG_CORRUPT', `the operation log ${path} is damaged (${code})`, {
       cause: e,
       suggestion: 'restore wh.log from a backup (docs/runbooks/log-recovery.md); the object store is intact',
+    });
+  }
+  if (code === 'SQLITE_FULL' || /disk is full|No space left/i.test((e as Error).message ?? '') || (code.startsWith('SQLITE_IOERR') && volumeIsFull(path))) {
+    return new WarehouseError('DISK_FULL', `cannot open the operation log ${path}: the volume is full (${(e as Error).message})`, {
+      cause: e,
+      suggestion: 'free space on the volume (docs/runbooks/disk-space.md: `wh gc --apply`, old quarantine directories, other files) and rerun',
     });
   }
   return new WarehouseError('IO_ERROR', `cannot open the operation log ${path}: ${(e as Error).message}`, { cause: e });

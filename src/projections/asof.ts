@@ -37,7 +37,10 @@ export function isPointKeyword(name: string): boolean {
  */
 export function resolvePoint(log: EventLog, spec: string | undefined): Point {
   const head = log.head().seq;
-  if (spec === undefined || spec === '' || spec === 'head' || spec === 'now') return { seq: head, label: 'head', kind: 'head' };
+  if (spec !== undefined && spec.trim() === '') {
+    throw new WarehouseError('INVALID_ARGUMENT', 'the point is empty (--as-of "")', { suggestion: 'give a seq, an ISO date or time, a snapshot tag, or `head` (or omit --as-of for the head)' });
+  }
+  if (spec === undefined || spec === 'head' || spec === 'now') return { seq: head, label: 'head', kind: 'head' };
   if (/^\d+$/.test(spec)) {
     const seq = Number(spec);
     if (seq > head) {

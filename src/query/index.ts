@@ -4,6 +4,7 @@
  */
 export { viewStatements } from '../store/index.js';
 export * from './query.js';
+export * from './export.js';
 export * from './replay.js';
 export * from './lineage.js';
 export * from './warehouse.js';

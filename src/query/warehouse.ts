@@ -5,11 +5,10 @@
  */
 import type { Table } from 'apache-arrow';
 import type { DuckParam } from '../engine/index.js';
-import { WarehouseError } from '../log/index.js';
 import { datasetsAt, type DatasetSummary, type Point } from '../projections/index.js';
 import { openWarehouseLog } from '../store/index.js';
 import { toArrow } from './arrow.js';
-import { openSession, type WarehouseSession } from './query.js';
+import { checkUserSql, openSession, queryError, type WarehouseSession } from './query.js';
 import { auditTarget, lineageOf, type LineageRecord } from './lineage.js';
 
 export interface OpenWarehouseOptions {
@@ -17,6 +16,8 @@ export interface OpenWarehouseOptions {
   readonly asOf?: string;
   readonly threads?: number;
   readonly memoryLimit?: string;
+  /** Files or directories outside the warehouse your SQL may read (nothing else is readable). */
+  readonly allowRead?: readonly string[];
 }
 
 /** A read-only warehouse at a fixed point. Close it when done. */
@@ -51,7 +52,8 @@ export interface Warehouse {
  * console.log(t.numRows, wh.point.seq);
  * wh.close();
  * ```
- * @throws WarehouseError `NOT_A_WAREHOUSE`, `UNKNOWN_TAG`, `INVALID_ARGUMENT` (bad point), `OBJECT_MISSING`.
+ * @throws WarehouseError `NOT_A_WAREHOUSE`, `UNKNOWN_TAG`, `INVALID_ARGUMENT` (bad point), `OBJECT_MISSING`; `sql`/`rows` throw `QUERY_REFUSED` for anything but one read statement,
+ *   `OBJECT_MISSING`/`OBJECT_DAMAGED` when the SQL reads a dataset with a missing or damaged object.
  */
 export async function openWarehouse(dir: string, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
   const log = openWarehouseLog(dir, { readonly: true });
@@ -63,19 +65,21 @@ export async function openWarehouse(dir: string, options: OpenWarehouseOptions =
     throw e;
   }
   const fail = (e: unknown): never => {
-    throw new WarehouseError('QUERY_FAILED', `query failed: ${((e as Error).message ?? String(e)).split('\n')[0]}`, {
-      suggestion: `datasets at ${session.point.label}: ${session.datasets.join(', ') || '(none)'}`,
-      cause: e,
-    });
+    throw queryError(e, session.datasets, session.faults);
+  };
+  // User SQL: one read statement only (the session is a sandbox besides).
+  const read = async <T>(query: string, run: () => Promise<T>): Promise<T> => {
+    await checkUserSql(session, query);
+    return run().catch(fail);
   };
   return {
     dir,
     point: session.point,
     session,
     datasets: () => datasetsAt(log, session.point.seq),
-    sql: async (query, params) => toArrow(await session.duck.columns(query, params).catch(fail)),
-    arrow: async (query, params) => toArrow(await session.duck.columns(query, params).catch(fail)),
-    rows: async (query, params) => [...(await session.duck.all(query, params).catch(fail)).rows],
+    sql: async (query, params) => toArrow(await read(query, () => session.duck.columns(query, params))),
+    arrow: async (query, params) => toArrow(await read(query, () => session.duck.columns(query, params))),
+    rows: async (query, params) => [...(await read(query, () => session.duck.all(query, params))).rows],
     lineage: (target) => lineageOf(log, auditTarget(log, target)),
     close: () => {
       session.close();

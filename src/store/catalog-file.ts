@@ -5,7 +5,7 @@
  * temporary name and renamed: a reader holding the old file keeps a consistent old view. A table
  * `wh_catalog` records the log position it shows.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { openDuck } from '../engine/index.js';
@@ -37,6 +37,8 @@ export async function refreshCatalogFile(dir: string, log: EventLog): Promise<Ca
       duck.close();
     }
     rmSync(`${tmp}.wal`, { force: true });
+    // Read-only for everyone but this writer (which replaces it by rename): other tools open it with -readonly.
+    chmodSync(tmp, 0o444);
     renameSync(tmp, paths.catalog);
     // Another writer may have committed while we wrote: make sure the newest state wins.
     if (log.head().seq === seq || attempt >= 3) {

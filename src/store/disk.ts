@@ -64,5 +64,17 @@ export function assertRoomFor(usage: DiskUsage, estimatedBytes: number): void {
 /** True when an error is the OS or DuckDB reporting a full disk. */
 export function isNoSpace(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
-  return err?.code === 'ENOSPC' || /No space left on device|ENOSPC|disk is full/i.test(err?.message ?? '');
+  return err?.code === 'ENOSPC' || err?.code === 'SQLITE_FULL' || /No space left on device|ENOSPC|disk is full/i.test(err?.message ?? '');
+}
+
+/**
+ * A full volume met anywhere (the log's SQLite "database or disk is full", a file write's ENOSPC,
+ * DuckDB's "No space left on device") as the named DISK_FULL error with its fix.
+ */
+export function diskFullError(e: unknown): WarehouseError {
+  const msg = ((e as Error)?.message ?? String(e)).split('\n')[0];
+  return new WarehouseError('DISK_FULL', `the warehouse volume is full (${msg}); nothing partial was recorded`, {
+    suggestion: 'free space on the volume (docs/runbooks/disk-space.md: `wh gc --apply`, old quarantine directories, other files) and rerun',
+    cause: e,
+  });
 }

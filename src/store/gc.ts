@@ -11,12 +11,15 @@ import { manifestHistory } from '../projections/index.js';
 import { warehousePaths } from './layout.js';
 import { fsyncPath } from './fsync.js';
 import { liveOwner } from './owned-temp.js';
+import { quarantineDirs, type QuarantineDir } from './quarantine.js';
 
 export interface GcPlan {
   readonly orphans: { readonly hash: string; readonly path: string; readonly bytes: number }[];
   readonly temporaries: { readonly path: string; readonly bytes: number }[];
   /** Temporaries kept because the process staging into them still runs. */
   readonly inUse: { readonly path: string; readonly host: string; readonly pid: number }[];
+  /** Quarantine directories past their retention, recorded or not (src/store/quarantine.ts). */
+  readonly quarantine: QuarantineDir[];
   readonly bytes: number;
 }
 
@@ -53,22 +56,27 @@ export function planGc(dir: string, log: EventLog): GcPlan {
     if (owner !== null) inUse.push({ path, ...owner });
     else temporaries.push({ path, bytes: sizeOf(path) });
   }
-  const bytes = [...orphans, ...temporaries].reduce((s, o) => s + o.bytes, 0);
-  return { orphans, temporaries, inUse, bytes };
+  const quarantine = quarantineDirs(dir, log).filter((q) => q.expired);
+  const bytes = [...orphans, ...temporaries, ...quarantine].reduce((s, o) => s + o.bytes, 0);
+  return { orphans, temporaries, inUse, quarantine, bytes };
 }
 
 /** Remove what `planGc` found, under the warehouse lease, and record ObjectsCollected. */
 export async function applyGc(dir: string, log: EventLog): Promise<GcPlan> {
   return withLease(log, 'warehouse', { purpose: 'gc' }, async (lease) => {
     const plan = planGc(dir, log);
-    if (plan.orphans.length === 0 && plan.temporaries.length === 0) return plan;
+    if (plan.orphans.length === 0 && plan.temporaries.length === 0 && plan.quarantine.length === 0) return plan;
     for (const o of plan.orphans) await rm(o.path, { force: true });
     for (const t of plan.temporaries) await rm(t.path, { force: true, recursive: true });
+    for (const q of plan.quarantine) await rm(q.path, { force: true, recursive: true });
     const paths = warehousePaths(dir);
     for (const shard of new Set(plan.orphans.map((o) => o.hash.slice(0, 2)))) await fsyncPath(join(paths.objects, shard));
     if (existsSync(paths.tmp)) await fsyncPath(paths.tmp);
     log.append(
-      [{ type: 'ObjectsCollected', data: { objects: plan.orphans.map((o) => o.hash), bytes: plan.bytes, temporaries: plan.temporaries.length } }],
+      [
+        { type: 'ObjectsCollected', data: { objects: plan.orphans.map((o) => o.hash), bytes: plan.bytes, temporaries: plan.temporaries.length } },
+        ...plan.quarantine.filter((q) => q.recorded).map((q) => ({ type: 'QuarantineCleared' as const, data: { id: q.id, reason: 'collected by gc after the retention' } })),
+      ],
       lease,
     );
     return plan;

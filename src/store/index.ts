@@ -6,13 +6,16 @@
 export * from './layout.js';
 export * from './warehouse-log.js';
 export * from './views.js';
+export * from './object-health.js';
 export * from './disk.js';
 export * from './object-store.js';
 export * from './owned-temp.js';
 export * from './write-partition.js';
 export * from './schema-drift.js';
 export * from './gc.js';
+export * from './quarantine.js';
 export { hashFile, fsyncPath, fsyncAndHash } from './fsync.js';
 export * from './verify.js';
+export * from './anchor.js';
 export * from './catalog-file.js';
 export * from './snapshots.js';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { chmod, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { quoteLiteral, type Duck } from '../engine/index.js';
 import { objectPath, warehousePaths } from './layout.js';
@@ -135,6 +135,9 @@ export async function writeObject(options: WriteObjectOptions): Promise<WrittenO
     // Same content already stored (content addressing deduplicates): drop the temporary.
     await unlink(tmpPath);
   } else {
+    // Objects are immutable: read-only before they get their name (no process of an ordinary user,
+    // DuckDB included, can open one for writing; a restore removes and replaces it).
+    await chmod(tmpPath, 0o444);
     await rename(tmpPath, finalPath);
   }
   await hook('renamed', { tmpPath, finalPath });

@@ -14,6 +14,7 @@ import { manifestProjection, syncRunsProjection } from '../projections/index.js'
 import { quarantineProjection, retentionProjection, schemaProjection, snapshotProjection, type RetentionRef } from '../projections/index.js';
 import { warehousePaths } from './layout.js';
 import { isPointKeyword } from '../projections/index.js';
+import { readAnchor } from './anchor.js';
 
 /** Every projection the warehouse materializes (the lease projection is built into the log). */
 export const projections: readonly RangedProjection[] = [
@@ -70,7 +71,23 @@ export function openWarehouseLog(dir: string, options: OpenLogOptions = {}): Eve
       suggestion: 'create one with `wh init <dir>`, or point --warehouse or WH_WAREHOUSE at an existing warehouse',
     });
   }
-  return EventLog.open(paths.log, { ...options, projections, guards });
+  // A log that no longer reaches its tail anchor lost committed events: appending would reuse their
+  // seqs and bury the evidence, so the first append of this handle checks (one small file read).
+  let checked = false;
+  let log: EventLog | undefined;
+  const tailGuard: AppendGuard = () => {
+    if (checked || log === undefined) return;
+    const anchor = readAnchor(dir);
+    const head = log.head();
+    if (anchor !== null && head.seq < anchor.seq) {
+      throw new WarehouseError('LOG_CORRUPT', `the log lost events: it ends at seq ${head.seq} but its anchor (written ${anchor.at}) records seq ${anchor.seq}; nothing was written`, {
+        suggestion: 'run `wh audit --verify` and follow docs/runbooks/log-recovery.md (restore the log from a backup)',
+      });
+    }
+    checked = true;
+  };
+  log = EventLog.open(paths.log, { ...options, projections, guards: [tailGuard, ...guards] });
+  return log;
 }
 
 export interface InitResult {

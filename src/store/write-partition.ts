@@ -88,22 +88,13 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
       });
     }
     if (e instanceof ObjectWriteError) {
-      if (isNoSpace(e.cause)) {
-        const q = await quarantineFile(ctx.dir, e.tmpPath);
-        const recorded = await recordQuarantine(ctx, {
-          type: 'QuarantineAdded',
-          data: { id: q.id, path: q.path, reason: 'disk full during write', dataset: w.dataset, partition: w.partition, rule: 'ENOSPC' },
-        }, q.path);
-        throw new WarehouseError('DISK_FULL', `the disk filled up while writing ${w.dataset}/${w.partition}; nothing was recorded and the previous state is intact`, {
-          suggestion: `free space (docs/runbooks/disk-space.md) and rerun; the partial file is in quarantine/${q.id}`,
-          cause: e.cause,
-        });
-      }
+      if (isNoSpace(e.cause)) throw await diskFullDuringWrite(ctx, w, e.tmpPath, e.cause, logger);
       await rm(e.tmpPath, { force: true });
       // A producer's own typed error (e.g. the source died mid-stream) passes through as it is.
       if (e.cause instanceof WarehouseError) throw e.cause;
-      throw new ValidationError(`cannot write ${w.dataset}/${w.partition}: ${e.message}`, {
-        suggestion: 'check the input data; nothing was recorded',
+      const concise = conciseConversionError(e.message);
+      throw new ValidationError(`cannot write ${w.dataset}/${w.partition}: ${concise?.message ?? (e.message.split('\n')[0] ?? e.message)}`, {
+        suggestion: concise?.suggestion ?? 'check the input data; nothing was recorded',
         cause: e.cause,
       });
     }
@@ -147,6 +138,37 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
   logger.info({ dataset: w.dataset, partition: w.partition, rows: obj.rows, bytes: obj.bytes, object: obj.hash }, 'partition written');
   if (w.refreshCatalog !== false) await refreshCatalogQuietly(ctx.dir, ctx.log, logger);
   return { status: 'written', entry, events };
+}
+
+/**
+ * ENOSPC mid-write. The partial file (a Parquet file without its footer: no evidence worth its
+ * space) is emptied first, so the quarantine record and the lease release that follow have room;
+ * it is then moved to `quarantine/<id>/`. The error says truthfully whether the quarantine was
+ * recorded; an unrecorded quarantine directory is still listed by `wh status` and collected by
+ * `wh gc` (src/store/quarantine.ts).
+ */
+async function diskFullDuringWrite(ctx: WriteContext, w: PartitionWrite, tmpPath: string, cause: unknown, logger: Logger): Promise<WarehouseError> {
+  await truncate(tmpPath, 0).catch(() => undefined);
+  let q: { id: string; path: string } | undefined;
+  try {
+    q = await quarantineFile(ctx.dir, tmpPath);
+  } catch {
+    await rm(tmpPath, { force: true }).catch(() => undefined);
+  }
+  const recorded =
+    q !== undefined &&
+    (await recordQuarantine(ctx, { type: 'QuarantineAdded', data: { id: q.id, path: q.path, reason: 'disk full during write', dataset: w.dataset, partition: w.partition, rule: 'ENOSPC' } }, q.path));
+  const where =
+    q === undefined
+      ? 'the partial file was removed (no room to quarantine it)'
+      : recorded
+        ? `the partial file is in quarantine/${q.id} (recorded as QuarantineAdded)`
+        : `the quarantine could not be recorded (no room in the log); the partial file is in quarantine/${q.id}, listed by \`wh status\` and collected by \`wh gc\``;
+  return new WarehouseError('DISK_FULL', `the disk filled up while writing ${w.dataset}/${w.partition}; the partition was not recorded and the previous state is intact`, {
+    suggestion: `free space (docs/runbooks/disk-space.md) and rerun; ${where}`,
+    cause,
+    details: { quarantine: q?.id ?? null, quarantineRecorded: recorded },
+  });
 }
 
 /**
@@ -219,4 +241,21 @@ export async function refreshCatalogQuietly(dir: string, log: EventLog, logger: 
   } catch (e) {
     logger.warn({ err: (e as Error).message }, 'could not refresh catalog.duckdb; run `wh catalog --refresh`');
   }
+}
+
+/**
+ * DuckDB's CSV conversion error runs to some 30 lines of reader settings; name the line, column,
+ * value and type instead. Null when `message` is not one.
+ */
+export function conciseConversionError(message: string): { message: string; suggestion: string } | null {
+  const conv = /Could not convert string "([^"]*)" to '([^']+)'/.exec(message);
+  if (conv === null) return null;
+  const line = /CSV Error on Line: (\d+)/.exec(message)?.[1];
+  const column = /converting column "([^"]+)"/.exec(message)?.[1];
+  const sample = /sample_size = (\d+)/.exec(message)?.[1];
+  const value = conv[1]!.length > 40 ? `${conv[1]!.slice(0, 40)}...` : conv[1]!;
+  return {
+    message: `${line !== undefined ? `line ${line}: ` : ''}${column !== undefined ? `column "${column}" ` : ''}value "${value}" is not a ${conv[2]}${sample !== undefined ? ` (the type was detected from the first ${sample} rows)` : ''}`,
+    suggestion: 'fix or remove that value in the file and rerun (nothing was recorded); if the column really holds text, quote it or convert the file to Parquet with the type you want',
+  };
 }

@@ -121,9 +121,11 @@ async function inspect(duck: Duck, file: string, key: readonly string[]): Promis
 export async function ingestFile(options: IngestOptions): Promise<IngestResult> {
   validateNames(options.dataset, options.partition);
   const file = resolve(options.file);
-  if (!existsSync(file) || !statSync(file).isFile()) {
-    throw new WarehouseError('INVALID_ARGUMENT', `no such file: ${file}`, { suggestion: 'check the path' });
+  if (!existsSync(file)) throw new WarehouseError('INVALID_ARGUMENT', `no such file: ${file}`, { suggestion: 'check the path' });
+  if (statSync(file).isDirectory()) {
+    throw new WarehouseError('INVALID_ARGUMENT', `${file} is a directory, not a file`, { suggestion: 'ingest one .csv, .csv.gz or .parquet file per partition (e.g. a shell loop over the directory)' });
   }
+  if (!statSync(file).isFile()) throw new WarehouseError('INVALID_ARGUMENT', `${file} is not a regular file`, { suggestion: 'give a .csv, .csv.gz or .parquet file' });
   const key = options.key ?? schemaOf(options.log, options.dataset)?.key ?? [];
   const duck = await openDuck({ threads: 2 });
   try {

@@ -72,8 +72,12 @@ describe('resolvePoint', () => {
     s = { day14, morning, endOfDay, nextDay, tagged };
   });
 
-  it('head: undefined, empty, "head" and "now" name the newest event', () => {
-    for (const spec of [undefined, '', 'head', 'now']) expect(resolvePoint(log, spec)).toEqual({ seq: s.tagged, label: 'head', kind: 'head' });
+  it('head: undefined, "head" and "now" name the newest event', () => {
+    for (const spec of [undefined, 'head', 'now']) expect(resolvePoint(log, spec)).toEqual({ seq: s.tagged, label: 'head', kind: 'head' });
+  });
+
+  it('an empty point ("" or blanks) is refused rather than silently meaning the head (issue 10)', () => {
+    for (const spec of ['', '  ']) expect(() => resolvePoint(log, spec)).toThrow(/empty/);
   });
 
   it('a seq names itself, 0 (before everything) and head included', () => {

@@ -117,7 +117,7 @@ describe('a crash injected after each step of the object write', () => {
       expect(tmpExistedAtStep).toBe(true);
       expect(existsSync(info!.tmpPath)).toBe(false);
       expect(info!.finalPath).toBeUndefined();
-      expect(plan).toEqual({ orphans: [], temporaries: [], inUse: [], bytes: 0 });
+      expect(plan).toEqual({ orphans: [], temporaries: [], inUse: [], quarantine: [], bytes: 0 });
     } else {
       // The object is complete at its final path, but no event names it: an orphan only gc sees.
       const finalPath = info!.finalPath!;
@@ -135,7 +135,7 @@ describe('a crash injected after each step of the object write', () => {
       expect(existsSync(finalPath)).toBe(false);
       const collected = log.read({ fromSeq: seqBeforeGc + 1, types: ['ObjectsCollected'] });
       expect(collected.map((e) => e.data)).toEqual([{ objects: [hash], bytes: plan.bytes, temporaries: 0 }]);
-      expect(planGc(dir, log)).toEqual({ orphans: [], temporaries: [], inUse: [], bytes: 0 });
+      expect(planGc(dir, log)).toEqual({ orphans: [], temporaries: [], inUse: [], quarantine: [], bytes: 0 });
       await expectIntact(dir, log, before);
     }
     await expectRerunCompletes(dir, log);
@@ -155,7 +155,7 @@ describe('a crash injected after each step of the object write', () => {
     expect(planGc(dir, log).orphans).toHaveLength(1);
     const object = await expectRerunCompletes(dir, log);
     expect(finalPath.endsWith(`${object}.parquet`)).toBe(true);
-    expect(planGc(dir, log)).toEqual({ orphans: [], temporaries: [], inUse: [], bytes: 0 });
+    expect(planGc(dir, log)).toEqual({ orphans: [], temporaries: [], inUse: [], quarantine: [], bytes: 0 });
   });
 
   it('a first write of a dataset that crashes registers no schema', async () => {

@@ -137,7 +137,7 @@ describe('SIGKILL of a real `wh ingest` at random moments', () => {
 
         // After the rerun nothing it wrote is an orphan; gc removes only crash leftovers.
         await applyGc(dir, log);
-        expect(planGc(dir, log), ctx).toEqual({ orphans: [], temporaries: [], inUse: [], bytes: 0 });
+        expect(planGc(dir, log), ctx).toEqual({ orphans: [], temporaries: [], inUse: [], quarantine: [], bytes: 0 });
       } finally {
         log.close();
       }

@@ -69,7 +69,7 @@ describe('disk watermarks (injected statfs)', () => {
     expect(typesAfter(log, seq)).toEqual(['LeaseAcquired', 'DiskWatermarkCrossed', 'LeaseReleased']);
     expect(log.read({ fromSeq: seq + 1, types: ['DiskWatermarkCrossed'] })[0]!.data).toMatchObject({ level: 'blocked', usedFraction: expect.closeTo(0.96, 6) });
     expect(manifestState(log)).toEqual(before);
-    expect(planGc(dir, log)).toEqual({ orphans: [], temporaries: [], inUse: [], bytes: 0 });
+    expect(planGc(dir, log)).toEqual({ orphans: [], temporaries: [], inUse: [], quarantine: [], bytes: 0 });
     expect(readdirSync(warehousePaths(dir).tmp)).toEqual([]);
     expect((await verifyWarehouse(dir, log, { record: false })).ok).toBe(true);
   });
@@ -179,7 +179,7 @@ describe('a real full disk (2 MiB tmpfs)', () => {
       ingestFile({ dir, log: log!, dataset: 'big', partition: 'all', file: big, key: ['id'], whVersion: 'test', statfs: volume(0.1) }),
     );
     expect(e.code).toBe('DISK_FULL');
-    expect(e.message).toBe('the disk filled up while writing big/all; nothing was recorded and the previous state is intact');
+    expect(e.message).toBe('the disk filled up while writing big/all; the partition was not recorded and the previous state is intact');
     expect(e.suggestion).toMatch(/partial file is in quarantine\/\S+/);
 
     // Recorded: the quarantine entry (and lease bookkeeping), nothing else.

@@ -3,7 +3,7 @@
  * flipped object byte, tampered event and corrupted log gives a clear error (a code, a message
  * naming the problem) and loses nothing: the previous state stays readable and verifies clean.
  */
-import { cpSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { currentLeases, isWarehouseError, type EventLog, type WarehouseError } from '../../src/log/index.js';
@@ -63,7 +63,7 @@ describe('malformed files, bad names and bad keys', () => {
     expect(typesAfter(log, seq).filter((t) => !t.startsWith('Lease'))).toEqual([]);
     expect(manifestState(log)).toEqual(baseline);
     expect(currentLeases(log)).toEqual([]);
-    expect(planGc(dir, log)).toEqual({ orphans: [], temporaries: [], inUse: [], bytes: 0 });
+    expect(planGc(dir, log)).toEqual({ orphans: [], temporaries: [], inUse: [], quarantine: [], bytes: 0 });
     expect((await verifyWarehouse(dir, log, { record: false })).ok).toBe(true);
     const q = await runQuery(dir, log, 'SELECT count(*) AS n, sum(id) AS s FROM prices');
     expect(q.rows).toEqual([{ n: 50, s: 1275 }]);
@@ -156,7 +156,7 @@ describe('malformed files, bad names and bad keys', () => {
     expect(await refusal(ingest(missing))).toMatchObject({ code: 'INVALID_ARGUMENT', message: `no such file: ${missing}` });
     const d = join(files, 'a-directory.csv');
     mkdirSync(d, { recursive: true });
-    expect(await refusal(ingest(d))).toMatchObject({ code: 'INVALID_ARGUMENT', message: `no such file: ${d}` });
+    expect(await refusal(ingest(d))).toMatchObject({ code: 'INVALID_ARGUMENT', message: `${d} is a directory, not a file` });
   });
 
   it('duplicate keys are refused naming the key and the number of copies', async () => {
@@ -294,6 +294,7 @@ describe('damage to objects and to the log', () => {
     try {
       const [damaged, intact] = manifestAt(log);
       const p = objectPath(dir, damaged!.object);
+      chmodSync(p, 0o644); // objects are written read-only
       const fd = openSync(p, 'r+');
       const b = Buffer.alloc(1);
       readSync(fd, b, 0, 1, 100);

@@ -98,6 +98,13 @@ export async function connectWrds(options: WrdsClientOptions): Promise<SqlSource
         suggestion: 'check the network and the server; rerun later: the sync resumes where it stopped (committed partitions are kept)',
       });
     }
+    if (code === '3D000') {
+      // invalid_catalog_name: the database itself is missing, not a table of a dataset definition.
+      return new SourceUnavailableError(`the source database "${s.database}" does not exist on ${s.host}:${s.port}`, {
+        suggestion: 'check the database name (WRDS_DATABASE, or "database" in <warehouse>/wrds.json; on WRDS it is "wrds")',
+        details: { code },
+      });
+    }
     return new SourceUnavailableError(`source query failed: ${(e as Error).message}`, { suggestion: 'check the dataset definition and the source table', details: { code } });
   };
 

@@ -127,7 +127,10 @@ function pgpassFields(line: string): string[] {
  */
 export function passwordFromPgpass(path: string, s: WrdsSettings): Secret | undefined {
   if (!existsSync(path)) return undefined;
-  const mode = statSync(path).mode;
+  const st = statSync(path);
+  // /dev/null (a common way to say "no pgpass") and other non-files hold no password: not a permission problem.
+  if (!st.isFile()) return undefined;
+  const mode = st.mode;
   if ((mode & 0o077) !== 0) {
     throw new WarehouseError('AUTH_FAILED', `${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); refusing to use it`, {
       suggestion: `run: chmod 600 ${path}`,
@@ -151,7 +154,12 @@ export function resolvePassword(s: WrdsSettings, env: Record<string, string | un
   const path = env['PGPASSFILE'] ?? join(home, '.pgpass');
   const found = passwordFromPgpass(path, s);
   if (found !== undefined) return found;
+  const line = `"${s.host}:${s.port}:${s.database}:${s.user}:<password>"`;
+  // PGPASSFILE=/dev/null (or another non-file) is a deliberate "no pgpass": never suggest editing or chmod-ing it.
+  const usable = !existsSync(path) || statSync(path).isFile();
   throw new WarehouseError('AUTH_FAILED', `no password for ${s.user}@${s.host}:${s.port}/${s.database}`, {
-    suggestion: `add a line "${s.host}:${s.port}:${s.database}:${s.user}:<password>" to ${path} (chmod 600), or set PGPASSWORD`,
+    suggestion: usable
+      ? `add a line ${line} to ${path} (chmod 600), or set PGPASSWORD`
+      : `PGPASSFILE is ${path}, which is not a file: set PGPASSWORD, or point PGPASSFILE at a file (mode 0600) with a line ${line}`,
   });
 }

@@ -8,7 +8,7 @@
  * QuarantineAdded, SyncCompleted or SyncFailed.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { SourceUnavailableError, WarehouseError, isWarehouseError, staleLeasesBrokenBy, withLease, type EventLog, type Lease, type StoredEvent } from '../../log/index.js';
@@ -240,6 +240,12 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]):
         throw err;
       } finally {
         for (const f of fifos) rmSync(f, { force: true });
+        // The FIFOs' directory too: an empty tmp/fifo left by every sync would be reported by gc.
+        try {
+          rmdirSync(join(warehousePaths(o.dir).tmp, 'fifo'));
+        } catch {
+          // Another sync's FIFOs are still in it (or it is already gone).
+        }
       }
       base.partitions.sort((a, b) => parts.indexOf(a.partition) - parts.indexOf(b.partition));
       if (base.partitions.some((p) => p.status === 'written')) await refreshCatalogQuietly(o.dir, o.log, logger);
