@@ -250,7 +250,7 @@ export interface CrspProviderOptions {
  */
 export function createCrspProvider(session: WarehouseSession, options: CrspProviderOptions = {}): DataProvider {
   const format = options.format ?? 'legacy';
-  const datasets = format === 'legacy' ? ['crsp_dsf', 'crsp_dsenames', 'crsp_dsedelist'] : ['crsp_dsf_v2', 'crsp_stksecurityinfohist'];
+  const datasets = format === 'legacy' ? ['crsp_dsf', 'crsp_dsenames', 'crsp_dsedelist'] : ['crsp_dsf_v2', 'crsp_stksecurityinfohist', 'crsp_stkdelists'];
   return {
     name: 'crsp',
     productionSafe: true,
