@@ -167,11 +167,21 @@ describe('generateWrdsSample at scale 1', () => {
     expect(codes.some((c) => c.dlstcd >= 520 && c.dlstcd <= 584 && c.dlret === null)).toBe(true);
     expect(codes.some((c) => c.dlstcd >= 520 && c.dlstcd <= 584 && c.dlret !== null)).toBe(true);
     expect(codes.some((c) => c.dlstcd >= 200 && c.dlstcd < 300 && c.dlret !== null)).toBe(true);
-    // CIZ: the delisting return sits in dlyret on the delisting date; legacy msf has no row for a delisting month.
-    expect(Number(await one(s, "SELECT count(*) AS v FROM crsp.dsf_v2 WHERE dlydelflg = 'Y'"))).toBe(8);
-    expect(Number(await one(s, `SELECT count(*) AS v FROM crsp.dsedelist d WHERE dlstcd <> 100 AND NOT EXISTS (SELECT 1 FROM crsp.msf m
-      WHERE m.permno = d.permno AND date_trunc('month', m.date) = date_trunc('month', d.dlstdt))`))).toBeGreaterThan(0);
-    expect(Number(await one(s, "SELECT count(*) AS v FROM crsp.msf_v2 WHERE mthdelflg = 'Y'"))).toBe(8);
+    // A missing dlret with a non-performance code (a cash merger): no Shumway applies.
+    expect(codes.some((c) => c.dlstcd >= 200 && c.dlstcd < 300 && c.dlret === null)).toBe(true);
+    const delisted = Number(await one(s, 'SELECT count(*) AS v FROM crsp.dsedelist WHERE dlstcd <> 100'));
+    // CIZ: the delisting return sits in dlyret on the delisting date (one flagged row per delisting) and in the month's mthret.
+    expect(Number(await one(s, "SELECT count(*) AS v FROM crsp.dsf_v2 WHERE dlydelflg = 'Y'"))).toBe(delisted);
+    expect(Number(await one(s, "SELECT count(*) AS v FROM crsp.msf_v2 WHERE mthdelflg = 'Y'"))).toBe(delisted);
+    // Legacy msf keeps the delisting month when the security traded in it (prc 0, altprc = the last price) ...
+    const traded = Number(await one(s, `SELECT count(*) AS v FROM crsp.dsedelist d WHERE dlstcd <> 100 AND EXISTS (SELECT 1 FROM crsp.dsf f
+      WHERE f.permno = d.permno AND date_trunc('month', f.date) = date_trunc('month', d.dlstdt))`));
+    expect(traded).toBeGreaterThan(0);
+    expect(Number(await one(s, `SELECT count(*) AS v FROM crsp.dsedelist d JOIN crsp.msf m ON m.permno = d.permno
+      AND date_trunc('month', m.date) = date_trunc('month', d.dlstdt) WHERE dlstcd <> 100 AND m.prc = 0 AND m.altprc IS NOT NULL AND m.ret IS NOT NULL`))).toBe(traded);
+    // ... and has no row for a delisting month without trading; some delistings fall on a trading day.
+    expect(delisted - traded).toBeGreaterThan(0);
+    expect(Number(await one(s, 'SELECT count(*) AS v FROM crsp.dsedelist d JOIN crsp.dsf f ON f.permno = d.permno AND f.date = d.dlstdt WHERE dlstcd <> 100'))).toBeGreaterThan(0);
   });
 
   it('reuses a ticker for another permno later, and changes tickers, share and exchange codes', async () => {

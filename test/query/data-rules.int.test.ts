@@ -56,3 +56,55 @@ describe('1. CIZ applies Shumway when CRSP has no delisting return for a perform
     }
   });
 });
+
+/** Plain SQL: each delisting's month, with the compounded daily returns of that month and the delisting return applied. */
+const DELISTING_MONTHS = `
+  WITH d AS (
+    SELECT CAST(permno AS INTEGER) AS permno, CAST(dlstdt AS DATE) AS dlstdt, CAST(dlstcd AS INTEGER) AS dlstcd,
+      CASE WHEN dlret IS NOT NULL THEN CAST(dlret AS DOUBLE) WHEN dlstcd = 500 OR dlstcd BETWEEN 520 AND 584 THEN -0.30 END AS dl
+    FROM crsp_dsedelist WHERE dlstcd <> 100),
+  m AS (
+    SELECT d.permno, count(f.ret) AS n, exp(sum(ln(1 + CAST(f.ret AS DOUBLE)))) AS gross
+    FROM d LEFT JOIN crsp_dsf f ON f.permno = d.permno AND date_trunc('month', f.date) = date_trunc('month', d.dlstdt) AND f.ret IS NOT NULL
+    GROUP BY 1)
+  SELECT d.permno, CAST(d.dlstdt AS VARCHAR) AS dlstdt, d.dlstcd, d.dl, m.n,
+    CASE WHEN m.n = 0 THEN d.dl WHEN d.dl IS NULL THEN m.gross - 1 ELSE m.gross * (1 + d.dl) - 1 END AS expected
+  FROM d JOIN m USING (permno) ORDER BY 1`;
+
+describe('2. the delisting month: (1+ret)(1+dlret)-1 when the month has a return, dlret alone when it has none', () => {
+  it('the sample has delisting months with price rows, on a price row, and without any', async () => {
+    const rows = await sw.raw(`${DELISTING_MONTHS}`);
+    expect(rows.some((r) => Number(r['n']) > 0)).toBe(true);
+    expect(rows.some((r) => Number(r['n']) === 0)).toBe(true);
+    const onPriceRow = await sw.raw(`SELECT count(*) AS n FROM crsp_dsedelist d JOIN crsp_dsf f ON f.permno = d.permno AND f.date = d.dlstdt WHERE d.dlstcd <> 100`);
+    expect(Number(onPriceRow[0]!['n'])).toBeGreaterThan(0);
+  });
+
+  it('legacy and CIZ monthly total returns equal the month\'s compounded daily returns with the delisting return', async () => {
+    const expected = await sw.raw(DELISTING_MONTHS);
+    for (const e of expected) {
+      const range = monthOf(e['dlstdt'] as string);
+      const legacy = plain(await monthlyPrices(sw.wh.session, { permnos: [e['permno'] as number], ...range }));
+      const ciz = plain(await monthlyPrices(sw.wh.session, { permnos: [e['permno'] as number], ...range, format: 'ciz' }));
+      const want = e['expected'] as number | null;
+      if (want === null) {
+        // No return and no delisting return to apply: nothing to report for the month.
+        expect(legacy.every((r) => r['total_ret'] === null)).toBe(true);
+        continue;
+      }
+      expect(legacy, `legacy ${e['permno']} ${e['dlstdt']}`).toHaveLength(1);
+      expect(Math.abs((legacy[0]!['total_ret'] as number) - want), `legacy ${e['permno']} ${e['dlstdt']}`).toBeLessThan(1e-6);
+      expect(Math.abs((ciz[0]!['total_ret'] as number) - want), `ciz ${e['permno']} ${e['dlstdt']}`).toBeLessThan(1e-6);
+    }
+  });
+
+  it('the delisting-month row shows no month-end price or market cap (it delisted before the month end)', async () => {
+    const expected = await sw.raw(`SELECT CAST(permno AS INTEGER) AS permno, CAST(dlstdt AS VARCHAR) AS dlstdt FROM crsp_dsedelist WHERE dlstcd <> 100`);
+    for (const e of expected) {
+      for (const format of ['legacy', 'ciz'] as const) {
+        const rows = plain(await monthlyPrices(sw.wh.session, { permnos: [e['permno'] as number], ...monthOf(e['dlstdt'] as string), format }));
+        for (const r of rows) if ((r['date'] as string) > (e['dlstdt'] as string)) expect(r, `${format} ${e['permno']}`).toMatchObject({ price: null, market_cap: null });
+      }
+    }
+  });
+});

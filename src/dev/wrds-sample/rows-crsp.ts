@@ -34,16 +34,29 @@ export function* dsfRows(ctx: SampleContext): Generator<Cell[]> {
   }
 }
 
-/** crsp.msf: full months only (a month left mid-way has no row: the delisting-month gap). */
+/**
+ * crsp.msf: one row per month the security traded in, dated the month's last session. The month a
+ * security delists in keeps its row, as CRSP's monthly file does: `ret` is the return from the
+ * previous month end to the last trade (the delisting return is NOT in it: it is in msedelist);
+ * `prc` is 0 (no close and no bid/ask on the month's last session), `altprc`/`altprcdt` the last
+ * price and its date.
+ */
 export function* msfRows(ctx: SampleContext): Generator<Cell[]> {
   for (const sec of ctx.securities) {
     for (const m of monthlyBars(ctx, sec)) {
-      if (m.partial) continue;
-      const spread = m.bid !== null && m.ask !== null ? round(m.ask - m.bid, 5) : null;
-      yield [...headCells(sec, m.date), m.low, m.high, m.prc, Math.round(m.vol / 100), ret6(m.ret), m.bid, m.ask, m.shrout,
-        m.cfacpr, m.cfacshr, m.altprc, spread, m.altprcdt, ret6(m.retx)];
+      const date = m.partial ? monthEndSession(ctx, m.date) : m.date;
+      const spread = !m.partial && m.bid !== null && m.ask !== null ? round(m.ask - m.bid, 5) : null;
+      yield [...headCells(sec, date), m.low, m.high, m.partial ? 0 : m.prc, Math.round(m.vol / 100), ret6(m.ret), m.partial ? null : m.bid, m.partial ? null : m.ask,
+        m.shrout, m.cfacpr, m.cfacshr, m.altprc, spread, m.altprcdt, ret6(m.retx)];
     }
   }
+}
+
+/** The last session of the month of `date`. */
+export function monthEndSession(ctx: SampleContext, date: string): string {
+  let best = date;
+  for (const d of ctx.monthEnds) if (d.slice(0, 7) === date.slice(0, 7)) best = d;
+  return best;
 }
 
 function nameCells(sec: Security, s: NameSpell): Cell[] {
