@@ -4,7 +4,7 @@
  * datasets, and compared with what the providers return.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dailyPrices, monthlyPrices } from '../../src/query/providers/index.js';
+import { dailyPrices, linkAsOf, mergedPrices, monthlyPrices } from '../../src/query/providers/index.js';
 import { plain } from '../support/crsp-fixture.js';
 import { buildSampleWarehouse, type SampleWarehouse } from '../support/sample-warehouse.js';
 import { cleanupTempDirs } from '../support/wh-cli.js';
@@ -105,6 +105,49 @@ describe('2. the delisting month: (1+ret)(1+dlret)-1 when the month has a return
         const rows = plain(await monthlyPrices(sw.wh.session, { permnos: [e['permno'] as number], ...monthOf(e['dlstdt'] as string), format }));
         for (const r of rows) if ((r['date'] as string) > (e['dlstdt'] as string)) expect(r, `${format} ${e['permno']}`).toMatchObject({ price: null, market_cap: null });
       }
+    }
+  });
+});
+
+describe('3. a link in force on the last trading day covers the delisting', () => {
+  /** Plain SQL: delisted permnos with a standard link in force on their last trading day (from dsf). */
+  const LINKED_AT_LAST_TRADE = `
+    WITH lt AS (SELECT CAST(permno AS INTEGER) AS permno, max(CAST(date AS DATE)) AS last_trade FROM crsp_dsf GROUP BY 1),
+    d AS (SELECT CAST(permno AS INTEGER) AS permno, CAST(dlstdt AS DATE) AS dlstdt FROM crsp_dsedelist WHERE dlstcd <> 100)
+    SELECT d.permno, CAST(d.dlstdt AS VARCHAR) AS dlstdt, CAST(lt.last_trade AS VARCHAR) AS last_trade, l.gvkey
+    FROM d JOIN lt USING (permno) JOIN crsp_ccmxpf_lnkhist l ON CAST(l.lpermno AS INTEGER) = d.permno
+      AND l.linktype IN ('LU', 'LC') AND l.linkprim IN ('P', 'C') AND CAST(l.linkdt AS DATE) <= lt.last_trade
+      AND lt.last_trade <= coalesce(CAST(l.linkenddt AS DATE), DATE '9999-12-31')
+    ORDER BY 1`;
+
+  it('fundamentals links on the delisting date and at the delisting month\'s end name the firm', async () => {
+    const expected = await sw.raw(LINKED_AT_LAST_TRADE);
+    expect(expected.length).toBeGreaterThanOrEqual(5);
+    expect(expected.some((e) => e['dlstdt'] !== e['last_trade'])).toBe(true);
+    for (const e of expected) {
+      for (const date of [e['dlstdt'] as string, monthOf(e['dlstdt'] as string).end]) {
+        const got = plain(await linkAsOf(sw.wh.session, date, { permnos: [e['permno'] as number] }));
+        expect(got.map((r) => r['gvkey']), `${e['permno']} on ${date}`).toEqual([e['gvkey']]);
+      }
+      // The day after the delisting month, nothing.
+      const after = new Date(Date.parse(`${monthOf(e['dlstdt'] as string).end}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      expect(plain(await linkAsOf(sw.wh.session, after, { permnos: [e['permno'] as number] }))).toEqual([]);
+    }
+  });
+
+  it('the monthly and daily merges keep every delisting return, with its gvkey', async () => {
+    const expected = await sw.raw(LINKED_AT_LAST_TRADE);
+    for (const e of expected) {
+      const range = monthOf(e['dlstdt'] as string);
+      const monthly = plain(await mergedPrices(sw.wh.session, { permnos: [e['permno'] as number], ...range }));
+      const m = monthly.filter((r) => r['dlret'] !== null);
+      const daily = plain(await mergedPrices(sw.wh.session, { permnos: [e['permno'] as number], ...range, frequency: 'daily' }));
+      const dlrow = daily.filter((r) => r['date'] === e['dlstdt']);
+      const raw = await sw.raw(`SELECT dlret, dlstcd FROM crsp_dsedelist WHERE permno = ${Number(e['permno'])}`);
+      const applies = raw[0]!['dlret'] !== null || [500, ...Array.from({ length: 65 }, (_, i) => 520 + i)].includes(Number(raw[0]!['dlstcd']));
+      if (!applies) continue;
+      expect(m.map((r) => r['gvkey']), `monthly ${e['permno']}`).toEqual([e['gvkey']]);
+      expect(dlrow.map((r) => r['gvkey']), `daily ${e['permno']}`).toEqual([e['gvkey']]);
     }
   });
 });

@@ -173,8 +173,17 @@ export function* companyRows(ctx: SampleContext): Generator<Cell[]> {
   }
 }
 
-/** crsp.ccmxpf_lnkhist: links that open and close; NULL linkenddt = still open. */
+/** Link types the standard filter drops, given to regular securities in slots 3-7 of each block beside their LU/LC link. */
+const OTHER_LINK_TYPES = ['LS', 'LX', 'LD', 'LN', 'NU'] as const;
+
+/**
+ * crsp.ccmxpf_lnkhist: links that open and close; NULL linkenddt = still open. A delisted
+ * security's link ends on its last trading day, as CCM's do (the delisting date can come after
+ * it). Traps: a not-yet-linked NR row before an IPO, a class B 'J' link, a relink the next day, a
+ * link gap (the exchange mover's link closes for a few weeks), and LS/LX/LD/LN/NU rows.
+ */
 export function* linkRows(ctx: SampleContext): Generator<Cell[]> {
+  const n = ctx.days.length;
   for (const sec of ctx.securities) {
     if (sec.gvkey === null) continue;
     const first = ctx.days[sec.firstIdx] as string;
@@ -184,12 +193,24 @@ export function* linkRows(ctx: SampleContext): Generator<Cell[]> {
       [sec.gvkey, prim, classB ? '02' : '01', type, sec.permno, sec.permco, from, to];
     if (!sec.preexisting) yield [sec.gvkey, 'C', '90', 'NR', null, null, `${Number(first.slice(0, 4)) - 1}-01-01`, addDays(first, -1)];
     const start = sec.preexisting ? sec.listedSince : first;
+    const slot = sec.index % 50;
     if (sec.role === 'relinked') {
-      const switchAt = ctx.days[Math.floor(ctx.days.length / 2)] as string;
+      const switchAt = ctx.days[Math.floor(n / 2)] as string;
       yield link('C', 'LU', start, addDays(switchAt, -1));
       yield link('P', 'LC', switchAt, end);
+    } else if (sec.role === 'exchangeChange') {
+      // A link gap: no link in force for about a month (CCM had the firm unlinked while it moved).
+      const gapFrom = ctx.days[Math.floor(n * 0.55)] as string;
+      const gapTo = ctx.days[Math.floor(n * 0.55) + 21] as string;
+      yield link('P', 'LC', start, addDays(gapFrom, -1));
+      yield link('P', 'LC', gapTo, end);
     } else {
       yield link(classB ? 'J' : 'P', classB ? 'LU' : sec.index % 3 === 0 ? 'LU' : 'LC', start, end);
+    }
+    if (sec.role === 'regular' && slot >= 3 && slot <= 7) {
+      const type = OTHER_LINK_TYPES[slot - 3] as string;
+      yield [sec.gvkey, 'P', '90', type, type === 'NU' || type === 'LN' ? null : sec.permno, type === 'NU' || type === 'LN' ? null : sec.permco,
+        ctx.days[Math.floor(n * 0.2)] as string, ctx.days[Math.floor(n * 0.8)] as string];
     }
   }
 }

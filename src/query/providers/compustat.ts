@@ -148,6 +148,32 @@ export const linkOptionsSchema = z.object({
 /** Optional filters of {@link linkAsOf}. */
 export type LinkOptions = Omit<z.input<typeof linkOptionsSchema>, 'date'>;
 
+/**
+ * SQL of the links that pass the standard filter, with `effective_enddt`: DATA-RULES
+ * "CRSP–Compustat" link filter, plus wh's rule "a link in force on the last trading day covers the
+ * delisting" — a link whose `linkenddt` is on or after the security's last trading date (the last
+ * `nameendt` of its names history) runs through the delisting date and the delisting month's end,
+ * so the delisting return (dated `dlstdt`, or the month-end row of a monthly file) merges to the
+ * firm. Without the legacy names and delisting datasets in the warehouse no link is extended.
+ */
+export function linksSql(session: WarehouseSession): string {
+  const canExtend = session.datasets.includes('crsp_dsedelist') && session.datasets.includes('crsp_dsenames');
+  const extended = canExtend
+    ? `CASE WHEN l.linkenddt IS NOT NULL AND dl.dlstdt IS NOT NULL AND l.linkenddt >= lt.last_trade
+          THEN greatest(l.linkenddt, last_day(dl.dlstdt)) ELSE l.linkenddt END`
+    : 'l.linkenddt';
+  const joins = canExtend
+    ? `LEFT JOIN (SELECT CAST(permno AS INTEGER) AS permno, min(CAST(dlstdt AS DATE)) AS dlstdt FROM crsp_dsedelist WHERE dlstcd <> 100 GROUP BY 1) dl ON dl.permno = l.permno
+       LEFT JOIN (SELECT CAST(permno AS INTEGER) AS permno, max(CAST(nameendt AS DATE)) AS last_trade FROM crsp_dsenames GROUP BY 1) lt ON lt.permno = l.permno`
+    : '';
+  return `SELECT l.*, ${extended} AS effective_enddt FROM (
+      SELECT gvkey, CAST(lpermno AS INTEGER) AS permno, CAST(lpermco AS INTEGER) AS permco, liid, linktype, linkprim,
+        CAST(linkdt AS DATE) AS linkdt, CAST(linkenddt AS DATE) AS linkenddt
+      FROM crsp_ccmxpf_lnkhist
+      -- DATA-RULES "CRSP–Compustat": LU/LC links, primary (P/C).
+      WHERE linktype IN ('LU', 'LC') AND linkprim IN ('P', 'C')) l ${joins}`;
+}
+
 /** Plan {@link linkAsOf}. */
 export function planLinks(session: WarehouseSession, date: string, options: LinkOptions = {}): ProviderPlan {
   const o = parseProviderOptions(linkOptionsSchema, { ...options, date }, 'links');
@@ -155,21 +181,21 @@ export function planLinks(session: WarehouseSession, date: string, options: Link
   const p = new Params();
   const d = p.date(o.date);
   const gv = o.gvkeys === undefined ? '' : `AND gvkey IN (${p.list(o.gvkeys)})`;
-  const pn = o.permnos === undefined ? '' : `AND CAST(lpermno AS INTEGER) IN (${p.list(o.permnos)})`;
-  const sql = `SELECT ${d} AS date, gvkey, CAST(lpermno AS INTEGER) AS permno, CAST(lpermco AS INTEGER) AS permco, liid, linktype, linkprim,
-      CAST(linkdt AS DATE) AS linkdt, CAST(linkenddt AS DATE) AS linkenddt
-    FROM crsp_ccmxpf_lnkhist
-    -- DATA-RULES "CRSP–Compustat": LU/LC links, primary (P/C), in force on d (a NULL linkenddt is still open).
-    WHERE linktype IN ('LU', 'LC') AND linkprim IN ('P', 'C')
-      AND CAST(linkdt AS DATE) <= ${d} AND ${d} <= coalesce(CAST(linkenddt AS DATE), DATE '9999-12-31') ${gv} ${pn}
+  const pn = o.permnos === undefined ? '' : `AND permno IN (${p.list(o.permnos)})`;
+  const sql = `SELECT ${d} AS date, gvkey, permno, permco, liid, linktype, linkprim, linkdt, linkenddt, effective_enddt
+    FROM (${linksSql(session)})
+    -- In force on d (a NULL end is still open); the end covers the delisting (see linksSql).
+    WHERE linkdt <= ${d} AND ${d} <= coalesce(effective_enddt, DATE '9999-12-31') ${gv} ${pn}
     ORDER BY gvkey, permno, linkdt`;
   return { query: p.query(sql), verify: async () => undefined };
 }
 
 /**
  * The CRSP–Compustat links in force on `date`: `linktype IN ('LU','LC')`, `linkprim IN
- * ('P','C')`, `linkdt <= date <= coalesce(linkenddt, ∞)`. Columns: date, gvkey, permno, permco,
- * liid, linktype, linkprim, linkdt, linkenddt; ordered by gvkey, permno.
+ * ('P','C')`, `linkdt <= date <= coalesce(effective_enddt, ∞)`, where `effective_enddt` is
+ * `linkenddt` extended through the delisting month when the link ran to the last trading day
+ * (docs/concepts/crsp-compustat.md, "Links at delisting"). Columns: date, gvkey, permno, permco,
+ * liid, linktype, linkprim, linkdt, linkenddt (as stored), effective_enddt; ordered by gvkey, permno.
  *
  * @throws WarehouseError `INVALID_ARGUMENT`, `UNKNOWN_DATASET`.
  */

@@ -63,3 +63,5 @@ export type {
   YahooProviderFactory,
 } from './fetcher.js';
 export * from './fama-french.js';
+export { mergedPrices, mergeOptionsSchema } from './ccm-merge.js';
+export type { MergeOptions } from './ccm-merge.js';
