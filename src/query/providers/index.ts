@@ -47,6 +47,7 @@ export {
   createCrspProvider,
   createYahooProvider,
   unifiedPriceColumns,
+  fetchedPriceColumns,
   symbolSchema,
 } from './fetcher.js';
 export type {
@@ -55,6 +56,7 @@ export type {
   Fetcher,
   FetcherOptions,
   FetchResult,
+  SplitSymbol,
   ProviderRegistry,
   SkipReason,
   UniverseResult,
