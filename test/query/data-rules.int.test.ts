@@ -4,7 +4,8 @@
  * datasets, and compared with what the providers return.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dailyPrices, linkAsOf, mergedPrices, monthlyPrices } from '../../src/query/providers/index.js';
+import { sessions } from '../../src/calendar/index.js';
+import { annual, dailyPrices, linkAsOf, mergedPrices, monthlyPrices, quarterly } from '../../src/query/providers/index.js';
 import { plain } from '../support/crsp-fixture.js';
 import { buildSampleWarehouse, type SampleWarehouse } from '../support/sample-warehouse.js';
 import { cleanupTempDirs } from '../support/wh-cli.js';
@@ -148,6 +149,50 @@ describe('3. a link in force on the last trading day covers the delisting', () =
       if (!applies) continue;
       expect(m.map((r) => r['gvkey']), `monthly ${e['permno']}`).toEqual([e['gvkey']]);
       expect(dlrow.map((r) => r['gvkey']), `daily ${e['permno']}`).toEqual([e['gvkey']]);
+    }
+  });
+});
+
+describe('5. Compustat annual: one row per firm and fiscal year as of the market date', () => {
+  it('a fiscal-year-end change makes fyear duplicates; as of a date the latest available datadate is kept', async () => {
+    const STD = "indfmt = 'INDL' AND datafmt = 'STD' AND popsrc = 'D' AND consol = 'C'";
+    const dups = await sw.raw(`SELECT gvkey, fyear FROM comp_funda WHERE ${STD} GROUP BY 1, 2 HAVING count(*) > 1`);
+    expect(dups.length).toBeGreaterThan(0);
+    for (const asOf of ['2016-06-30', '2016-12-31', '2017-12-31']) {
+      const expected = await sw.raw(`SELECT gvkey, CAST(fyear AS INTEGER) AS fyear, CAST(max(CAST(datadate AS DATE)) AS VARCHAR) AS datadate FROM comp_funda
+        WHERE ${STD} AND CAST(datadate AS DATE) + 90 <= DATE '${asOf}' GROUP BY 1, 2 ORDER BY 1, 3`);
+      const got = plain(await annual(sw.wh.session, { asOfDate: asOf, items: ['at'] })).map((r) => ({ gvkey: r['gvkey'], fyear: Number(r['fyear']), datadate: r['datadate'] }));
+      expect(got).toEqual(expected);
+    }
+    const fyrChanger = dups[0]!['gvkey'] as string;
+    const one = plain(await annual(sw.wh.session, { asOfDate: '2017-12-31', gvkeys: [fyrChanger] }));
+    expect(new Set(one.map((r) => r['fyear'])).size).toBe(one.length);
+  });
+});
+
+describe('6. Compustat quarterly: once known, a quarter\'s fiscal labels never change', () => {
+  it('fyr, fqtr and fyearq of every quarter are those first seen, at every later market date', async () => {
+    const dupGvkeys = (await sw.raw(`SELECT DISTINCT gvkey FROM comp_fundq WHERE indfmt = 'INDL' AND datafmt = 'STD' AND popsrc = 'D' AND consol = 'C'
+      GROUP BY gvkey, datadate HAVING count(*) > 1`)).map((r) => r['gvkey'] as string);
+    expect(dupGvkeys.length).toBeGreaterThan(0);
+    const first = new Map<string, string>();
+    for (const d of sessions('2015-06-01', '2017-12-29').filter((_, i) => i % 4 === 0)) {
+      for (const r of plain(await quarterly(sw.wh.session, { asOfDate: d, gvkeys: dupGvkeys }))) {
+        const k = `${r['gvkey']} ${r['datadate']}`;
+        const labels = `fyr ${r['fyr']} fqtr ${r['fqtr']} fyearq ${r['fyearq']}`;
+        if (!first.has(k)) first.set(k, labels);
+        expect(labels, `${k} as of ${d}`).toBe(first.get(k));
+      }
+    }
+    // Hand-checked: each duplicated quarter reads the labels of the row first available (the earliest rdq; on a tie the newer fyr).
+    const dup = await sw.raw(`SELECT gvkey, CAST(datadate AS VARCHAR) AS datadate, CAST(fyr AS INTEGER) AS fyr, CAST(rdq AS VARCHAR) AS rdq FROM comp_fundq
+      WHERE gvkey IN (${dupGvkeys.map((g) => `'${g}'`).join(', ')}) AND indfmt = 'INDL' AND datafmt = 'STD' AND popsrc = 'D' AND consol = 'C' AND rdq IS NOT NULL
+      QUALIFY count(*) OVER (PARTITION BY gvkey, datadate) > 1 ORDER BY gvkey, datadate, rdq, fyr DESC`);
+    for (const r of dup) {
+      const k = `${r['gvkey']} ${r['datadate']}`;
+      const earliest = dup.find((x) => `${x['gvkey']} ${x['datadate']}` === k)!;
+      if (r !== earliest || dup.filter((x) => `${x['gvkey']} ${x['datadate']}` === k && x['rdq'] === earliest['rdq']).length > 1) continue;
+      expect(first.get(k)?.startsWith(`fyr ${earliest['fyr']} `), k).toBe(true);
     }
   });
 });

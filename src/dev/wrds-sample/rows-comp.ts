@@ -142,12 +142,21 @@ export function* fundqRows(ctx: SampleContext): Generator<Cell[]> {
     const id = identity(ctx, sec);
     const all = plan(ctx, sec);
     const latest = all.at(-1)?.datadate;
+    const seen = new Map<string, number>();
+    for (const q of all) seen.set(q.datadate, (seen.get(q.datadate) ?? 0) + 1);
     for (const q of all) {
       const v = items(ctx, sec, q.datadate);
       const rng = Rng.from(ctx.seed, 'fundq', sec.permno, q.datadate, q.fyr);
       const flow = (x: number): number => round((x / 4) * (1 + 0.08 * rng.normal()), 3);
       const { prc, csho } = priceAt(ctx, sec, q.datadate);
-      const rdq = rng.chance(0.03) ? null : nextSession(addDays(q.datadate, rng.int(20, 45)));
+      let rdq = rng.chance(0.03) ? null : nextSession(addDays(q.datadate, rng.int(20, 45)));
+      // A quarter duplicated by the fiscal-year-end change: the new calendar's row comes with the transition
+      // report, 3-10 days after the old calendar's (so the two rows of a quarter become available on different days).
+      if ((seen.get(q.datadate) ?? 0) > 1 && q.fyr === sec.fyrNew) {
+        const old = Rng.from(ctx.seed, 'fundq', sec.permno, q.datadate, sec.fyr);
+        const oldRdq = old.chance(0.03) ? null : nextSession(addDays(q.datadate, old.int(20, 45)));
+        rdq = oldRdq === null ? rdq : nextSession(addDays(oldRdq, Rng.from(ctx.seed, 'fundq-transition', sec.permno, q.datadate).int(3, 10)));
+      }
       const month = Number(q.datadate.slice(5, 7));
       const values: Record<(typeof fundqItems)[number], number | null> = {
         atq: v.at, ceqq: v.ceq, ltq: v.lt, saleq: flow(v.sale), niq: flow(v.ni), ibq: flow(v.ib), revtq: flow(v.revt), cheq: v.che, actq: v.act,

@@ -74,8 +74,11 @@ export function planAnnual(session: WarehouseSession, options: AnnualOptions): P
   const sql = `WITH a AS (
       -- DATA-RULES "No look-ahead in fundamentals": annual data usable from datadate + lag.
       SELECT ${cols}, CAST(f.datadate AS DATE) + ${lag} AS available_date FROM comp_funda f
-      WHERE ${STANDARD} ${gv} AND CAST(f.datadate AS DATE) + ${lag} <= ${asOf})
-    SELECT * FROM a ${o.latest ? 'QUALIFY row_number() OVER (PARTITION BY gvkey ORDER BY datadate DESC) = 1' : ''}
+      WHERE ${STANDARD} ${gv} AND CAST(f.datadate AS DATE) + ${lag} <= ${asOf}),
+    -- A fiscal-year-end change gives one fyear two rows (e.g. fyr 12 -> 3: Dec-2015 and Mar-2016 are both fyear 2015):
+    -- keep, among the rows available on asOfDate, the one with the latest datadate (Tidy Finance, "WRDS, CRSP, and Compustat").
+    one AS (SELECT * FROM a QUALIFY row_number() OVER (PARTITION BY gvkey, fyear ORDER BY datadate DESC) = 1)
+    SELECT * FROM one ${o.latest ? 'QUALIFY row_number() OVER (PARTITION BY gvkey ORDER BY datadate DESC) = 1' : ''}
     ORDER BY gvkey, datadate`;
   return { query: p.query(sql), verify: async () => undefined };
 }
@@ -114,13 +117,18 @@ export function planQuarterly(session: WarehouseSession, options: QuarterlyOptio
       FROM comp_fundq f ASOF LEFT JOIN sessions s ON s.d > CAST(f.rdq AS DATE)
       WHERE ${STANDARD} ${gv}),
     av AS (SELECT * FROM q WHERE available_date <= ${asOf}),
-    -- DATA-RULES "CRSP–Compustat": fiscal-year-end changes duplicate quarters; keep the row whose fyr is the
-    -- firm's current one, as known on asOfDate: the fyr of its latest available quarter (a tie: the newer fyr).
-    fy AS (SELECT gvkey, fyr, max(datadate) AS last_dd, min(datadate) AS first_dd FROM av GROUP BY gvkey, fyr),
-    cur AS (SELECT gvkey, fyr AS current_fyr FROM fy QUALIFY row_number() OVER (PARTITION BY gvkey ORDER BY last_dd DESC, first_dd DESC, fyr DESC) = 1),
+    -- DATA-RULES "CRSP–Compustat": fiscal-year-end changes duplicate quarters; keep the row whose fyr is the firm's
+    -- current one as known when the quarter first became available (t0), so its labels never change afterwards:
+    -- among the rows available on t0, the fyr the firm adopted most recently (whose first quarter available by t0 is latest).
+    qfirst AS (SELECT gvkey, datadate, min(available_date) AS t0 FROM av GROUP BY 1, 2),
+    cand AS (
+      SELECT av.*, qf.t0 AS wh_t0,
+        (SELECT min(x.datadate) FROM av x WHERE x.gvkey = av.gvkey AND x.fyr IS NOT DISTINCT FROM av.fyr AND x.available_date <= qf.t0) AS wh_fyr_first
+      FROM av JOIN qfirst qf ON qf.gvkey = av.gvkey AND qf.datadate = av.datadate
+      WHERE av.available_date = qf.t0),
     kept AS (
-      SELECT av.* FROM av JOIN cur ON cur.gvkey = av.gvkey JOIN fy ON fy.gvkey = av.gvkey AND fy.fyr IS NOT DISTINCT FROM av.fyr
-      QUALIFY row_number() OVER (PARTITION BY av.gvkey, av.datadate ORDER BY (av.fyr IS NOT DISTINCT FROM cur.current_fyr) DESC, fy.first_dd DESC, av.available_date) = 1)
+      SELECT * EXCLUDE (wh_t0, wh_fyr_first) FROM cand
+      QUALIFY row_number() OVER (PARTITION BY gvkey, datadate ORDER BY wh_fyr_first DESC, fyr DESC) = 1)
     SELECT * FROM kept ${o.latest ? 'QUALIFY row_number() OVER (PARTITION BY gvkey ORDER BY datadate DESC) = 1' : ''}
     ORDER BY gvkey, datadate`;
   return { query: p.query(sql), verify: async () => undefined };
