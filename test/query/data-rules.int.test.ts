@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessions } from '../../src/calendar/index.js';
-import { annual, dailyPrices, linkAsOf, mergedPrices, monthlyPrices, quarterly } from '../../src/query/providers/index.js';
+import { annual, coverageWarnings, dailyPrices, linkAsOf, mergedPrices, monthlyPrices, quarterly, universe } from '../../src/query/providers/index.js';
 import { plain } from '../support/crsp-fixture.js';
 import { buildSampleWarehouse, type SampleWarehouse } from '../support/sample-warehouse.js';
-import { cleanupTempDirs } from '../support/wh-cli.js';
+import { cleanupTempDirs, runWh } from '../support/wh-cli.js';
 
 let sw: SampleWarehouse;
 beforeAll(async () => {
@@ -194,5 +194,30 @@ describe('6. Compustat quarterly: once known, a quarter\'s fiscal labels never c
       if (r !== earliest || dup.filter((x) => `${x['gvkey']} ${x['datadate']}` === k && x['rdq'] === earliest['rdq']).length > 1) continue;
       expect(first.get(k)?.startsWith(`fyr ${earliest['fyr']} `), k).toBe(true);
     }
+  });
+});
+
+describe('7. a market date outside what the warehouse holds is reported, not answered silently', () => {
+  it('coverageWarnings names dates before the first and after the last daily row; none inside', async () => {
+    const [range] = await sw.raw(`SELECT CAST(min(date) AS VARCHAR) AS first, CAST(max(date) AS VARCHAR) AS last FROM crsp_dsf`);
+    const [w1] = await coverageWarnings(sw.wh.session, ['2014-12-31']);
+    expect(w1).toContain('2014-12-31');
+    expect(w1).toContain(`${range!['first']}..${range!['last']}`);
+    expect(await coverageWarnings(sw.wh.session, ['2018-03-01'])).toHaveLength(1);
+    expect(await coverageWarnings(sw.wh.session, ['2016-01-08', range!['first'] as string, range!['last'] as string])).toEqual([]);
+    // The names history starts years before the daily file: the universe there is empty for want of data.
+    const [names] = await sw.raw(`SELECT CAST(min(namedt) AS VARCHAR) AS first FROM crsp_dsenames`);
+    expect((names!['first'] as string) < '2010-01-01').toBe(true);
+    expect((await universe(sw.wh.session, '2014-12-31')).numRows).toBe(0);
+  });
+
+  it('wh universe --date 2014-12-31 warns on stderr (and still answers); a date inside does not warn', async () => {
+    const before = await runWh(['universe', '--date', '2014-12-31', '--format', 'csv'], { warehouse: sw.dir });
+    expect(before.code).toBe(0);
+    expect(before.stderr).toMatch(/warning: market date 2014-12-31 is before the first day crsp_dsf holds/);
+    const inside = await runWh(['universe', '--date', '2016-01-08', '--format', 'csv'], { warehouse: sw.dir });
+    expect(inside.code).toBe(0);
+    expect(inside.stderr).not.toMatch(/warning/);
+    expect(inside.stdout.trim().split('\n').length).toBeGreaterThan(30);
   });
 });
