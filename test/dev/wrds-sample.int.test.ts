@@ -147,13 +147,15 @@ describe('generateWrdsSample at scale 1', () => {
     expect(Number(await one(s, 'SELECT count(*) AS v FROM crsp.dsf WHERE prc < 0'))).toBeGreaterThan(100);
     expect(Number(await one(s, 'SELECT count(*) AS v FROM crsp.dsf WHERE ret IS NULL'))).toBeGreaterThan(10);
     expect(Number(await one(s, 'SELECT count(*) AS v FROM crsp.dsf WHERE prc IS NULL'))).toBeGreaterThan(0);
+    // prc = 0: no close and no bid/ask (missing, never zero), as CRSP writes it on some days.
+    expect(Number(await one(s, 'SELECT count(*) AS v FROM crsp.dsf WHERE prc = 0 AND ret IS NULL'))).toBeGreaterThan(0);
     const stats = (await s.query<{ sd: number; kurt: number }>(`WITH r AS (SELECT ret::float8 AS x FROM crsp.dsf WHERE ret IS NOT NULL),
       m AS (SELECT avg(x) AS mu, stddev(x) AS sd FROM r) SELECT m.sd, avg(((x - mu) / sd) ^ 4) AS kurt FROM r, m GROUP BY m.sd`)).rows[0];
     expect(stats?.sd).toBeGreaterThan(0.01);
     expect(stats?.sd).toBeLessThan(0.06);
     expect(stats?.kurt).toBeGreaterThan(4);
     const mismatches = await one<string>(s, `SELECT count(*) AS v FROM (
-        SELECT permno, date, ret, retx, abs(prc) / abs(lag(prc) OVER w) - 1 AS implied, lag(prc) OVER w AS prev FROM crsp.dsf WINDOW w AS (PARTITION BY permno ORDER BY date)) x
+        SELECT permno, date, ret, retx, abs(prc) / nullif(abs(lag(prc) OVER w), 0) - 1 AS implied, nullif(lag(prc) OVER w, 0) AS prev FROM crsp.dsf WINDOW w AS (PARTITION BY permno ORDER BY date)) x
       WHERE prev IS NOT NULL AND retx IS NOT NULL AND abs(retx - implied) > 1e-5
         AND NOT EXISTS (SELECT 1 FROM crsp.dsedist d WHERE d.permno = x.permno AND d.exdt = x.date)`);
     expect(Number(mismatches)).toBe(0);
@@ -212,7 +214,7 @@ describe('generateWrdsSample at scale 1', () => {
     expect(Number(await one(s, `SELECT count(*) AS v FROM (SELECT gvkey, datadate FROM comp.funda WHERE indfmt = 'INDL' AND datafmt = 'STD'
       AND popsrc = 'D' AND consol = 'C' GROUP BY 1, 2 HAVING count(*) > 1) x`))).toBe(0);
     const dups = await s.query<{ gvkey: string; datadate: string; fyrs: number }>(
-      'SELECT gvkey, datadate, count(DISTINCT fyr)::int AS fyrs FROM comp.fundq GROUP BY 1, 2 HAVING count(*) > 1');
+      "SELECT gvkey, datadate, count(DISTINCT fyr)::int AS fyrs FROM comp.fundq WHERE indfmt = 'INDL' AND datafmt = 'STD' AND popsrc = 'D' AND consol = 'C' GROUP BY 1, 2 HAVING count(*) > 1");
     expect(dups.rows.length).toBeGreaterThanOrEqual(2);
     expect(dups.rows.every((r) => r.fyrs === 2)).toBe(true);
     expect(Number(await one(s, 'SELECT count(*) AS v FROM comp.fundq WHERE rdq IS NULL'))).toBeGreaterThan(0);

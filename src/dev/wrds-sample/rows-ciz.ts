@@ -22,6 +22,15 @@ export function cizTypes(shrcd: number, permno: number): Cell[] {
   ];
 }
 
+/**
+ * The CIZ files are updated after the legacy ones froze: a 2-for-1 split after the sample's end
+ * (slot 6 of each block) is in CIZ's cumulative factors, not in legacy cfacpr, so dlycumfacpr =
+ * 2 x cfacpr for that security (both are 1 on their own release's last date).
+ */
+export function laterSplit(sec: Security): number {
+  return sec.role === 'regular' && sec.index % 50 === 6 ? 2 : 1;
+}
+
 /** crsp.dsf_v2: one row per session, plus a row on the delisting date carrying the delisting return. */
 export function* dsfV2Rows(ctx: SampleContext): Generator<Cell[]> {
   for (const sec of ctx.securities) {
@@ -38,7 +47,7 @@ export function* dsfV2Rows(ctx: SampleContext): Generator<Cell[]> {
       if (s !== spell) types = cizTypes(s.shrcd, sec.permno);
       spell = s;
       shrout = d.shrout;
-      cfac = d.cfacpr;
+      cfac = round(d.cfacpr * laterSplit(sec), 6);
       const price = d.prc === null ? null : Math.abs(d.prc);
       const missing = d.prc === null ? 'MP' : d.ret === null ? 'NS' : null;
       const ret = folded ? withDelisting(d.ret, del.dlret) : d.ret === null ? null : round(d.ret, 6);
@@ -46,7 +55,7 @@ export function* dsfV2Rows(ctx: SampleContext): Generator<Cell[]> {
       yield [sec.permno, d.date, price, d.open, d.traded ? d.high : null, d.traded ? d.low : null, d.vol, d.shrout, ret,
         retx, d.split, primaryExch(s.exchcd), s.siccd, s.ticker, sec.permco, hdr, s.naics,
         d.prc === null ? null : d.traded ? 'TR' : 'BA', folded ? 'Y' : 'N', missing, d.bid, d.ask, d.traded ? d.prc : null, d.numtrd,
-        price === null ? null : round(price * d.shrout, 2), d.cfacpr, d.cfacshr, types[0] ?? null, types[1] ?? null, types[2] ?? null,
+        price === null ? null : round(price * d.shrout, 2), round(d.cfacpr * laterSplit(sec), 6), round(d.cfacshr * laterSplit(sec), 6), types[0] ?? null, types[1] ?? null, types[2] ?? null,
         types[3] ?? null, types[4] ?? null, types[5] ?? null, folded ? 'D' : 'A'];
     }
     if (del !== null && del.idx > sec.lastIdx) {

@@ -91,8 +91,19 @@ function items(ctx: SampleContext, sec: Security, datadate: string): Items {
     ib: ni * 0.97, invt: act * 0.3, lct: at * 0.22, lt, ni, oancf: ni + dp + 0.02 * at * rng.normal(), pstk, pstkl: pstk, pstkrv: pstk,
     re: ceq * 0.6, revt: sale, sale, seq, txdb: at * 0.012, txditc: at * 0.015, xint: dltt * 0.05, xsga: sale * 0.2,
   };
+  // Restatements: some firm-periods are restated about 1-2 years later; a sample whose vintage is on or after
+  // that date carries the restated values (a later pull of the same seed differs from an earlier one there).
+  if (restatedBy(ctx, sec, datadate)) {
+    for (const k of ['ni', 'ib', 'sale', 'revt', 'oancf'] as const) v[k] *= 0.93;
+  }
   for (const k of fundaItems) v[k] = round(v[k], 3);
   return v;
+}
+
+/** Whether the values of `datadate` were restated by the sample's vintage (8 % of firm-periods, 400-700 days later). */
+export function restatedBy(ctx: SampleContext, sec: Security, datadate: string): boolean {
+  const rng = Rng.from(ctx.seed, 'restatement', sec.permno, datadate);
+  return rng.chance(0.08) && addDays(datadate, rng.int(400, 700)) <= ctx.vintage;
 }
 
 function priceAt(ctx: SampleContext, sec: Security, datadate: string): { prc: number | null; csho: number | null } {
@@ -112,6 +123,28 @@ function identity(ctx: SampleContext, sec: Security): { tic: string; cusip: stri
   };
 }
 
+/**
+ * Rows the four standard filters must drop, beside INDL/STD/D/C, with other values: an
+ * international-population row (`popsrc = 'I'`, slots 5-6 of each block) or a non-consolidated one
+ * (`consol = 'N'`, slots 7-8).
+ */
+function otherPresentation(sec: Security): { consol: string; popsrc: string; factor: number } | null {
+  const slot = sec.index % 50;
+  if (slot === 5 || slot === 6) return { consol: 'C', popsrc: 'I', factor: 1.3 };
+  if (slot === 7 || slot === 8) return { consol: 'N', popsrc: 'D', factor: 0.8 };
+  return null;
+}
+
+function scaled(v: Items, factor: number): Items {
+  const out = { ...v };
+  for (const k of fundaItems) out[k] = round(v[k] * factor, 3);
+  return out;
+}
+
+function scaleCell(v: number | null, factor: number): number | null {
+  return v === null || factor === 1 ? v : round(v * factor, 3);
+}
+
 /** comp.funda: INDL/STD rows, plus FS rows for financials and SUMM_STD restated rows for some years. */
 export function* fundaRows(ctx: SampleContext): Generator<Cell[]> {
   for (const sec of firms(ctx)) {
@@ -121,13 +154,15 @@ export function* fundaRows(ctx: SampleContext): Generator<Cell[]> {
       if (q.fqtr !== 4) continue;
       const v = items(ctx, sec, q.datadate);
       const { prc, csho } = priceAt(ctx, sec, q.datadate);
-      const row = (indfmt: string, datafmt: string, values: Items): Cell[] => [
-        sec.gvkey, q.datadate, q.fyear, indfmt, 'C', 'D', datafmt, id.tic, id.cusip, id.conm, 'USD', q.fyr, q.datadate, addDays(q.datadate, 60),
+      const row = (indfmt: string, datafmt: string, values: Items, consol = 'C', popsrc = 'D'): Cell[] => [
+        sec.gvkey, q.datadate, q.fyear, indfmt, consol, popsrc, datafmt, id.tic, id.cusip, id.conm, 'USD', q.fyr, q.datadate, addDays(q.datadate, 60),
         addDays(q.datadate, 75), ...fundaItems.map((k) => values[k]), id.cik, id.costat, id.fic, Number(sec.industry.naics), sec.industry.sic,
         prc, csho, prc === null || csho === null ? null : round(prc * csho, 3),
       ];
       yield row('INDL', 'STD', v);
       if (financial) yield row('FS', 'STD', v);
+      const other = otherPresentation(sec);
+      if (other !== null) yield row('INDL', 'STD', scaled(v, other.factor), other.consol, other.popsrc);
       if (Rng.from(ctx.seed, 'restated', sec.permno, q.datadate).chance(0.1) || sec.role === 'fyrChange') {
         const restated = { ...v, at: round(v.at * 1.02, 3), ni: round(v.ni * 0.9, 3), ib: round(v.ib * 0.9, 3) };
         yield row('INDL', 'SUMM_STD', restated);
@@ -162,9 +197,12 @@ export function* fundqRows(ctx: SampleContext): Generator<Cell[]> {
         atq: v.at, ceqq: v.ceq, ltq: v.lt, saleq: flow(v.sale), niq: flow(v.ni), ibq: flow(v.ib), revtq: flow(v.revt), cheq: v.che, actq: v.act,
         lctq: v.lct, dlttq: v.dltt, seqq: v.seq, pstkq: v.pstk, txditcq: v.txditc, cshoq: csho, prccq: prc,
       };
-      yield [sec.gvkey, q.datadate, q.fyear, q.fqtr, q.fyr, rdq, q.datadate, `${q.datadate.slice(0, 4)}Q${Math.ceil(month / 3)}`, `${q.fyear}Q${q.fqtr}`,
-        ...fundqItems.map((k) => values[k]), 'INDL', 'C', 'D', 'STD', id.tic, id.cusip, id.conm, 'USD', rdq ?? addDays(q.datadate, 45),
+      const qrow = (consol: string, popsrc: string, factor: number): Cell[] => [sec.gvkey, q.datadate, q.fyear, q.fqtr, q.fyr, rdq, q.datadate, `${q.datadate.slice(0, 4)}Q${Math.ceil(month / 3)}`, `${q.fyear}Q${q.fqtr}`,
+        ...fundqItems.map((k) => scaleCell(values[k], factor)), 'INDL', consol, popsrc, 'STD', id.tic, id.cusip, id.conm, 'USD', rdq ?? addDays(q.datadate, 45),
         addDays(q.datadate, 50), q.datadate === latest && sec.delisting === null ? 2 : 3, id.cik, id.costat, id.fic];
+      yield qrow('C', 'D', 1);
+      const other = otherPresentation(sec);
+      if (other !== null) yield qrow(other.consol, other.popsrc, other.factor);
     }
   }
 }

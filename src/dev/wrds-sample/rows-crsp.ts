@@ -28,7 +28,9 @@ export function* dsfRows(ctx: SampleContext): Generator<Cell[]> {
     const h = header(sec);
     const iss = issuno(sec);
     for (const d of dailyRows(ctx, sec)) {
-      yield [h.ncusip, sec.permno, sec.permco, iss, h.exchcd, h.siccd, d.date, d.low, d.high, d.prc, d.vol, ret6(d.ret), d.bid, d.ask,
+      // A day with no close and no bid/ask: CRSP writes prc = 0 on some such days, NULL on others (both mean missing).
+      const prc = d.prc === null && d.idx % 2 === 0 ? 0 : d.prc;
+      yield [h.ncusip, sec.permno, sec.permco, iss, h.exchcd, h.siccd, d.date, d.low, d.high, prc, d.vol, ret6(d.ret), d.bid, d.ask,
         d.shrout, d.cfacpr, d.cfacshr, d.open, d.numtrd, ret6(d.retx)];
     }
   }
@@ -110,6 +112,7 @@ export function* distRows(ctx: SampleContext): Generator<Cell[]> {
       ...sec.dividends.map((d, i) => ({ idx: d.idx, split: false, amount: amounts[i] ?? 0, factor: 0 })),
       ...sec.splits.map((s) => ({ idx: s.idx, split: true, amount: 0, factor: s.factor - 1 })),
     ].sort((a, b) => a.idx - b.idx || Number(a.split) - Number(b.split));
+    const spin = sec.spinoff !== null && sec.spinoff.idx > sec.firstIdx && sec.spinoff.idx <= sec.lastIdx ? sec.spinoff : null;
     for (const e of events) {
       const exdt = ctx.days[e.idx] as string;
       const rng = Rng.from(ctx.seed, 'dist', sec.permno, e.idx);
@@ -118,6 +121,11 @@ export function* distRows(ctx: SampleContext): Generator<Cell[]> {
       const paydt = e.split ? addDays(exdt, -1) : addDays(exdt, rng.int(10, 30));
       yield [sec.permno, e.split ? 5523 : 1232, fixed(e.amount, 6), round(e.factor, 6), round(e.factor, 6), dclrdt, exdt, paydt, rcrddt,
         e.split ? sec.permno : null, e.split ? sec.permco : null];
+    }
+    // A spin-off: distribution code 3763, facpr > 0 and facshr = 0 (cfacpr moves, cfacshr does not).
+    if (spin !== null) {
+      const exdt = ctx.days[spin.idx] as string;
+      yield [sec.permno, 3763, fixed(0, 6), round(spin.facpr, 6), 0, addDays(exdt, -30), exdt, addDays(exdt, 7), addDays(exdt, -10), null, null];
     }
   }
 }

@@ -84,6 +84,12 @@ export interface Security {
   readonly names: readonly NameSpell[];
   readonly splits: readonly Split[];
   readonly dividends: readonly Dividend[];
+  /**
+   * A spin-off (slot 9 of each block): on session `idx` shareholders receive another company's
+   * shares worth `facpr` of the post-distribution price. Prices before it are adjusted by (1+facpr)
+   * in cfacpr; shares are not, so cfacshr differs from cfacpr before that day.
+   */
+  readonly spinoff: { readonly idx: number; readonly facpr: number } | null;
   /** Annual dividend yield the quarterly amounts are set from (0 for non-payers). */
   readonly divYield: number;
   /** The delisting, or null while still listed at the end of the sample. */
@@ -175,6 +181,7 @@ export function buildUniverse(seed: number, count: number, days: readonly string
       industry, preexisting, listedSince, firstIdx, lastIdx, names, splits,
       dividends: payer ? makeDividends(rng, firstIdx, lastIdx) : [],
       divYield: payer ? rng.uniform(0.01, 0.04) : 0,
+      spinoff: role === 'regular' && i % 50 === 9 ? { idx: Math.floor(n * 0.45), facpr: 0.25 } : null,
       delisting,
       alpha: rng.normal() * 0.0001, beta: rng.uniform(0.5, 1.6),
       sigma: role === 'illiquid' ? rng.uniform(0.035, 0.06) : rng.uniform(0.01, 0.03),
