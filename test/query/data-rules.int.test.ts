@@ -221,3 +221,33 @@ describe('7. a market date outside what the warehouse holds is reported, not ans
     expect(inside.stdout.trim().split('\n').length).toBeGreaterThan(30);
   });
 });
+
+describe('4. wh fetch never splices two securities under one reused ticker', () => {
+  it('returns one series per permno, each row with its permno and provider, and says so on stderr', async () => {
+    const [reuse] = await sw.raw(`SELECT a.ticker, CAST(a.permno AS INTEGER) AS old, CAST(b.permno AS INTEGER) AS new,
+        CAST(a.namedt AS VARCHAR) AS lo, CAST(b.nameendt AS VARCHAR) AS hi
+      FROM crsp_dsenames a JOIN crsp_dsenames b ON a.ticker = b.ticker AND a.permno <> b.permno AND b.namedt > a.nameendt + 30 LIMIT 1`);
+    expect(reuse).toBeDefined();
+    const t = reuse!['ticker'] as string;
+    const start = (reuse!['lo'] as string) < '2015-01-02' ? '2015-01-02' : (reuse!['lo'] as string);
+    const r = await runWh(['fetch', '--symbols', t, '--start', start, '--end', reuse!['hi'] as string, '--format', 'csv'], { warehouse: sw.dir });
+    expect(r.code).toBe(0);
+    const [header, ...lines] = r.stdout.trim().split('\n');
+    const cols = header!.split(',');
+    const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+    // Expected from the raw tables: each permno's dsf rows in the range (plus the old one's delisting row).
+    const expected = await sw.raw(`SELECT CAST(permno AS INTEGER) AS permno, count(*) AS n FROM crsp_dsf
+      WHERE permno IN (${reuse!['old']}, ${reuse!['new']}) AND date BETWEEN DATE '${start}' AND DATE '${reuse!['hi']}' GROUP BY 1 ORDER BY 1`);
+    for (const e of expected) {
+      const mine = rows.filter((x) => x['permno'] === String(e['permno']));
+      expect(mine.length - Number(e['n'])).toBeGreaterThanOrEqual(0);
+      expect(mine.length - Number(e['n'])).toBeLessThanOrEqual(1);
+      expect(new Set(mine.map((x) => x['series']))).toEqual(new Set([`${t}@${e['permno']}`]));
+      expect(new Set(mine.map((x) => x['provider']))).toEqual(new Set(['crsp']));
+    }
+    expect(rows).toHaveLength(rows.filter((x) => x['permno'] === String(reuse!['old']) || x['permno'] === String(reuse!['new'])).length);
+    expect(r.stderr).toContain(`${t} named 2 securities`);
+    expect(r.stderr).toContain(`permno ${reuse!['old']}`);
+    expect(r.stderr).toContain(`permno ${reuse!['new']}`);
+  });
+});
