@@ -153,6 +153,27 @@ describe('3. a link in force on the last trading day covers the delisting', () =
   });
 });
 
+describe('3 (CIZ only). without the legacy files, the CIZ delistings and names extend the links the same way', () => {
+  it('linkAsOf on each delisting date names the same firms as in the full warehouse', async () => {
+    const ciz = await buildSampleWarehouse({ seed: 1, scale: 1, fromYear: 2015, toYear: 2017 }, ['crsp_dsf_v2', 'crsp_stksecurityinfohist', 'crsp_stkdelists', 'crsp_ccmxpf_lnkhist']);
+    try {
+      const delistings = await sw.raw(`SELECT CAST(permno AS INTEGER) AS permno, CAST(dlstdt AS VARCHAR) AS d FROM crsp_dsedelist WHERE dlstcd <> 100 ORDER BY 1`);
+      let linked = 0;
+      for (const e of delistings) {
+        for (const d of [e['d'] as string, monthOf(e['d'] as string).end]) {
+          const full = plain(await linkAsOf(sw.wh.session, d, { permnos: [e['permno'] as number] })).map((r) => r['gvkey']);
+          const only = plain(await linkAsOf(ciz.wh.session, d, { permnos: [e['permno'] as number] })).map((r) => r['gvkey']);
+          expect(only, `${e['permno']} on ${d}`).toEqual(full);
+          linked += full.length;
+        }
+      }
+      expect(linked).toBeGreaterThan(0);
+    } finally {
+      await ciz.close();
+    }
+  });
+});
+
 describe('5. Compustat annual: one row per firm and fiscal year as of the market date', () => {
   it('a fiscal-year-end change makes fyear duplicates; as of a date the latest available datadate is kept', async () => {
     const STD = "indfmt = 'INDL' AND datafmt = 'STD' AND popsrc = 'D' AND consol = 'C'";

@@ -162,18 +162,23 @@ export type LinkOptions = Omit<z.input<typeof linkOptionsSchema>, 'date'>;
  * delisting" — a link whose `linkenddt` is on or after the security's last trading date (the last
  * `nameendt` of its names history) runs through the delisting date and the delisting month's end,
  * so the delisting return (dated `dlstdt`, or the month-end row of a monthly file) merges to the
- * firm. Without the legacy names and delisting datasets in the warehouse no link is extended.
+ * firm. Read from the legacy names and delisting files, else the CIZ ones; with neither, no link is extended.
  */
 export function linksSql(session: WarehouseSession): string {
-  const canExtend = session.datasets.includes('crsp_dsedelist') && session.datasets.includes('crsp_dsenames');
-  const extended = canExtend
+  const has = (name: string): boolean => session.datasets.includes(name);
+  // Legacy files when present, else the CIZ ones: the delisting date and the last trading date (end of the names history).
+  const sources = has('crsp_dsedelist') && has('crsp_dsenames')
+    ? { delist: "SELECT CAST(permno AS INTEGER) AS permno, min(CAST(dlstdt AS DATE)) AS dlstdt FROM crsp_dsedelist WHERE dlstcd <> 100 GROUP BY 1",
+        last: 'SELECT CAST(permno AS INTEGER) AS permno, max(CAST(nameendt AS DATE)) AS last_trade FROM crsp_dsenames GROUP BY 1' }
+    : has('crsp_stkdelists') && has('crsp_stksecurityinfohist')
+      ? { delist: 'SELECT CAST(permno AS INTEGER) AS permno, min(CAST(delistingdt AS DATE)) AS dlstdt FROM crsp_stkdelists GROUP BY 1',
+          last: 'SELECT CAST(permno AS INTEGER) AS permno, max(CAST(secinfoenddt AS DATE)) AS last_trade FROM crsp_stksecurityinfohist GROUP BY 1' }
+      : null;
+  const extended = sources !== null
     ? `CASE WHEN l.linkenddt IS NOT NULL AND dl.dlstdt IS NOT NULL AND l.linkenddt >= lt.last_trade
           THEN greatest(l.linkenddt, last_day(dl.dlstdt)) ELSE l.linkenddt END`
     : 'l.linkenddt';
-  const joins = canExtend
-    ? `LEFT JOIN (SELECT CAST(permno AS INTEGER) AS permno, min(CAST(dlstdt AS DATE)) AS dlstdt FROM crsp_dsedelist WHERE dlstcd <> 100 GROUP BY 1) dl ON dl.permno = l.permno
-       LEFT JOIN (SELECT CAST(permno AS INTEGER) AS permno, max(CAST(nameendt AS DATE)) AS last_trade FROM crsp_dsenames GROUP BY 1) lt ON lt.permno = l.permno`
-    : '';
+  const joins = sources !== null ? `LEFT JOIN (${sources.delist}) dl ON dl.permno = l.permno LEFT JOIN (${sources.last}) lt ON lt.permno = l.permno` : '';
   return `SELECT l.*, ${extended} AS effective_enddt FROM (
       SELECT gvkey, CAST(lpermno AS INTEGER) AS permno, CAST(lpermco AS INTEGER) AS permco, liid, linktype, linkprim,
         CAST(linkdt AS DATE) AS linkdt, CAST(linkenddt AS DATE) AS linkenddt
