@@ -272,3 +272,14 @@ describe('4. wh fetch never splices two securities under one reused ticker', () 
     expect(r.stderr).toContain(`permno ${reuse!['new']}`);
   });
 });
+
+describe('7 (fundamentals). a market date before any Compustat data is reported', () => {
+  it('wh fundamentals quarterly --date before the first datadate warns; a covered date does not', async () => {
+    const [f] = await sw.raw(`SELECT CAST(min(CAST(datadate AS DATE)) AS VARCHAR) AS first FROM comp_fundq`);
+    const before = await runWh(['fundamentals', 'quarterly', '--date', '2005-01-03', '--format', 'csv'], { warehouse: sw.dir });
+    expect(before.code).toBe(0);
+    expect(before.stderr).toContain(`warning: market date 2005-01-03 is before the first datadate comp_fundq holds (${f!['first']}`);
+    const inside = await runWh(['fundamentals', 'quarterly', '--date', '2016-06-30', '--format', 'csv'], { warehouse: sw.dir });
+    expect(inside.stderr).not.toMatch(/warning/);
+  });
+});

@@ -50,3 +50,25 @@ export async function coverageWarnings(session: WarehouseSession, dates: readonl
     .filter((d) => d < c.first! || d > c.last!)
     .map((d) => `market date ${d} is ${d < c.first! ? 'before the first' : 'after the last'} day ${c.dataset} holds (${c.first}..${c.last} at ${session.point.label}): results for it are empty or incomplete because the warehouse has no data then, not because nothing was listed; sync more years or pick a date inside the range`);
 }
+
+/** The dataset and date column whose range a fundamentals kind is checked against. */
+const FUNDAMENTALS: Readonly<Record<'annual' | 'quarterly' | 'links', { dataset: string; date: string }>> = {
+  annual: { dataset: 'comp_funda', date: 'datadate' },
+  quarterly: { dataset: 'comp_fundq', date: 'datadate' },
+  links: { dataset: 'crsp_ccmxpf_lnkhist', date: 'linkdt' },
+};
+
+/**
+ * A warning when `date` precedes every `datadate` the Compustat file holds (or every link start):
+ * nothing can be known then, so an empty answer is for want of data. Empty when the date is
+ * covered or the dataset is absent (the query itself then says `UNKNOWN_DATASET`).
+ */
+export async function fundamentalsCoverageWarnings(session: WarehouseSession, kind: 'annual' | 'quarterly' | 'links', date: string): Promise<string[]> {
+  const d = parseProviderOptions(isoDateSchema, date, 'market date');
+  const spec = FUNDAMENTALS[kind];
+  if (!session.datasets.includes(spec.dataset)) return [];
+  const rows = await runRows(session, { sql: `SELECT CAST(min(CAST(${spec.date} AS DATE)) AS VARCHAR) AS first, CAST(max(CAST(${spec.date} AS DATE)) AS VARCHAR) AS last FROM ${spec.dataset}`, params: [] });
+  const first = (rows[0]?.['first'] as string | null) ?? null;
+  if (first !== null && d >= first) return [];
+  return [`market date ${d} is before the first ${spec.date} ${spec.dataset} holds (${first ?? 'no rows'} at ${session.point.label}): nothing could be known then, so the answer is empty for want of data; sync earlier years or pick a later date`];
+}

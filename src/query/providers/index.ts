@@ -66,6 +66,6 @@ export type {
 } from './fetcher.js';
 export * from './fama-french.js';
 export { mergedPrices, mergeOptionsSchema } from './ccm-merge.js';
-export { crspCoverage, coverageWarnings } from './coverage.js';
+export { crspCoverage, coverageWarnings, fundamentalsCoverageWarnings } from './coverage.js';
 export type { Coverage } from './coverage.js';
 export type { MergeOptions } from './ccm-merge.js';
