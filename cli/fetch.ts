@@ -1,8 +1,9 @@
 /**
  * `wh fetch`: daily prices through the unified fetcher: each symbol from the first provider in the
  * priority order that has it (CRSP, then Yahoo), with the unified columns (date, symbol, open,
- * high, low, close, adj_close, volume, ret). Which provider served each symbol, and why the ones
- * before it were skipped, goes to stderr. WH_ENV=production gates Yahoo unless allowed.
+ * high, low, close, adj_close, volume, ret) plus identity (series, provider, permno, exchange).
+ * Which provider served each symbol, why the ones before it were skipped, and any symbol split
+ * into separate series (a reused ticker) goes to stderr. WH_ENV=production gates Yahoo unless allowed.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -62,7 +63,11 @@ export function register(program: Command): void {
             throw new WarehouseError('INVALID_ARGUMENT', 'wh fetch needs --symbols, --start and --end (or --universe-date)', { suggestion: 'e.g. wh fetch --symbols IBM --start 2020-01-01 --end 2020-12-31' });
           }
           const r = await fetcher.getDailyPrices(o.symbols, o.start, o.end);
-          note([`fetched ${r.table.numRows} rows (providers tried: ${fetcher.order().join(' → ')}; WH_ENV=${env ?? 'unset'})`, ...r.attempts.map(describe)]);
+          note([
+            `fetched ${r.table.numRows} rows (providers tried: ${fetcher.order().join(' → ')}; WH_ENV=${env ?? 'unset'})`, ...r.attempts.map(describe),
+            // A reused ticker is split into one series per security, never spliced into one.
+            ...r.splits.map((x) => `  note: ${x.symbol} named ${x.series.length} securities between ${o.start} and ${o.end} (${x.provider}): ${x.series.map((p) => `${p.series} (permno ${p.permno}, ${p.first}..${p.last})`).join(', ')}; returned as separate series (column "series")`),
+          ]);
           await writeArrow(g, wh.session, r.table, o);
         });
       }),

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { WarehouseError } from '../src/log/index.js';
-import { planAnnual, planLinks, planQuarterly } from '../src/providers/index.js';
+import { fundamentalsCoverageWarnings, planAnnual, planLinks, planQuarterly } from '../src/providers/index.js';
 import { action, parseOptions } from './context.js';
 import { listOf, outputFlags, outputSchema, withWarehouse, writePlan } from './prices.js';
 
@@ -38,6 +38,9 @@ export function register(program: Command): void {
         const o = parseOptions(fundamentalsSchema, raw);
         await withWarehouse(g, o.asOf, async (wh) => {
           const base = { gvkeys: o.gvkey, asOfDate: o.date, lagDays: o.lagDays, latest: o.latest };
+          if (kind === 'annual' || kind === 'quarterly' || kind === 'links') {
+            for (const w of await fundamentalsCoverageWarnings(wh.session, kind, o.date)) if (!g.quiet) process.stderr.write(`warning: ${w}\n`);
+          }
           if (kind === 'annual') return writePlan(g, wh.session, planAnnual(wh.session, { ...base, items: o.items as never }), o);
           if (kind === 'quarterly') return writePlan(g, wh.session, planQuarterly(wh.session, { ...base, items: o.items as never }), o);
           if (kind === 'links') return writePlan(g, wh.session, planLinks(wh.session, o.date, { gvkeys: o.gvkey, permnos: o.permno }), o);

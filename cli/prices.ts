@@ -12,7 +12,7 @@ import { DataType, DateDay, type Table } from 'apache-arrow';
 import { z } from 'zod';
 import { WarehouseError } from '../src/log/index.js';
 import { openWarehouse, type Warehouse, type WarehouseSession } from '../src/query/index.js';
-import { planGaps, planPrices, type ProviderPlan, type ProviderQuery } from '../src/providers/index.js';
+import { coverageWarnings, planGaps, planPrices, type ProviderPlan, type ProviderQuery } from '../src/providers/index.js';
 import { action, parseOptions, table, type GlobalOptions } from './context.js';
 import { atomicWrite, emitText, renderRows } from './render.js';
 
@@ -139,6 +139,7 @@ export function register(program: Command): void {
         const o = parseOptions(pricesSchema, raw);
         await withWarehouse(g, o.asOf, async (wh) => {
           const format = o.crsp ?? 'legacy';
+          for (const w of await coverageWarnings(wh.session, [o.start, o.end], format)) if (!g.quiet) process.stderr.write(`warning: ${w}\n`);
           if (o.gaps === true) {
             const [permno, ...more] = o.permno ?? [];
             if (permno === undefined || more.length > 0 || (o.ticker?.length ?? 0) > 0) {

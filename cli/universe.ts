@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { planUniverse, tickerToPermno } from '../src/providers/index.js';
+import { coverageWarnings, planUniverse, tickerToPermno } from '../src/providers/index.js';
 import { action, emit, parseOptions } from './context.js';
 import { outputFlags, outputSchema, withWarehouse, writePlan } from './prices.js';
 
@@ -29,6 +29,8 @@ export function register(program: Command): void {
         const o = parseOptions(universeSchema, raw);
         await withWarehouse(g, o.asOf, async (wh) => {
           const format = o.crsp ?? 'legacy';
+          // A date outside what the warehouse holds gives an empty answer for want of data: say so (stderr).
+          for (const w of await coverageWarnings(wh.session, [o.date], format)) if (!g.quiet) process.stderr.write(`warning: ${w}\n`);
           if (o.ticker !== undefined) {
             const permno = await tickerToPermno(wh.session, o.ticker, o.date, { format });
             const ticker = o.ticker.trim().toUpperCase();

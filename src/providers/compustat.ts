@@ -74,8 +74,11 @@ export function planAnnual(session: WarehouseSession, options: AnnualOptions): P
   const sql = `WITH a AS (
       -- DATA-RULES "No look-ahead in fundamentals": annual data usable from datadate + lag.
       SELECT ${cols}, CAST(f.datadate AS DATE) + ${lag} AS available_date FROM comp_funda f
-      WHERE ${STANDARD} ${gv} AND CAST(f.datadate AS DATE) + ${lag} <= ${asOf})
-    SELECT * FROM a ${o.latest ? 'QUALIFY row_number() OVER (PARTITION BY gvkey ORDER BY datadate DESC) = 1' : ''}
+      WHERE ${STANDARD} ${gv} AND CAST(f.datadate AS DATE) + ${lag} <= ${asOf}),
+    -- A fiscal-year-end change gives one fyear two rows (e.g. fyr 12 -> 3: Dec-2015 and Mar-2016 are both fyear 2015):
+    -- keep, among the rows available on asOfDate, the one with the latest datadate (Tidy Finance, "WRDS, CRSP, and Compustat").
+    one AS (SELECT * FROM a QUALIFY row_number() OVER (PARTITION BY gvkey, fyear ORDER BY datadate DESC) = 1)
+    SELECT * FROM one ${o.latest ? 'QUALIFY row_number() OVER (PARTITION BY gvkey ORDER BY datadate DESC) = 1' : ''}
     ORDER BY gvkey, datadate`;
   return { query: p.query(sql), verify: async () => undefined };
 }
@@ -114,13 +117,18 @@ export function planQuarterly(session: WarehouseSession, options: QuarterlyOptio
       FROM comp_fundq f ASOF LEFT JOIN sessions s ON s.d > CAST(f.rdq AS DATE)
       WHERE ${STANDARD} ${gv}),
     av AS (SELECT * FROM q WHERE available_date <= ${asOf}),
-    -- DATA-RULES "CRSP–Compustat": fiscal-year-end changes duplicate quarters; keep the row whose fyr is the
-    -- firm's current one, as known on asOfDate: the fyr of its latest available quarter (a tie: the newer fyr).
-    fy AS (SELECT gvkey, fyr, max(datadate) AS last_dd, min(datadate) AS first_dd FROM av GROUP BY gvkey, fyr),
-    cur AS (SELECT gvkey, fyr AS current_fyr FROM fy QUALIFY row_number() OVER (PARTITION BY gvkey ORDER BY last_dd DESC, first_dd DESC, fyr DESC) = 1),
+    -- DATA-RULES "CRSP–Compustat": fiscal-year-end changes duplicate quarters; keep the row whose fyr is the firm's
+    -- current one as known when the quarter first became available (t0), so its labels never change afterwards:
+    -- among the rows available on t0, the fyr the firm adopted most recently (whose first quarter available by t0 is latest).
+    qfirst AS (SELECT gvkey, datadate, min(available_date) AS t0 FROM av GROUP BY 1, 2),
+    cand AS (
+      SELECT av.*, qf.t0 AS wh_t0,
+        (SELECT min(x.datadate) FROM av x WHERE x.gvkey = av.gvkey AND x.fyr IS NOT DISTINCT FROM av.fyr AND x.available_date <= qf.t0) AS wh_fyr_first
+      FROM av JOIN qfirst qf ON qf.gvkey = av.gvkey AND qf.datadate = av.datadate
+      WHERE av.available_date = qf.t0),
     kept AS (
-      SELECT av.* FROM av JOIN cur ON cur.gvkey = av.gvkey JOIN fy ON fy.gvkey = av.gvkey AND fy.fyr IS NOT DISTINCT FROM av.fyr
-      QUALIFY row_number() OVER (PARTITION BY av.gvkey, av.datadate ORDER BY (av.fyr IS NOT DISTINCT FROM cur.current_fyr) DESC, fy.first_dd DESC, av.available_date) = 1)
+      SELECT * EXCLUDE (wh_t0, wh_fyr_first) FROM cand
+      QUALIFY row_number() OVER (PARTITION BY gvkey, datadate ORDER BY wh_fyr_first DESC, fyr DESC) = 1)
     SELECT * FROM kept ${o.latest ? 'QUALIFY row_number() OVER (PARTITION BY gvkey ORDER BY datadate DESC) = 1' : ''}
     ORDER BY gvkey, datadate`;
   return { query: p.query(sql), verify: async () => undefined };
@@ -148,6 +156,37 @@ export const linkOptionsSchema = z.object({
 /** Optional filters of {@link linkAsOf}. */
 export type LinkOptions = Omit<z.input<typeof linkOptionsSchema>, 'date'>;
 
+/**
+ * SQL of the links that pass the standard filter, with `effective_enddt`: DATA-RULES
+ * "CRSP–Compustat" link filter, plus wh's rule "a link in force on the last trading day covers the
+ * delisting" — a link whose `linkenddt` is on or after the security's last trading date (the last
+ * `nameendt` of its names history) runs through the delisting date and the delisting month's end,
+ * so the delisting return (dated `dlstdt`, or the month-end row of a monthly file) merges to the
+ * firm. Read from the legacy names and delisting files, else the CIZ ones; with neither, no link is extended.
+ */
+export function linksSql(session: WarehouseSession): string {
+  const has = (name: string): boolean => session.datasets.includes(name);
+  // Legacy files when present, else the CIZ ones: the delisting date and the last trading date (end of the names history).
+  const sources = has('crsp_dsedelist') && has('crsp_dsenames')
+    ? { delist: "SELECT CAST(permno AS INTEGER) AS permno, min(CAST(dlstdt AS DATE)) AS dlstdt FROM crsp_dsedelist WHERE dlstcd <> 100 GROUP BY 1",
+        last: 'SELECT CAST(permno AS INTEGER) AS permno, max(CAST(nameendt AS DATE)) AS last_trade FROM crsp_dsenames GROUP BY 1' }
+    : has('crsp_stkdelists') && has('crsp_stksecurityinfohist')
+      ? { delist: 'SELECT CAST(permno AS INTEGER) AS permno, min(CAST(delistingdt AS DATE)) AS dlstdt FROM crsp_stkdelists GROUP BY 1',
+          last: 'SELECT CAST(permno AS INTEGER) AS permno, max(CAST(secinfoenddt AS DATE)) AS last_trade FROM crsp_stksecurityinfohist GROUP BY 1' }
+      : null;
+  const extended = sources !== null
+    ? `CASE WHEN l.linkenddt IS NOT NULL AND dl.dlstdt IS NOT NULL AND l.linkenddt >= lt.last_trade
+          THEN greatest(l.linkenddt, last_day(dl.dlstdt)) ELSE l.linkenddt END`
+    : 'l.linkenddt';
+  const joins = sources !== null ? `LEFT JOIN (${sources.delist}) dl ON dl.permno = l.permno LEFT JOIN (${sources.last}) lt ON lt.permno = l.permno` : '';
+  return `SELECT l.*, ${extended} AS effective_enddt FROM (
+      SELECT gvkey, CAST(lpermno AS INTEGER) AS permno, CAST(lpermco AS INTEGER) AS permco, liid, linktype, linkprim,
+        CAST(linkdt AS DATE) AS linkdt, CAST(linkenddt AS DATE) AS linkenddt
+      FROM crsp_ccmxpf_lnkhist
+      -- DATA-RULES "CRSP–Compustat": LU/LC links, primary (P/C).
+      WHERE linktype IN ('LU', 'LC') AND linkprim IN ('P', 'C')) l ${joins}`;
+}
+
 /** Plan {@link linkAsOf}. */
 export function planLinks(session: WarehouseSession, date: string, options: LinkOptions = {}): ProviderPlan {
   const o = parseProviderOptions(linkOptionsSchema, { ...options, date }, 'links');
@@ -155,21 +194,21 @@ export function planLinks(session: WarehouseSession, date: string, options: Link
   const p = new Params();
   const d = p.date(o.date);
   const gv = o.gvkeys === undefined ? '' : `AND gvkey IN (${p.list(o.gvkeys)})`;
-  const pn = o.permnos === undefined ? '' : `AND CAST(lpermno AS INTEGER) IN (${p.list(o.permnos)})`;
-  const sql = `SELECT ${d} AS date, gvkey, CAST(lpermno AS INTEGER) AS permno, CAST(lpermco AS INTEGER) AS permco, liid, linktype, linkprim,
-      CAST(linkdt AS DATE) AS linkdt, CAST(linkenddt AS DATE) AS linkenddt
-    FROM crsp_ccmxpf_lnkhist
-    -- DATA-RULES "CRSP–Compustat": LU/LC links, primary (P/C), in force on d (a NULL linkenddt is still open).
-    WHERE linktype IN ('LU', 'LC') AND linkprim IN ('P', 'C')
-      AND CAST(linkdt AS DATE) <= ${d} AND ${d} <= coalesce(CAST(linkenddt AS DATE), DATE '9999-12-31') ${gv} ${pn}
+  const pn = o.permnos === undefined ? '' : `AND permno IN (${p.list(o.permnos)})`;
+  const sql = `SELECT ${d} AS date, gvkey, permno, permco, liid, linktype, linkprim, linkdt, linkenddt, effective_enddt
+    FROM (${linksSql(session)})
+    -- In force on d (a NULL end is still open); the end covers the delisting (see linksSql).
+    WHERE linkdt <= ${d} AND ${d} <= coalesce(effective_enddt, DATE '9999-12-31') ${gv} ${pn}
     ORDER BY gvkey, permno, linkdt`;
   return { query: p.query(sql), verify: async () => undefined };
 }
 
 /**
  * The CRSP–Compustat links in force on `date`: `linktype IN ('LU','LC')`, `linkprim IN
- * ('P','C')`, `linkdt <= date <= coalesce(linkenddt, ∞)`. Columns: date, gvkey, permno, permco,
- * liid, linktype, linkprim, linkdt, linkenddt; ordered by gvkey, permno.
+ * ('P','C')`, `linkdt <= date <= coalesce(effective_enddt, ∞)`, where `effective_enddt` is
+ * `linkenddt` extended through the delisting month when the link ran to the last trading day
+ * (docs/concepts/crsp-compustat.md, "Links at delisting"). Columns: date, gvkey, permno, permco,
+ * liid, linktype, linkprim, linkdt, linkenddt (as stored), effective_enddt; ordered by gvkey, permno.
  *
  * @throws WarehouseError `INVALID_ARGUMENT`, `UNKNOWN_DATASET`.
  */

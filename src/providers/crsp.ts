@@ -170,8 +170,44 @@ interface PriceSpec {
   /** SQL over alias `f`. */
   readonly cols: { readonly prc: string; readonly ret: string; readonly shrout: string; readonly cfac: string; readonly vol: string; readonly open: string; readonly high: string; readonly low: string; readonly midpoint: string };
   readonly names: NamesSpec;
-  readonly delist: string | null;
+  readonly delist: DelistSpec;
 }
+
+/**
+ * Where a format keeps its delisting events, and which delisting return wh applies on top of the
+ * price file's own return (SQL over alias `d`).
+ */
+interface DelistSpec {
+  readonly table: string;
+  readonly date: string;
+  /** Rows that are real delistings (legacy writes code 100 for securities still listed). */
+  readonly filter: string;
+  readonly code: string;
+  /**
+   * The delisting return to combine with the period's return, NULL when none applies.
+   * Legacy: `dlret`, else Shumway's -30 % for a performance code. CIZ: the return is already
+   * inside dlyret/mthret, so only Shumway's -30 % when CRSP has none for a performance delisting.
+   */
+  readonly applied: string;
+}
+
+// DATA-RULES "Delisting returns, legacy files": dlret missing with dlstcd 500 or 520-584 -> -30% (Shumway 1997).
+const LEGACY_SHUMWAY = 'd.dlstcd = 500 OR d.dlstcd BETWEEN 520 AND 584';
+const legacyDelist = (table: string): DelistSpec => ({
+  table, date: 'dlstdt', filter: 'd.dlstcd <> 100', code: 'CAST(d.dlstcd AS INTEGER)',
+  applied: `CASE WHEN d.dlret IS NOT NULL THEN CAST(d.dlret AS DOUBLE) WHEN ${LEGACY_SHUMWAY} THEN -0.30 END`,
+});
+/**
+ * DATA-RULES "Delisting returns, CIZ files": CRSP's delisting return is inside dlyret/mthret; when
+ * it has none (delret NULL) for a performance-related delisting, apply Shumway's -30 % as for
+ * legacy files. CIZ splits the legacy code into action/status/reason/payment; action 'DEL'
+ * (dropped by the exchange) is the CIZ counterpart of the legacy 5xx family; mergers ('MER') and
+ * exchange moves ('EXC') are not performance-related.
+ */
+const CIZ_DELIST: DelistSpec = {
+  table: 'crsp_stkdelists', date: 'delistingdt', filter: 'true', code: 'CAST(NULL AS INTEGER)',
+  applied: "CASE WHEN d.delret IS NULL AND d.delactiontype = 'DEL' THEN -0.30 END",
+};
 
 const LEGACY_NAMES_D: NamesSpec = { table: 'crsp_dsenames', start: 'namedt', end: 'nameendt', ticker: 'ticker' };
 const LEGACY_NAMES_M: NamesSpec = { ...LEGACY_NAMES_D, table: 'crsp_msenames' };
@@ -184,14 +220,14 @@ const legacyCols = (open: string) => ({
 });
 
 const PRICE_SPECS: Readonly<Record<`${CrspFormat}:${Frequency}`, PriceSpec>> = {
-  'legacy:daily': { table: 'crsp_dsf', date: 'date', cols: legacyCols('f.openprc'), names: LEGACY_NAMES_D, delist: 'crsp_dsedelist' },
-  'legacy:monthly': { table: 'crsp_msf', date: 'date', cols: legacyCols('NULL'), names: LEGACY_NAMES_M, delist: 'crsp_msedelist' },
+  'legacy:daily': { table: 'crsp_dsf', date: 'date', cols: legacyCols('f.openprc'), names: LEGACY_NAMES_D, delist: legacyDelist('crsp_dsedelist') },
+  'legacy:monthly': { table: 'crsp_msf', date: 'date', cols: legacyCols('NULL'), names: LEGACY_NAMES_M, delist: legacyDelist('crsp_msedelist') },
   'ciz:daily': {
-    table: 'crsp_dsf_v2', date: 'dlycaldt', names: CIZ_NAMES, delist: null,
+    table: 'crsp_dsf_v2', date: 'dlycaldt', names: CIZ_NAMES, delist: CIZ_DELIST,
     cols: { prc: 'f.dlyprc', ret: 'f.dlyret', shrout: 'f.shrout', cfac: 'f.dlycumfacpr', vol: 'f.dlyvol', open: 'f.dlyopen', high: 'f.dlyhigh', low: 'f.dlylow', midpoint: "f.dlyprcflg = 'BA'" },
   },
   'ciz:monthly': {
-    table: 'crsp_msf_v2', date: 'mthcaldt', names: CIZ_NAMES, delist: null,
+    table: 'crsp_msf_v2', date: 'mthcaldt', names: CIZ_NAMES, delist: CIZ_DELIST,
     cols: { prc: 'f.mthprc', ret: 'f.mthret', shrout: 'f.shrout', cfac: 'NULL', vol: 'f.mthvol', open: 'NULL', high: 'NULL', low: 'NULL', midpoint: "f.mthprcflg = 'BA'" },
   },
 };
@@ -276,7 +312,7 @@ async function unknownPermnos(session: WarehouseSession, spec: NamesSpec, permno
 export async function planPrices(session: WarehouseSession, frequency: Frequency, options: PriceOptions, internal: PlanPricesOptions = {}): Promise<ProviderPlan> {
   const o = parseProviderOptions(priceOptionsSchema, options, `${frequency} prices`);
   const spec = PRICE_SPECS[`${o.format}:${frequency}`];
-  requireDatasets(session, [spec.table, spec.names.table, ...(spec.delist === null ? [] : [spec.delist])]);
+  requireDatasets(session, [spec.table, spec.names.table, spec.delist.table]);
   const permnos = [...new Set(o.permnos ?? [])];
   const tickers = [...new Set(o.tickers ?? [])];
   const byTicker = await tickerWindows(session, spec.names, tickers, o.start, o.end);
@@ -308,7 +344,7 @@ function pricesQuery(spec: PriceSpec, frequency: Frequency, windows: readonly Wi
   const within = (alias: string, col: string): string => (direct ? '' : `JOIN sel s ON ${alias}.permno = s.permno AND ${col} BETWEEN s.lo AND s.hi`);
   const monthly = frequency === 'monthly';
   const ctes: string[] = [];
-  if (monthly && spec.delist !== null) ctes.push(sessionsCte(p), `month_end AS (SELECT CAST(date_trunc('month', d) AS DATE) AS m, max(d) AS d FROM sessions GROUP BY 1)`);
+  if (monthly) ctes.push(sessionsCte(p), `month_end AS (SELECT CAST(date_trunc('month', d) AS DATE) AS m, max(d) AS d FROM sessions GROUP BY 1)`);
   if (!direct) {
     // An empty selection (every ticker unknown, skipped) still yields a well-typed, empty result.
     ctes.push(windows.length === 0
@@ -322,36 +358,30 @@ function pricesQuery(spec: PriceSpec, frequency: Frequency, windows: readonly Wi
         coalesce(${c.midpoint}, false) AS is_midpoint
       FROM ${spec.table} f ${within('f', `f.${spec.date}`)}
       WHERE f.permno IN (${ids}) AND f.${spec.date} BETWEEN ${s} AND ${e})`);
-  let rows = 'px';
-  let dlCols = 'CAST(NULL AS DOUBLE) AS dlret, CAST(NULL AS INTEGER) AS dlstcd';
-  let totalRet = 'j.ret';
-  let added = 'false';
-  // DATA-RULES "Delisting returns, CIZ files": dlyret/mthret already hold them; nothing is added (spec.delist is null).
-  if (spec.delist !== null) {
-    const rowDate = monthly ? 'coalesce(me.d, CAST(d.dlstdt AS DATE))' : 'CAST(d.dlstdt AS DATE)';
-    const key = (col: string): string => (monthly ? `CAST(date_trunc('month', ${col}) AS DATE)` : col);
-    ctes.push(
-      `dl AS (
-        SELECT ${symbol('d')} AS symbol, CAST(d.permno AS INTEGER) AS permno, CAST(d.dlstdt AS DATE) AS dlstdt, CAST(d.dlstcd AS INTEGER) AS dlstcd,
-          -- DATA-RULES "Delisting returns, legacy files": dlret missing with dlstcd 500 or 520-584 -> -30% (Shumway 1997).
-          CASE WHEN d.dlret IS NOT NULL THEN CAST(d.dlret AS DOUBLE) WHEN d.dlstcd = 500 OR d.dlstcd BETWEEN 520 AND 584 THEN -0.30 END AS dlret,
-          ${rowDate} AS row_date
-        FROM ${spec.delist} d ${monthly ? "LEFT JOIN month_end me ON me.m = CAST(date_trunc('month', d.dlstdt) AS DATE)" : ''} ${within('d', rowDate)}
-        WHERE d.permno IN (${ids}) AND d.dlstcd <> 100 AND ${rowDate} BETWEEN ${s} AND ${e})`,
-      // DATA-RULES "Delisting returns, legacy files": when the delisting period has no ret row, add one.
-      `j AS (
-        SELECT coalesce(px.symbol, dl.symbol) AS symbol, coalesce(px.permno, dl.permno) AS permno, coalesce(px.date, dl.row_date) AS date,
-          px.prc, px.ret, px.shrout, px.cfac, px.vol, px.open, px.high, px.low, coalesce(px.is_midpoint, false) AS is_midpoint,
-          dl.dlret, dl.dlstcd, px.permno IS NULL AS added_delisting
-        FROM px FULL JOIN dl ON px.symbol = dl.symbol AND px.permno = dl.permno AND ${key('px.date')} = ${key('dl.dlstdt')}
-        WHERE px.permno IS NOT NULL OR dl.dlret IS NOT NULL)`,
-    );
-    rows = 'j';
-    dlCols = 'j.dlret, j.dlstcd';
-    // DATA-RULES "Delisting returns, legacy files": (1+ret)(1+dlret)-1, never ret+dlret; dlret alone when ret is missing.
-    totalRet = 'CASE WHEN j.dlret IS NULL THEN j.ret WHEN j.ret IS NULL THEN j.dlret ELSE (1 + j.ret) * (1 + j.dlret) - 1 END';
-    added = 'j.added_delisting';
-  }
+  const dx = spec.delist;
+  const rowDate = monthly ? `coalesce(me.d, CAST(d.${dx.date} AS DATE))` : `CAST(d.${dx.date} AS DATE)`;
+  const key = (col: string): string => (monthly ? `CAST(date_trunc('month', ${col}) AS DATE)` : col);
+  ctes.push(
+    `dl AS (
+      SELECT ${symbol('d')} AS symbol, CAST(d.permno AS INTEGER) AS permno, CAST(d.${dx.date} AS DATE) AS dlstdt, ${dx.code} AS dlstcd,
+        ${dx.applied} AS dlret, ${rowDate} AS row_date
+      FROM ${dx.table} d ${monthly ? `LEFT JOIN month_end me ON me.m = CAST(date_trunc('month', d.${dx.date}) AS DATE)` : ''} ${within('d', rowDate)}
+      WHERE d.permno IN (${ids}) AND ${dx.filter} AND ${rowDate} BETWEEN ${s} AND ${e})`,
+    // DATA-RULES "Delisting returns, legacy files" (and CIZ with Shumway): when the delisting period has no ret row, add one.
+    `j AS (
+      SELECT coalesce(px.symbol, dl.symbol) AS symbol, coalesce(px.permno, dl.permno) AS permno, coalesce(px.date, dl.row_date) AS date,
+        px.prc, px.ret, px.shrout, px.cfac, px.vol, px.open, px.high, px.low, coalesce(px.is_midpoint, false) AS is_midpoint,
+        dl.dlret, dl.dlstcd, px.permno IS NULL AS added_delisting
+      FROM px FULL JOIN dl ON px.symbol = dl.symbol AND px.permno = dl.permno AND ${key('px.date')} = ${key('dl.dlstdt')}
+      WHERE px.permno IS NOT NULL OR dl.dlret IS NOT NULL)`,
+    // A row dated after the security's delisting (a monthly file's month-end row in the delisting month) has no price that day.
+    `gone AS (SELECT CAST(d.permno AS INTEGER) AS permno, min(CAST(d.${dx.date} AS DATE)) AS dlstdt FROM ${dx.table} d WHERE d.permno IN (${ids}) AND ${dx.filter} GROUP BY 1)`,
+  );
+  const rows = 'j';
+  const dlCols = 'j.dlret, j.dlstcd';
+  // DATA-RULES "Delisting returns": (1+ret)(1+dlret)-1, never ret+dlret; dlret alone when ret is missing.
+  const totalRet = 'CASE WHEN j.dlret IS NULL THEN j.ret WHEN j.ret IS NULL THEN j.dlret ELSE (1 + j.ret) * (1 + j.dlret) - 1 END';
+  const added = 'j.added_delisting';
   ctes.push(`nm AS (SELECT CAST(permno AS INTEGER) AS permno, CAST(${spec.names.start} AS DATE) AS namedt, ${spec.names.ticker} AS ticker FROM ${spec.names.table} WHERE permno IN (${ids}))`);
   let factorTo = 'j.cfac';
   let anchorJoin = '';
@@ -365,11 +395,12 @@ function pricesQuery(spec: PriceSpec, frequency: Frequency, windows: readonly Wi
     factorTo = 'j.cfac / anchor.cfac_a';
     anchorJoin = 'LEFT JOIN anchor ON anchor.permno = j.permno';
   }
+  const noPrice = 'j.prc IS NULL OR j.prc = 0 OR j.date > coalesce(gone.dlstdt, DATE \'9999-12-31\')';
   const sql = `WITH ${ctes.join(',\n')}
   SELECT j.date, j.permno, j.symbol, nm.ticker,
     j.prc AS prc_raw,
-    -- DATA-RULES "Negative prices": abs(prc); 0 or NULL is missing, never zero.
-    CASE WHEN j.prc IS NULL OR j.prc = 0 THEN NULL ELSE abs(j.prc) END AS price,
+    -- DATA-RULES "Negative prices": abs(prc); 0 or NULL is missing, never zero (and none on a row dated after the delisting).
+    CASE WHEN ${noPrice} THEN NULL ELSE abs(j.prc) END AS price,
     j.is_midpoint,
     -- DATA-RULES "Missing returns": NULL stays NULL.
     j.ret,
@@ -377,13 +408,13 @@ function pricesQuery(spec: PriceSpec, frequency: Frequency, windows: readonly Wi
     ${totalRet} AS total_ret,
     j.shrout,
     -- DATA-RULES "Market cap": abs(prc) * shrout * 1000 (shrout in thousands).
-    CASE WHEN j.prc IS NULL OR j.prc = 0 THEN NULL ELSE abs(j.prc) * j.shrout * 1000 END AS market_cap,
+    CASE WHEN ${noPrice} THEN NULL ELSE abs(j.prc) * j.shrout * 1000 END AS market_cap,
     j.cfac AS cfacpr,
     -- DATA-RULES "Adjustment factors": abs(prc_t) * cfacpr_A / cfacpr_t (to the release's last date: abs(prc_t) / cfacpr_t).
-    CASE WHEN j.prc IS NULL OR j.prc = 0 OR j.cfac IS NULL OR j.cfac = 0 THEN NULL ELSE abs(j.prc) / (${factorTo}) END AS adj_price,
+    CASE WHEN ${noPrice} OR j.cfac IS NULL OR j.cfac = 0 THEN NULL ELSE abs(j.prc) / (${factorTo}) END AS adj_price,
     j.open, j.high, j.low, j.vol,
     ${added} AS added_delisting
-  FROM ${rows} j ASOF LEFT JOIN nm ON j.permno = nm.permno AND j.date >= nm.namedt ${anchorJoin}
+  FROM ${rows} j ASOF LEFT JOIN nm ON j.permno = nm.permno AND j.date >= nm.namedt LEFT JOIN gone ON gone.permno = j.permno ${anchorJoin}
   ORDER BY j.permno, j.date, j.symbol`;
   return p.query(sql);
 }

@@ -7,16 +7,27 @@
  * `production` unless explicitly allowed, and research providers (CRSP) are always tried first
  * there. Usage metrics go out as pino log lines (`msg: 'provider usage'`).
  */
-import type { Table } from 'apache-arrow';
-import { loadArrow } from '../query/index.js';
+import { DateDay, Float64, Int32, Utf8, makeTable, vectorFromArray, type Table } from 'apache-arrow';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import { WarehouseError, isWarehouseError } from '../log/index.js';
 import type { WarehouseSession } from '../query/index.js';
+import { identify, type SplitSymbol } from './series.js';
+
+export type { SplitSymbol };
 import { Params, isoDateSchema, MAX_SYMBOLS, ordered, parseProviderOptions, planPrices, requireDatasets, REVERSED, runRows, runTable, tickerSchema, universe, type CrspFormat } from './crsp.js';
 
-/** The unified daily-price columns, in order. */
-export const unifiedPriceColumns = ['date', 'symbol', 'open', 'high', 'low', 'close', 'adj_close', 'volume', 'ret'] as const;
+/**
+ * The unified daily-price columns a provider returns, in order: the security's identity (`permno`
+ * for CRSP; `exchange` with the symbol for Yahoo; NULL where a source has none) beside the symbol.
+ */
+export const unifiedPriceColumns = ['date', 'symbol', 'permno', 'exchange', 'open', 'high', 'low', 'close', 'adj_close', 'volume', 'ret'] as const;
+/**
+ * The columns the fetcher returns: the unified ones plus `series` (the symbol, or `SYMBOL@permno`
+ * when the symbol named several securities within the range: each is its own series, never
+ * spliced) and `provider` (which provider served the row).
+ */
+export const fetchedPriceColumns = ['date', 'symbol', 'series', 'provider', 'permno', 'exchange', 'open', 'high', 'low', 'close', 'adj_close', 'volume', 'ret'] as const;
 
 /** A source of daily prices and universes behind the unified schema. */
 export interface DataProvider {
@@ -28,7 +39,8 @@ export interface DataProvider {
   configured(): Promise<{ readonly ok: true } | { readonly ok: false; readonly detail: string }>;
   /**
    * Daily rows of `symbols` (upper case) in [start, end] with the unified columns, typed date DATE,
-   * symbol VARCHAR, the rest DOUBLE. Symbols it does not know are left out (not an error).
+   * symbol VARCHAR, permno INTEGER, exchange VARCHAR, the rest DOUBLE (a provider without identity
+   * columns gets them as NULL). Symbols it does not know are left out (not an error).
    */
   getDailyPrices(symbols: readonly string[], start: string, end: string): Promise<Table>;
   /** The symbols tradeable on `asOfDate` (survivorship-free where the source allows). */
@@ -70,8 +82,10 @@ export interface Attempt {
 
 /** What {@link Fetcher.getDailyPrices} returns. */
 export interface FetchResult {
-  /** Unified columns; rows grouped by serving provider (in priority order), then symbol, date. */
+  /** {@link fetchedPriceColumns}; rows grouped by serving provider (in priority order), then symbol, series, date. */
   readonly table: Table;
+  /** Symbols split into separate series because they named different securities within the range. */
+  readonly splits: readonly SplitSymbol[];
   /** Symbol → the provider that served it (null: none did). */
   readonly servedBy: Readonly<Record<string, string | null>>;
   readonly attempts: readonly Attempt[];
@@ -154,6 +168,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
       const servedBy: Record<string, string | null> = Object.fromEntries(remaining.map((s) => [s, null]));
       const attempts: Attempt[] = [];
       const tables: Table[] = [];
+      const splits: SplitSymbol[] = [];
       for (const name of order) {
         if (remaining.length === 0) break;
         const skip = await unusable(name);
@@ -179,7 +194,9 @@ export function createFetcher(options: FetcherOptions): Fetcher {
         const missing = remaining.filter((s) => !got.has(s));
         if (served.length > 0) {
           served.forEach((s) => (servedBy[s] = name));
-          tables.push(table);
+          const identified = identify(table, name);
+          tables.push(identified.table);
+          splits.push(...identified.splits);
           attempts.push({ provider: name, outcome: 'served', symbols: served, rows: table.numRows, ms });
           log('getDailyPrices', attempts.at(-1)!);
         }
@@ -196,9 +213,9 @@ export function createFetcher(options: FetcherOptions): Fetcher {
           details: { unknown: remaining, attempts },
         });
       }
-      const table = tables.length === 0 ? await emptyUnified() : tables.slice(1).reduce((a, b) => a.concat(b), tables[0]!);
-      logger.info({ op: 'getDailyPrices', symbols: o.symbols.length, rows: table.numRows, servedBy }, 'fetch done');
-      return { table, servedBy, attempts };
+      const table = tables.length === 0 ? identify(emptyUnified(), '').table : tables.slice(1).reduce((a, b) => a.concat(b), tables[0]!);
+      logger.info({ op: 'getDailyPrices', symbols: o.symbols.length, rows: table.numRows, servedBy, splits: splits.map((x) => x.symbol) }, 'fetch done');
+      return { table, servedBy, attempts, splits };
     },
     async getUniverse(asOfDate) {
       const d = parseProviderOptions(isoDateSchema, asOfDate, 'universe date');
@@ -225,11 +242,10 @@ export function createFetcher(options: FetcherOptions): Fetcher {
 }
 
 /** An empty table with the unified columns and types. */
-async function emptyUnified(): Promise<Table> {
-  const { DateDay, Float64, Utf8, makeTable, vectorFromArray } = await loadArrow();
+function emptyUnified(): Table {
   const f = () => vectorFromArray([], new Float64());
   return makeTable({
-    date: vectorFromArray([], new DateDay()), symbol: vectorFromArray([], new Utf8()),
+    date: vectorFromArray([], new DateDay()), symbol: vectorFromArray([], new Utf8()), permno: vectorFromArray([], new Int32()), exchange: vectorFromArray([], new Utf8()),
     open: f(), high: f(), low: f(), close: f(), adj_close: f(), volume: f(), ret: f(),
   } as never) as unknown as Table;
 }
@@ -237,7 +253,7 @@ async function emptyUnified(): Promise<Table> {
 // ---------------------------------------------------------------------------------------------
 // Providers over the warehouse
 
-const UNIFIED_SELECT = 'date, symbol, open, high, low, close, adj_close, volume, ret';
+const UNIFIED_SELECT = 'date, symbol, permno, exchange, open, high, low, close, adj_close, volume, ret';
 
 /** Options of {@link createCrspProvider}. */
 export interface CrspProviderOptions {
@@ -252,7 +268,7 @@ export interface CrspProviderOptions {
  */
 export function createCrspProvider(session: WarehouseSession, options: CrspProviderOptions = {}): DataProvider {
   const format = options.format ?? 'legacy';
-  const datasets = format === 'legacy' ? ['crsp_dsf', 'crsp_dsenames', 'crsp_dsedelist'] : ['crsp_dsf_v2', 'crsp_stksecurityinfohist'];
+  const datasets = format === 'legacy' ? ['crsp_dsf', 'crsp_dsenames', 'crsp_dsedelist'] : ['crsp_dsf_v2', 'crsp_stksecurityinfohist', 'crsp_stkdelists'];
   return {
     name: 'crsp',
     productionSafe: true,
@@ -271,7 +287,8 @@ export function createCrspProvider(session: WarehouseSession, options: CrspProvi
       if (permnos.length + tickers.length === 0) return emptyUnified();
       const plan = await planPrices(session, 'daily', { permnos, tickers, start, end, format, adjustTo: end }, { unknown: 'skip' });
       return runTable(session, {
-        sql: `SELECT date, symbol, open, high, low, price AS close, adj_price AS adj_close, vol AS volume, total_ret AS ret FROM (${plan.query.sql}) ORDER BY symbol, date`,
+        sql: `SELECT date, symbol, permno, CAST(NULL AS VARCHAR) AS exchange, open, high, low, price AS close, adj_price AS adj_close, vol AS volume, total_ret AS ret
+          FROM (${plan.query.sql}) ORDER BY symbol, permno, date`,
         params: plan.query.params,
       });
     },
@@ -302,11 +319,13 @@ export type YahooProviderFactory = (session: WarehouseSession, options?: YahooPr
 export const createYahooProvider: YahooProviderFactory = (session, options = {}) => {
   const dataset = options.dataset ?? 'yahoo_daily';
   if (!/^[a-z][a-z0-9_]*$/.test(dataset)) throw new WarehouseError('INVALID_ARGUMENT', `"${dataset.slice(0, 40)}" is not a dataset name`, { suggestion: 'e.g. yahoo_daily' });
-  let adjColumn: Promise<string> | undefined;
-  const adj = (): Promise<string> =>
-    (adjColumn ??= runRows(session, { sql: `SELECT column_name FROM (DESCRIBE ${dataset})`, params: [] }).then((rows) => {
+  let described: Promise<{ adj: string; exchange: string }> | undefined;
+  const columns = (): Promise<{ adj: string; exchange: string }> =>
+    (described ??= runRows(session, { sql: `SELECT column_name FROM (DESCRIBE ${dataset})`, params: [] }).then((rows) => {
       const names = new Set(rows.map((r) => String(r['column_name'])));
-      return ['adjclose', 'adj_close'].find((c) => names.has(c)) ?? 'close';
+      // The security's identity beside the symbol: its exchange (or the exchange's time zone the sync keeps).
+      const exchange = ['exchange', 'exchange_tz'].find((c) => names.has(c));
+      return { adj: ['adjclose', 'adj_close'].find((c) => names.has(c)) ?? 'close', exchange: exchange === undefined ? 'CAST(NULL AS VARCHAR)' : `CAST(${exchange} AS VARCHAR)` };
     }));
   return {
     name: 'yahoo',
@@ -318,9 +337,10 @@ export const createYahooProvider: YahooProviderFactory = (session, options = {})
       const p = new Params();
       const e = p.date(end);
       const s = p.date(start);
+      const c = await columns();
       const sql = `WITH y AS (
-          SELECT CAST(date AS DATE) AS date, upper(symbol) AS symbol, CAST(open AS DOUBLE) AS open, CAST(high AS DOUBLE) AS high,
-            CAST(low AS DOUBLE) AS low, CAST(close AS DOUBLE) AS close, CAST(${await adj()} AS DOUBLE) AS adj_close, CAST(volume AS DOUBLE) AS volume
+          SELECT CAST(date AS DATE) AS date, upper(symbol) AS symbol, CAST(NULL AS INTEGER) AS permno, ${c.exchange} AS exchange, CAST(open AS DOUBLE) AS open, CAST(high AS DOUBLE) AS high,
+            CAST(low AS DOUBLE) AS low, CAST(close AS DOUBLE) AS close, CAST(${c.adj} AS DOUBLE) AS adj_close, CAST(volume AS DOUBLE) AS volume
           FROM ${dataset} WHERE upper(symbol) IN (${p.list(symbols)}) AND CAST(date AS DATE) <= ${e})
         SELECT ${UNIFIED_SELECT} FROM (SELECT *, adj_close / lag(adj_close) OVER (PARTITION BY symbol ORDER BY date) - 1 AS ret FROM y)
         WHERE date >= ${s} ORDER BY symbol, date`;

@@ -47,6 +47,7 @@ export {
   createCrspProvider,
   createYahooProvider,
   unifiedPriceColumns,
+  fetchedPriceColumns,
   symbolSchema,
 } from './fetcher.js';
 export type {
@@ -55,6 +56,7 @@ export type {
   Fetcher,
   FetcherOptions,
   FetchResult,
+  SplitSymbol,
   ProviderRegistry,
   SkipReason,
   UniverseResult,
@@ -65,3 +67,7 @@ export type {
 export * from './fama-french.js';
 export { yahooPrices } from './yahoo.js';
 export type { YahooPriceOptions, YahooPriceRow } from './yahoo.js';
+export { mergedPrices, mergeOptionsSchema } from './ccm-merge.js';
+export { crspCoverage, coverageWarnings, fundamentalsCoverageWarnings } from './coverage.js';
+export type { Coverage } from './coverage.js';
+export type { MergeOptions } from './ccm-merge.js';

@@ -147,13 +147,15 @@ describe('generateWrdsSample at scale 1', () => {
     expect(Number(await one(s, 'SELECT count(*) AS v FROM crsp.dsf WHERE prc < 0'))).toBeGreaterThan(100);
     expect(Number(await one(s, 'SELECT count(*) AS v FROM crsp.dsf WHERE ret IS NULL'))).toBeGreaterThan(10);
     expect(Number(await one(s, 'SELECT count(*) AS v FROM crsp.dsf WHERE prc IS NULL'))).toBeGreaterThan(0);
+    // prc = 0: no close and no bid/ask (missing, never zero), as CRSP writes it on some days.
+    expect(Number(await one(s, 'SELECT count(*) AS v FROM crsp.dsf WHERE prc = 0 AND ret IS NULL'))).toBeGreaterThan(0);
     const stats = (await s.query<{ sd: number; kurt: number }>(`WITH r AS (SELECT ret::float8 AS x FROM crsp.dsf WHERE ret IS NOT NULL),
       m AS (SELECT avg(x) AS mu, stddev(x) AS sd FROM r) SELECT m.sd, avg(((x - mu) / sd) ^ 4) AS kurt FROM r, m GROUP BY m.sd`)).rows[0];
     expect(stats?.sd).toBeGreaterThan(0.01);
     expect(stats?.sd).toBeLessThan(0.06);
     expect(stats?.kurt).toBeGreaterThan(4);
     const mismatches = await one<string>(s, `SELECT count(*) AS v FROM (
-        SELECT permno, date, ret, retx, abs(prc) / abs(lag(prc) OVER w) - 1 AS implied, lag(prc) OVER w AS prev FROM crsp.dsf WINDOW w AS (PARTITION BY permno ORDER BY date)) x
+        SELECT permno, date, ret, retx, abs(prc) / nullif(abs(lag(prc) OVER w), 0) - 1 AS implied, nullif(lag(prc) OVER w, 0) AS prev FROM crsp.dsf WINDOW w AS (PARTITION BY permno ORDER BY date)) x
       WHERE prev IS NOT NULL AND retx IS NOT NULL AND abs(retx - implied) > 1e-5
         AND NOT EXISTS (SELECT 1 FROM crsp.dsedist d WHERE d.permno = x.permno AND d.exdt = x.date)`);
     expect(Number(mismatches)).toBe(0);
@@ -167,11 +169,21 @@ describe('generateWrdsSample at scale 1', () => {
     expect(codes.some((c) => c.dlstcd >= 520 && c.dlstcd <= 584 && c.dlret === null)).toBe(true);
     expect(codes.some((c) => c.dlstcd >= 520 && c.dlstcd <= 584 && c.dlret !== null)).toBe(true);
     expect(codes.some((c) => c.dlstcd >= 200 && c.dlstcd < 300 && c.dlret !== null)).toBe(true);
-    // CIZ: the delisting return sits in dlyret on the delisting date; legacy msf has no row for a delisting month.
-    expect(Number(await one(s, "SELECT count(*) AS v FROM crsp.dsf_v2 WHERE dlydelflg = 'Y'"))).toBe(8);
-    expect(Number(await one(s, `SELECT count(*) AS v FROM crsp.dsedelist d WHERE dlstcd <> 100 AND NOT EXISTS (SELECT 1 FROM crsp.msf m
-      WHERE m.permno = d.permno AND date_trunc('month', m.date) = date_trunc('month', d.dlstdt))`))).toBeGreaterThan(0);
-    expect(Number(await one(s, "SELECT count(*) AS v FROM crsp.msf_v2 WHERE mthdelflg = 'Y'"))).toBe(8);
+    // A missing dlret with a non-performance code (a cash merger): no Shumway applies.
+    expect(codes.some((c) => c.dlstcd >= 200 && c.dlstcd < 300 && c.dlret === null)).toBe(true);
+    const delisted = Number(await one(s, 'SELECT count(*) AS v FROM crsp.dsedelist WHERE dlstcd <> 100'));
+    // CIZ: the delisting return sits in dlyret on the delisting date (one flagged row per delisting) and in the month's mthret.
+    expect(Number(await one(s, "SELECT count(*) AS v FROM crsp.dsf_v2 WHERE dlydelflg = 'Y'"))).toBe(delisted);
+    expect(Number(await one(s, "SELECT count(*) AS v FROM crsp.msf_v2 WHERE mthdelflg = 'Y'"))).toBe(delisted);
+    // Legacy msf keeps the delisting month when the security traded in it (prc 0, altprc = the last price) ...
+    const traded = Number(await one(s, `SELECT count(*) AS v FROM crsp.dsedelist d WHERE dlstcd <> 100 AND EXISTS (SELECT 1 FROM crsp.dsf f
+      WHERE f.permno = d.permno AND date_trunc('month', f.date) = date_trunc('month', d.dlstdt))`));
+    expect(traded).toBeGreaterThan(0);
+    expect(Number(await one(s, `SELECT count(*) AS v FROM crsp.dsedelist d JOIN crsp.msf m ON m.permno = d.permno
+      AND date_trunc('month', m.date) = date_trunc('month', d.dlstdt) WHERE dlstcd <> 100 AND m.prc = 0 AND m.altprc IS NOT NULL AND m.ret IS NOT NULL`))).toBe(traded);
+    // ... and has no row for a delisting month without trading; some delistings fall on a trading day.
+    expect(delisted - traded).toBeGreaterThan(0);
+    expect(Number(await one(s, 'SELECT count(*) AS v FROM crsp.dsedelist d JOIN crsp.dsf f ON f.permno = d.permno AND f.date = d.dlstdt WHERE dlstcd <> 100'))).toBeGreaterThan(0);
   });
 
   it('reuses a ticker for another permno later, and changes tickers, share and exchange codes', async () => {
@@ -202,7 +214,7 @@ describe('generateWrdsSample at scale 1', () => {
     expect(Number(await one(s, `SELECT count(*) AS v FROM (SELECT gvkey, datadate FROM comp.funda WHERE indfmt = 'INDL' AND datafmt = 'STD'
       AND popsrc = 'D' AND consol = 'C' GROUP BY 1, 2 HAVING count(*) > 1) x`))).toBe(0);
     const dups = await s.query<{ gvkey: string; datadate: string; fyrs: number }>(
-      'SELECT gvkey, datadate, count(DISTINCT fyr)::int AS fyrs FROM comp.fundq GROUP BY 1, 2 HAVING count(*) > 1');
+      "SELECT gvkey, datadate, count(DISTINCT fyr)::int AS fyrs FROM comp.fundq WHERE indfmt = 'INDL' AND datafmt = 'STD' AND popsrc = 'D' AND consol = 'C' GROUP BY 1, 2 HAVING count(*) > 1");
     expect(dups.rows.length).toBeGreaterThanOrEqual(2);
     expect(dups.rows.every((r) => r.fyrs === 2)).toBe(true);
     expect(Number(await one(s, 'SELECT count(*) AS v FROM comp.fundq WHERE rdq IS NULL'))).toBeGreaterThan(0);

@@ -16,6 +16,7 @@ import {
   createProviderRegistry,
   createYahooProvider,
   unifiedPriceColumns,
+  fetchedPriceColumns,
   type DataProvider,
 } from '../../src/providers/index.js';
 import { P, buildCrspFixture, ingestCsv, plain, writeCsv, type CrspFixture } from '../support/crsp-fixture.js';
@@ -67,13 +68,39 @@ function stub(name: string, has: readonly string[], o: { productionSafe?: boolea
   };
 }
 
+describe('identity: every row names its security and provider; a reused ticker is split, never spliced', () => {
+  it('OLD (permno 10006 until its delisting, then 10007) comes back as two series with their permnos', async () => {
+    const f = createFetcher({ registry: registry() });
+    const r = await f.getDailyPrices(['OLD'], '2020-01-08', '2020-02-05');
+    expect(r.table.schema.fields.map((x) => x.name)).toEqual([...fetchedPriceColumns]);
+    const rows = plain(r.table);
+    // Expected by hand from the fixture: OLD1 trades to 2020-01-10 and delists 2020-01-13; OLD2 trades from 2020-02-03.
+    expect(rows.map((x) => [x['date'], x['series'], x['permno'], x['provider']])).toEqual([
+      ['2020-01-08', `OLD@${P.OLD1}`, P.OLD1, 'crsp'], ['2020-01-09', `OLD@${P.OLD1}`, P.OLD1, 'crsp'], ['2020-01-10', `OLD@${P.OLD1}`, P.OLD1, 'crsp'],
+      ['2020-01-13', `OLD@${P.OLD1}`, P.OLD1, 'crsp'],
+      ['2020-02-03', `OLD@${P.OLD2}`, P.OLD2, 'crsp'], ['2020-02-04', `OLD@${P.OLD2}`, P.OLD2, 'crsp'], ['2020-02-05', `OLD@${P.OLD2}`, P.OLD2, 'crsp'],
+    ]);
+    expect(r.splits).toEqual([{ symbol: 'OLD', provider: 'crsp', series: [
+      { series: `OLD@${P.OLD1}`, permno: P.OLD1, first: '2020-01-08', last: '2020-01-13' },
+      { series: `OLD@${P.OLD2}`, permno: P.OLD2, first: '2020-02-03', last: '2020-02-05' },
+    ] }]);
+  });
+
+  it('a symbol that names one security keeps the plain symbol as its series; Yahoo rows carry no permno', async () => {
+    const r = await createFetcher({ registry: registry() }).getDailyPrices(['NEG', 'AAPL'], '2020-01-02', '2020-01-03');
+    const rows = plain(r.table);
+    expect(new Set(rows.map((x) => `${x['series']}|${x['provider']}|${x['permno']}`))).toEqual(new Set([`NEG|crsp|${P.NEG}`, 'AAPL|yahoo|null']));
+    expect(r.splits).toEqual([]);
+  });
+});
+
 describe('protocol compliance', () => {
   it.each([['crsp', 'NEG'], ['yahoo', 'AAPL']])('%s provider returns the unified columns and types', async (name, symbol) => {
     const p = registry().get(name)!;
     expect(await p.configured()).toEqual({ ok: true });
     const t = await p.getDailyPrices([symbol], '2020-01-02', '2020-01-06');
     expect(t.schema.fields.map((f) => f.name)).toEqual([...unifiedPriceColumns]);
-    expect(t.schema.fields.map((f) => String(f.type))).toEqual(['Date32<DAY>', 'Utf8', ...Array(7).fill('Float64')]);
+    expect(t.schema.fields.map((f) => String(f.type))).toEqual(['Date32<DAY>', 'Utf8', 'Int32', 'Utf8', ...Array(7).fill('Float64')]);
     expect(plain(t).map((r) => r['symbol'])).toEqual([symbol, symbol, symbol].slice(0, t.numRows));
     expect(t.numRows).toBeGreaterThan(0);
   });

@@ -26,6 +26,8 @@ export interface SampleContext {
   readonly scale: number;
   readonly fromYear: number;
   readonly toYear: number;
+  /** The release date written into every comment; Compustat restatements dated on or before it are in the values. */
+  readonly vintage: string;
   readonly days: readonly string[];
   readonly market: readonly MarketDay[];
   readonly monthEnds: ReadonlySet<string>;
@@ -34,11 +36,11 @@ export interface SampleContext {
 }
 
 /** Builds the context (deterministic in seed, scale and years). */
-export function createContext(seed: number, scale: number, fromYear: number, toYear: number): SampleContext {
+export function createContext(seed: number, scale: number, fromYear: number, toYear: number, vintage = `${toYear + 1}-02-08`): SampleContext {
   const days = sessions(`${fromYear}-01-01`, `${toYear}-12-31`);
   const count = Math.max(50, Math.round(50 * scale));
   return {
-    seed, scale, fromYear, toYear, days,
+    seed, scale, fromYear, toYear, vintage, days,
     market: days.map((d) => marketDay(seed, d)),
     monthEnds: lastSessionsOfMonths(days),
     securities: buildUniverse(seed, count, days),
@@ -64,7 +66,7 @@ export function* dailyRows(ctx: SampleContext, sec: Security): Generator<DayRow>
   let complete = false;
   try {
     for (const row of simulateSecurity(sec, ctx.seed, ctx.days, ctx.market)) {
-      if (record && row.dividend > 0) summary.dividends.push(row.dividend);
+      if (record && row.dividend > 0 && row.idx !== sec.spinoff?.idx) summary.dividends.push(row.dividend);
       if (record && row.prc !== null) {
         const m = monthIndex(ctx, row.date);
         summary.monthPrice[m] = Math.abs(row.prc);

@@ -92,7 +92,7 @@ export async function generateWrdsSample(target: WrdsSampleTarget, options: Wrds
   const o = parsed.data;
   const started = Date.now();
   const vintage = o.vintage ?? `${o.toYear + 1}-02-08`;
-  const ctx = createContext(o.seed, o.scale, o.fromYear, o.toYear);
+  const ctx = createContext(o.seed, o.scale, o.fromYear, o.toYear, vintage);
   const { session, close } = await sessionFor(target);
   try {
     const specs = [...crspLegacyTables, ...crspCizTables, ...ccmTables, ...compTables, ...ffTables];

@@ -24,3 +24,5 @@ export { parseVintage, vintageComment } from './vintage.js';
 export type { Vintage } from './vintage.js';
 export { ccmTables, compTables, crspCizTables, crspLegacyTables, ffTables, taqTables } from './catalog.js';
 export type { ColumnSpec, TableSpec } from './catalog.js';
+export { writeFrenchSample, FRENCH_INDUSTRIES } from './french-files.js';
+export type { FrenchSampleOptions } from './french-files.js';

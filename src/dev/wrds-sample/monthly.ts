@@ -1,9 +1,10 @@
 /**
  * Monthly bars compounded from the daily path, as CRSP's monthly files show them: one row per
  * month the security is listed through the month's last session, dated that session. A month
- * the security leaves before its end yields a final `partial` bar (legacy msf drops it; the CIZ
- * file keeps it and folds in the delisting return).
+ * the security leaves before its end yields a final `partial` bar, dated the last trading day
+ * (msf dates it at the month's last session with prc 0; msf_v2 folds in the delisting return).
  */
+import { round } from './copy-text.js';
 import { dailyRows } from './context.js';
 import type { SampleContext } from './context.js';
 import type { NameSpell, Security } from './universe.js';
@@ -37,8 +38,9 @@ export function* monthlyBars(ctx: SampleContext, sec: Security): Generator<Month
   let acc = fresh();
   for (const day of dailyRows(ctx, sec)) {
     if (day.ret === null && day.prc !== null) acc.noPrior = true;
-    if (day.ret !== null) acc.gross *= 1 + day.ret;
-    if (day.retx !== null) acc.grossx *= 1 + day.retx;
+    // Compounded from the daily returns as published (6 decimals), so monthly = compounded daily to rounding.
+    if (day.ret !== null) acc.gross *= 1 + round(day.ret, 6);
+    if (day.retx !== null) acc.grossx *= 1 + round(day.retx, 6);
     acc.vol += day.vol ?? 0;
     if (day.low !== null) acc.low = acc.low === null ? day.low : Math.min(acc.low, day.low);
     if (day.high !== null) acc.high = acc.high === null ? day.high : Math.max(acc.high, day.high);

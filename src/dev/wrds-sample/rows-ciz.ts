@@ -9,6 +9,7 @@ import { dailyRows, summaryOf } from './context.js';
 import type { SampleContext } from './context.js';
 import { addDays, monthOf } from './dates.js';
 import { monthlyBars } from './monthly.js';
+import { monthEndSession } from './rows-crsp.js';
 import { header, primaryExch } from './universe.js';
 import type { NameSpell, Security } from './universe.js';
 
@@ -21,6 +22,15 @@ export function cizTypes(shrcd: number, permno: number): Cell[] {
   ];
 }
 
+/**
+ * The CIZ files are updated after the legacy ones froze: a 2-for-1 split after the sample's end
+ * (slot 6 of each block) is in CIZ's cumulative factors, not in legacy cfacpr, so dlycumfacpr =
+ * 2 x cfacpr for that security (both are 1 on their own release's last date).
+ */
+export function laterSplit(sec: Security): number {
+  return sec.role === 'regular' && sec.index % 50 === 6 ? 2 : 1;
+}
+
 /** crsp.dsf_v2: one row per session, plus a row on the delisting date carrying the delisting return. */
 export function* dsfV2Rows(ctx: SampleContext): Generator<Cell[]> {
   for (const sec of ctx.securities) {
@@ -29,22 +39,26 @@ export function* dsfV2Rows(ctx: SampleContext): Generator<Cell[]> {
     let shrout = 0;
     let cfac = 1;
     let types = cizTypes(spell.shrcd, sec.permno);
+    const del = sec.delisting;
     for (const d of dailyRows(ctx, sec)) {
+      // A delisting on a trading day: its return is folded into that day's dlyret (flagged 'Y'), no extra row.
+      const folded = del !== null && del.idx === d.idx;
       const s = d.spell;
       if (s !== spell) types = cizTypes(s.shrcd, sec.permno);
       spell = s;
       shrout = d.shrout;
-      cfac = d.cfacpr;
+      cfac = round(d.cfacpr * laterSplit(sec), 6);
       const price = d.prc === null ? null : Math.abs(d.prc);
       const missing = d.prc === null ? 'MP' : d.ret === null ? 'NS' : null;
-      yield [sec.permno, d.date, price, d.open, d.traded ? d.high : null, d.traded ? d.low : null, d.vol, d.shrout, d.ret === null ? null : round(d.ret, 6),
-        d.retx === null ? null : round(d.retx, 6), d.split, primaryExch(s.exchcd), s.siccd, s.ticker, sec.permco, hdr, s.naics,
-        d.prc === null ? null : d.traded ? 'TR' : 'BA', 'N', missing, d.bid, d.ask, d.traded ? d.prc : null, d.numtrd,
-        price === null ? null : round(price * d.shrout, 2), d.cfacpr, d.cfacshr, types[0] ?? null, types[1] ?? null, types[2] ?? null,
-        types[3] ?? null, types[4] ?? null, types[5] ?? null, 'A'];
+      const ret = folded ? withDelisting(d.ret, del.dlret) : d.ret === null ? null : round(d.ret, 6);
+      const retx = folded ? withDelisting(d.retx, del.dlret) : d.retx === null ? null : round(d.retx, 6);
+      yield [sec.permno, d.date, price, d.open, d.traded ? d.high : null, d.traded ? d.low : null, d.vol, d.shrout, ret,
+        retx, d.split, primaryExch(s.exchcd), s.siccd, s.ticker, sec.permco, hdr, s.naics,
+        d.prc === null ? null : d.traded ? 'TR' : 'BA', folded ? 'Y' : 'N', missing, d.bid, d.ask, d.traded ? d.prc : null, d.numtrd,
+        price === null ? null : round(price * d.shrout, 2), round(d.cfacpr * laterSplit(sec), 6), round(d.cfacshr * laterSplit(sec), 6), types[0] ?? null, types[1] ?? null, types[2] ?? null,
+        types[3] ?? null, types[4] ?? null, types[5] ?? null, folded ? 'D' : 'A'];
     }
-    const del = sec.delisting;
-    if (del !== null) {
+    if (del !== null && del.idx > sec.lastIdx) {
       const price = del.dlret === null ? null : round(summaryOf(ctx, sec).lastPrice * (1 + del.dlret), 4);
       yield [sec.permno, ctx.days[del.idx] ?? null, price, null, null, null, null, shrout, del.dlret === null ? null : round(del.dlret, 6),
         del.dlret === null ? null : round(del.dlret, 6), 1, primaryExch(spell.exchcd), spell.siccd, spell.ticker, sec.permco, hdr, spell.naics,
@@ -70,8 +84,9 @@ export function* msfV2Rows(ctx: SampleContext): Generator<Cell[]> {
       if (delMonth) {
         folded = true;
         date = monthEndSession(ctx, dlstdt);
-        ret = ret === null || del.dlret === null ? null : (1 + ret) * (1 + del.dlret) - 1;
-        retx = retx === null || del.dlret === null ? null : (1 + retx) * (1 + del.dlret) - 1;
+        // CRSP's delisting return folded in; none known: the return through the last trade (wh applies Shumway on top).
+        ret = withDelisting(ret, del.dlret);
+        retx = withDelisting(retx, del.dlret);
       }
       const price = m.prc === null ? null : Math.abs(m.prc);
       yield monthRow(sec, hdr, date, ret, retx, price, m.vol, m.shrout, m.spell, m.prc === null ? null : m.prc > 0 ? 'TR' : 'BA', delMonth);
@@ -89,10 +104,15 @@ function monthRow(sec: Security, hdr: string, date: string, ret: number | null, 
     s.ticker, primaryExch(s.exchcd), sec.permco, hdr, prcflg, delisted ? 'Y' : 'N', ret === null ? 'NR' : null];
 }
 
-function monthEndSession(ctx: SampleContext, date: string): string {
-  let best = date;
-  for (const d of ctx.monthEnds) if (monthOf(d) === monthOf(date)) best = d;
-  return best;
+/**
+ * A period's return with the delisting return folded in, from the published (6-decimal) values as
+ * CRSP compounds them: (1+ret)(1+dlret)-1; dlret alone without ret; ret alone without dlret.
+ */
+function withDelisting(ret: number | null, dlret: number | null): number | null {
+  const r = ret === null ? null : round(ret, 6);
+  const d = dlret === null ? null : round(dlret, 6);
+  if (d === null) return r;
+  return r === null ? d : round((1 + r) * (1 + d) - 1, 6);
 }
 
 /** crsp.stksecurityinfohist: one row per name spell. */

@@ -28,22 +28,37 @@ export function* dsfRows(ctx: SampleContext): Generator<Cell[]> {
     const h = header(sec);
     const iss = issuno(sec);
     for (const d of dailyRows(ctx, sec)) {
-      yield [h.ncusip, sec.permno, sec.permco, iss, h.exchcd, h.siccd, d.date, d.low, d.high, d.prc, d.vol, ret6(d.ret), d.bid, d.ask,
+      // A day with no close and no bid/ask: CRSP writes prc = 0 on some such days, NULL on others (both mean missing).
+      const prc = d.prc === null && d.idx % 2 === 0 ? 0 : d.prc;
+      yield [h.ncusip, sec.permno, sec.permco, iss, h.exchcd, h.siccd, d.date, d.low, d.high, prc, d.vol, ret6(d.ret), d.bid, d.ask,
         d.shrout, d.cfacpr, d.cfacshr, d.open, d.numtrd, ret6(d.retx)];
     }
   }
 }
 
-/** crsp.msf: full months only (a month left mid-way has no row: the delisting-month gap). */
+/**
+ * crsp.msf: one row per month the security traded in, dated the month's last session. The month a
+ * security delists in keeps its row, as CRSP's monthly file does: `ret` is the return from the
+ * previous month end to the last trade (the delisting return is NOT in it: it is in msedelist);
+ * `prc` is 0 (no close and no bid/ask on the month's last session), `altprc`/`altprcdt` the last
+ * price and its date.
+ */
 export function* msfRows(ctx: SampleContext): Generator<Cell[]> {
   for (const sec of ctx.securities) {
     for (const m of monthlyBars(ctx, sec)) {
-      if (m.partial) continue;
-      const spread = m.bid !== null && m.ask !== null ? round(m.ask - m.bid, 5) : null;
-      yield [...headCells(sec, m.date), m.low, m.high, m.prc, Math.round(m.vol / 100), ret6(m.ret), m.bid, m.ask, m.shrout,
-        m.cfacpr, m.cfacshr, m.altprc, spread, m.altprcdt, ret6(m.retx)];
+      const date = m.partial ? monthEndSession(ctx, m.date) : m.date;
+      const spread = !m.partial && m.bid !== null && m.ask !== null ? round(m.ask - m.bid, 5) : null;
+      yield [...headCells(sec, date), m.low, m.high, m.partial ? 0 : m.prc, Math.round(m.vol / 100), ret6(m.ret), m.partial ? null : m.bid, m.partial ? null : m.ask,
+        m.shrout, m.cfacpr, m.cfacshr, m.altprc, spread, m.altprcdt, ret6(m.retx)];
     }
   }
+}
+
+/** The last session of the month of `date`. */
+export function monthEndSession(ctx: SampleContext, date: string): string {
+  let best = date;
+  for (const d of ctx.monthEnds) if (d.slice(0, 7) === date.slice(0, 7)) best = d;
+  return best;
 }
 
 function nameCells(sec: Security, s: NameSpell): Cell[] {
@@ -97,6 +112,7 @@ export function* distRows(ctx: SampleContext): Generator<Cell[]> {
       ...sec.dividends.map((d, i) => ({ idx: d.idx, split: false, amount: amounts[i] ?? 0, factor: 0 })),
       ...sec.splits.map((s) => ({ idx: s.idx, split: true, amount: 0, factor: s.factor - 1 })),
     ].sort((a, b) => a.idx - b.idx || Number(a.split) - Number(b.split));
+    const spin = sec.spinoff !== null && sec.spinoff.idx > sec.firstIdx && sec.spinoff.idx <= sec.lastIdx ? sec.spinoff : null;
     for (const e of events) {
       const exdt = ctx.days[e.idx] as string;
       const rng = Rng.from(ctx.seed, 'dist', sec.permno, e.idx);
@@ -105,6 +121,11 @@ export function* distRows(ctx: SampleContext): Generator<Cell[]> {
       const paydt = e.split ? addDays(exdt, -1) : addDays(exdt, rng.int(10, 30));
       yield [sec.permno, e.split ? 5523 : 1232, fixed(e.amount, 6), round(e.factor, 6), round(e.factor, 6), dclrdt, exdt, paydt, rcrddt,
         e.split ? sec.permno : null, e.split ? sec.permco : null];
+    }
+    // A spin-off: distribution code 3763, facpr > 0 and facshr = 0 (cfacpr moves, cfacshr does not).
+    if (spin !== null) {
+      const exdt = ctx.days[spin.idx] as string;
+      yield [sec.permno, 3763, fixed(0, 6), round(spin.facpr, 6), 0, addDays(exdt, -30), exdt, addDays(exdt, 7), addDays(exdt, -10), null, null];
     }
   }
 }

@@ -139,6 +139,9 @@ export function* simulateSecurity(sec: Security, seed: number, days: readonly st
   const splits = new Map(sec.splits.map((s) => [s.idx, s.factor]));
   const exDates = new Set(sec.dividends.map((d) => d.idx));
   let cfac = sec.splits.reduce((f, s) => f * s.factor, 1);
+  // cfacpr also carries later spin-offs (price-only factors); cfacshr only splits.
+  const spin = sec.spinoff !== null && sec.spinoff.idx >= sec.firstIdx && sec.spinoff.idx <= sec.lastIdx ? sec.spinoff : null;
+  let spinFactor = spin === null ? 1 : 1 + spin.facpr;
   const state: SimState = {
     latent: sec.p0, lastReported: sec.preexisting ? roundPrice(sec.p0) : null, sinceFactor: 1, sinceDiv: 0, shrout: sec.shrout0,
   };
@@ -148,13 +151,17 @@ export function* simulateSecurity(sec: Security, seed: number, days: readonly st
     cfac /= split;
     const m = market[idx] as MarketDay;
     const edge = idx === sec.firstIdx || idx === sec.lastIdx;
-    const bar = step(params, state, m, rng, split, exDates.has(idx) ? sec.divYield : 0, !edge);
+    if (spin !== null && idx === spin.idx) spinFactor = 1;
+    // A spin-off is paid like a distribution worth facpr/(1+facpr) of the previous price (4x: step pays a quarter of a yield).
+    const yieldToday = spin !== null && idx === spin.idx ? (4 * spin.facpr) / (1 + spin.facpr) : exDates.has(idx) ? sec.divYield : 0;
+    const bar = step(params, state, m, rng, split, yieldToday, !edge);
     const factor = Math.round(cfac * 1e6) / 1e6;
+    const factorPr = Math.round(cfac * spinFactor * 1e6) / 1e6;
     // Explicit fields, not `{ ...bar }`: V8's object spread was 4x slower than the whole step here.
     yield {
       prc: bar.prc, traded: bar.traded, ret: bar.ret, retx: bar.retx, open: bar.open, low: bar.low, high: bar.high, bid: bar.bid, ask: bar.ask,
       vol: bar.vol, numtrd: bar.numtrd, shrout: bar.shrout, split: bar.split, dividend: bar.dividend,
-      idx, date, cfacpr: factor, cfacshr: factor, spell: spellOn(sec, date),
+      idx, date, cfacpr: factorPr, cfacshr: factor, spell: spellOn(sec, date),
     };
   }
 }

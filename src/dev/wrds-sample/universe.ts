@@ -11,19 +11,31 @@ import { Rng } from './prng.js';
 
 /** What a permno is in the sample. */
 export type Role = 'regular' | 'classA' | 'classB' | 'ipo' | 'delisted' | 'tickerOld' | 'tickerNew' | 'tickerChange'
-  | 'exchangeChange' | 'shrcdChange' | 'illiquid' | 'adr' | 'fund' | 'fyrChange' | 'relinked';
+  | 'exchangeChange' | 'shrcdChange' | 'illiquid' | 'adr' | 'fund' | 'fyrChange' | 'relinked' | 'tickerTaker';
 
 /** Roles by position within each block of 50 permnos. */
 const CAST: readonly Role[] = [
   ...Array<Role>(20).fill('regular'), 'classA', 'classB', ...Array<Role>(6).fill('ipo'), ...Array<Role>(7).fill('delisted'),
   'tickerOld', 'tickerNew', 'tickerChange', 'exchangeChange', 'shrcdChange', 'illiquid', 'illiquid', 'illiquid',
-  'adr', 'fund', 'fyrChange', 'relinked', 'regular', 'regular', 'regular',
+  'adr', 'fund', 'fyrChange', 'relinked', 'delisted', 'tickerTaker', 'regular',
 ];
-/** Delisting codes of the seven 'delisted' roles; `null` dlret where CRSP has none. */
-const DELISTINGS: readonly { code: number; dlret: 'up' | 'down' | null }[] = [
-  { code: 231, dlret: 'up' }, { code: 241, dlret: 'up' }, { code: 500, dlret: null }, { code: 520, dlret: 'down' },
-  { code: 552, dlret: null }, { code: 574, dlret: null }, { code: 584, dlret: 'down' },
-];
+/**
+ * When a delisting falls, relative to the last trade: `onLastTrade` — the delisting date is the last
+ * trading day, mid-month (CRSP's usual case: the day has a price row and a return); `afterLastTrade`
+ * — trading stopped a few days before the delisting date, same month (no price row that day);
+ * `nextMonth` — the last trade is a month's last session and the delisting date the next session
+ * (the delisting month has no price row at all).
+ */
+export type DelistTiming = 'onLastTrade' | 'afterLastTrade' | 'nextMonth';
+/** Delisting codes of the 'delisted' roles by slot; `null` dlret where CRSP has none. */
+const DELISTINGS: Readonly<Record<number, { code: number; dlret: 'up' | 'down' | null; timing: DelistTiming }>> = {
+  28: { code: 231, dlret: 'up', timing: 'onLastTrade' }, 29: { code: 241, dlret: 'up', timing: 'afterLastTrade' },
+  30: { code: 500, dlret: null, timing: 'onLastTrade' }, 31: { code: 520, dlret: 'down', timing: 'nextMonth' },
+  32: { code: 552, dlret: null, timing: 'afterLastTrade' }, 33: { code: 574, dlret: null, timing: 'nextMonth' },
+  34: { code: 584, dlret: 'down', timing: 'onLastTrade' },
+  // A cash merger CRSP has no delisting return for: a missing dlret with a non-performance code (no Shumway).
+  47: { code: 233, dlret: null, timing: 'afterLastTrade' },
+};
 
 /** One row of a security's name history. */
 export interface NameSpell {
@@ -46,6 +58,14 @@ export interface Dividend { readonly idx: number }
 /** How a permno left (CRSP legacy coding). */
 export interface Delisting { readonly idx: number; readonly code: number; readonly dlret: number | null; readonly nwperm: number | null; readonly nwcomp: number | null }
 
+/** The delisting's timing: on the last trading day (a price row), after it in the same month, or in the next month. */
+export function delistTiming(sec: Security, days: readonly string[]): DelistTiming | null {
+  const d = sec.delisting;
+  if (d === null) return null;
+  if (d.idx === sec.lastIdx) return 'onLastTrade';
+  return (days[d.idx] ?? '').slice(0, 7) === (days[sec.lastIdx] ?? '').slice(0, 7) ? 'afterLastTrade' : 'nextMonth';
+}
+
 /** One permno of the sample. */
 export interface Security {
   readonly index: number;
@@ -64,6 +84,12 @@ export interface Security {
   readonly names: readonly NameSpell[];
   readonly splits: readonly Split[];
   readonly dividends: readonly Dividend[];
+  /**
+   * A spin-off (slot 9 of each block): on session `idx` shareholders receive another company's
+   * shares worth `facpr` of the post-distribution price. Prices before it are adjusted by (1+facpr)
+   * in cfacpr; shares are not, so cfacshr differs from cfacpr before that day.
+   */
+  readonly spinoff: { readonly idx: number; readonly facpr: number } | null;
   /** Annual dividend yield the quarterly amounts are set from (0 for non-payers). */
   readonly divYield: number;
   /** The delisting, or null while still listed at the end of the sample. */
@@ -107,13 +133,14 @@ export function buildUniverse(seed: number, count: number, days: readonly string
     let firstIdx = 0;
     let lastIdx = n - 1;
     if (role === 'ipo') firstIdx = rng.int(250, n - 250);
-    if (role === 'delisted') lastIdx = rng.int(250, n - 60);
+    if (role === 'delisted') lastIdx = placeLastTrade(days, rng.int(250, n - 60), DELISTINGS[i % 50]?.timing ?? 'afterLastTrade');
     if (role === 'tickerOld') lastIdx = rng.int(200, Math.floor(n * 0.4));
     if (role === 'tickerNew') firstIdx = rng.int(((partnerOf(35)?.lastIdx ?? 300) + 120), n - 250);
     const preexisting = firstIdx === 0 && role !== 'tickerNew';
     const first = days[firstIdx] as string;
     const last = days[lastIdx] as string;
-    const listedSince = preexisting ? addDays(first, -rng.int(200, 9000)) : first;
+    // An IPO's names record starts a few days before its first trade (the when-issued / registration date).
+    const listedSince = preexisting ? addDays(first, -rng.int(200, 9000)) : role === 'ipo' ? addDays(first, -Rng.from(seed, 'ipo-names', i).int(3, 20)) : first;
 
     const issuer = classA !== undefined ? (classA.names[0]?.ncusip.slice(0, 6) ?? freshIssuer(rng, issuers)) : freshIssuer(rng, issuers);
     const ticker = role === 'tickerNew' ? (partnerOf(35)?.names.at(-1)?.ticker ?? freshTicker(rng, tickers))
@@ -135,6 +162,13 @@ export function buildUniverse(seed: number, count: number, days: readonly string
     if (role === 'tickerChange') change({ ticker: freshTicker(rng, tickers), comnam: companyName(rng, industry), ncusip: `${freshIssuer(rng, issuers)}10` });
     if (role === 'exchangeChange') change({ exchcd: 1 });
     if (role === 'shrcdChange') change({ shrcd: 12 });
+    // A same-day ticker hand-over: the day the 'tickerChange' security drops its old ticker, this one takes it.
+    const giver = role === 'tickerTaker' ? partnerOf(37) : undefined;
+    if (giver !== undefined && giver.names.length > 1) {
+      const at = giver.names[1]!.start;
+      base.end = addDays(at, -1);
+      names.push({ ...base, ticker: giver.names[0]!.ticker, start: at, end: last });
+    }
 
     const p0 = role === 'illiquid' ? rng.uniform(1.2, 4) : (role === 'regular' && i % 50 === 2) ? rng.uniform(1.5, 3) : Math.exp(rng.uniform(2.3, 5.2));
     const splits = makeSplits(rng, role, i % 50, firstIdx, lastIdx, n);
@@ -147,13 +181,14 @@ export function buildUniverse(seed: number, count: number, days: readonly string
       industry, preexisting, listedSince, firstIdx, lastIdx, names, splits,
       dividends: payer ? makeDividends(rng, firstIdx, lastIdx) : [],
       divYield: payer ? rng.uniform(0.01, 0.04) : 0,
+      spinoff: role === 'regular' && i % 50 === 9 ? { idx: Math.floor(n * 0.45), facpr: 0.25 } : null,
       delisting,
       alpha: rng.normal() * 0.0001, beta: rng.uniform(0.5, 1.6),
       sigma: role === 'illiquid' ? rng.uniform(0.035, 0.06) : rng.uniform(0.01, 0.03),
       p0, shrout0: Math.round(role === 'illiquid' ? rng.uniform(3_000, 30_000) : Math.exp(rng.uniform(9.5, 14))),
       turnover: rng.uniform(0.002, 0.012), spread: role === 'illiquid' ? rng.uniform(0.01, 0.03) : rng.uniform(0.0003, 0.002),
       pNoTrade: role === 'illiquid' ? 0.3 : 0.002, pMissing: role === 'illiquid' ? 0.01 : 0,
-      fyr, fyrNew: role === 'fyrChange' ? 6 : null, fyrFromYear: role === 'fyrChange' ? Number(days[Math.floor(n / 2)]?.slice(0, 4)) : null,
+      fyr, fyrNew: role === 'fyrChange' ? 3 : null, fyrFromYear: role === 'fyrChange' ? Number(days[Math.floor(n / 2)]?.slice(0, 4)) : null,
     });
   }
   return result;
@@ -183,10 +218,27 @@ function makeDividends(rng: Rng, firstIdx: number, lastIdx: number): Dividend[] 
 function makeDelisting(rng: Rng, role: Role, slot: number, lastIdx: number, acquirer: Security | undefined): Delisting | null {
   if (role === 'tickerOld') return { idx: lastIdx + 1, code: 233, dlret: rng.uniform(0.05, 0.3), nwperm: null, nwcomp: null };
   if (role !== 'delisted') return null;
-  const spec = DELISTINGS[(slot - 28) % DELISTINGS.length] ?? { code: 500, dlret: null };
+  const spec = DELISTINGS[slot] ?? { code: 500, dlret: null, timing: 'afterLastTrade' };
   const dlret = spec.dlret === 'up' ? rng.uniform(0.05, 0.4) : spec.dlret === 'down' ? -rng.uniform(0.1, 0.7) : null;
   const stock = spec.code === 241 && acquirer !== undefined;
-  return { idx: lastIdx + 1, code: spec.code, dlret, nwperm: stock ? acquirer.permno : null, nwcomp: stock ? acquirer.permco : null };
+  return { idx: spec.timing === 'onLastTrade' ? lastIdx : lastIdx + 1, code: spec.code, dlret, nwperm: stock ? acquirer.permno : null, nwcomp: stock ? acquirer.permco : null };
+}
+
+/**
+ * Moves a drawn last-trade index so the timing holds: `nextMonth` — onto its month's last session;
+ * otherwise off a month's last session, so the last trade and the delisting share a month that also
+ * holds earlier price rows.
+ */
+function placeLastTrade(days: readonly string[], idx: number, timing: DelistTiming): number {
+  const month = (i: number): string => (days[i] ?? '').slice(0, 7);
+  let i = idx;
+  if (timing === 'nextMonth') {
+    while (month(i + 1) === month(i)) i++;
+    return i;
+  }
+  // Mid-month: at least one session of the month before it and one after it.
+  while (month(i + 1) !== month(i) || month(i - 1) !== month(i)) i--;
+  return i;
 }
 
 /** The name spell in force on `date` (names are sorted and cover the listing). */
