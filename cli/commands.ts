@@ -23,6 +23,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'audit', summary: 'lineage of a dataset, object or tag; --verify checks the log, projections and objects', load: () => import('./audit.js') },
   { name: 'lease', summary: 'inspect and (operator only) break writer leases', load: () => import('./lease.js') },
   { name: 'gc', summary: 'find unreferenced objects and leftover temporaries; --apply deletes them', load: () => import('./gc.js') },
+  { name: 'retention', summary: 'how long superseded versions are kept before gc collects them', load: () => import('./retention.js') },
   { name: 'rebuild', summary: 'recompute every projection from the log and compare with the materialized one', load: () => import('./rebuild.js') },
   { name: 'sync', summary: 'pull WRDS datasets into the warehouse (incremental, resumable, validated)', load: () => import('./sync.js') },
   { name: 'catalog', summary: 'the DuckDB catalog file other tools can open read-only', load: () => import('./catalog.js') },

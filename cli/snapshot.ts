@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { WarehouseError, tagNameSchema } from '../src/log/index.js';
-import { resolvePoint, retentionRefs, tagsAt } from '../src/projections/index.js';
+import { manifestAt, resolvePoint, retentionRefs, tagsAt } from '../src/projections/index.js';
+import { assertNotCollected } from '../src/store/index.js';
 import { action, emit, parseOptions, table, withLog } from './context.js';
 
 function checkTag(name: string): string {
@@ -28,7 +29,11 @@ export function register(program: Command): void {
         await withLog(g, (log) => {
           checkTag(name);
           const point = resolvePoint(log, opts.at);
-          const [e] = log.append([{ type: 'SnapshotTagged', data: { tag: name, seq: point.seq, note: opts.note ?? null } }]);
+          // Checked and appended in one transaction, so gc cannot collect the point in between.
+          const [e] = log.transaction((tx) => {
+            assertNotCollected(log, point, manifestAt(log, point.seq));
+            return tx.append([{ type: 'SnapshotTagged', data: { tag: name, seq: point.seq, note: opts.note ?? null } }]);
+          });
           emit(g, { tag: name, seq: point.seq, eventSeq: e!.seq }, () => `tagged ${name} at seq ${point.seq}`);
         });
       }),

@@ -25,6 +25,9 @@ export const errorCodes = [
   'AUTH_FAILED',
   'SCHEMA_DRIFT',
   'IO_ERROR',
+  'DATA_COLLECTED',
+  'BACKUP_FAILED',
+  'BACKUP_KEY',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

@@ -14,3 +14,5 @@ export * from './manifest.js';
 export * from './catalog.js';
 export * from './asof.js';
 export * from './readers.js';
+export * from './retention.js';
+export * from './backups.js';

@@ -5,7 +5,7 @@
 import { openDuck, type Duck, type DuckParam, type DuckResult } from '../engine/index.js';
 import { WarehouseError, type EventLog } from '../log/index.js';
 import { manifestAt, resolvePoint, type Point } from '../projections/index.js';
-import { viewStatements } from '../store/index.js';
+import { assertNotCollected, viewStatements } from '../store/index.js';
 
 export interface QueryOptions {
   /** seq, ISO date/time or tag; head when omitted. */
@@ -27,6 +27,7 @@ export interface WarehouseSession {
 export async function openSession(dir: string, log: EventLog, options: QueryOptions = {}): Promise<WarehouseSession> {
   const point = resolvePoint(log, options.asOf);
   const entries = manifestAt(log, point.seq);
+  assertNotCollected(log, point, entries);
   const duck = await openDuck({ threads: options.threads, memoryLimit: options.memoryLimit });
   try {
     for (const stmt of viewStatements(dir, entries)) await duck.run(stmt);
