@@ -21,6 +21,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'log', summary: 'show the operation log', load: () => import('./log.js') },
   { name: 'replay', summary: 'show the warehouse as it stood at a point; --out writes a DuckDB file', load: () => import('./replay.js') },
   { name: 'audit', summary: 'lineage of a dataset, object or tag; --verify checks the log, projections and objects', load: () => import('./audit.js') },
+  { name: 'diff', summary: 'what changed between two points: partitions, rows and cells per dataset', load: () => import('./diff.js') },
   { name: 'lease', summary: 'inspect and (operator only) break writer leases', load: () => import('./lease.js') },
   { name: 'gc', summary: 'find unreferenced objects and leftover temporaries; --apply deletes them', load: () => import('./gc.js') },
   { name: 'retention', summary: 'how long superseded versions are kept before gc collects them', load: () => import('./retention.js') },

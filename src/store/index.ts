@@ -16,3 +16,4 @@ export { hashFile, fsyncPath, fsyncAndHash } from './fsync.js';
 export * from './verify.js';
 export * from './catalog-file.js';
 export * from './retention.js';
+export * from './diff.js';
