@@ -17,3 +17,4 @@ export * from './verify.js';
 export * from './catalog-file.js';
 export * from './retention.js';
 export * from './diff.js';
+export * from './backup/index.js';
