@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { currentLeases } from '../src/log/index.js';
-import { datasetsAt, quarantineAt, tagsAt } from '../src/projections/index.js';
+import { backupHealth, backupsState, datasetsAt, quarantineAt, tagsAt } from '../src/projections/index.js';
 import { warehousePaths } from '../src/store/index.js';
 import { diskUsage } from '../src/store/index.js';
 import { action, emit, formatBytes, table, withLog } from './context.js';
@@ -23,6 +23,7 @@ export function register(program: Command): void {
             tags: tagsAt(log).length,
             quarantine: quarantineAt(log),
             disk,
+            backups: [...backupsState(log).values()].map((t) => ({ name: t.name, lastBackup: t.lastCompleted?.at ?? null, lastDrill: t.lastDrill, ...backupHealth(t, log.now(), 24 * 3600_000) })),
             recent: log.read({ reverse: true, limit: Math.max(0, Number(opts.events) || 5) }).map((e) => ({ seq: e.seq, time: new Date(e.time).toISOString(), type: e.type })),
           };
           emit(g, status, () =>
@@ -38,6 +39,9 @@ export function register(program: Command): void {
                 : 'leases:\n' + table(status.leases.map((l) => ({ scope: l.scope, epoch: l.epoch, holder: `${l.holder.writerId.slice(0, 8)} pid ${l.holder.pid}@${l.holder.host}`, since: l.since, expires: l.expiresAt, purpose: l.purpose }))),
               `snapshot tags: ${status.tags}   quarantined: ${status.quarantine.length}`,
               `disk: ${(disk.usedFraction * 100).toFixed(1)}% used, ${formatBytes(disk.freeBytes)} free (${disk.level})`,
+              ...(status.backups.length === 0
+                ? ['backups: none configured (see `wh backup add`)']
+                : status.backups.map((b) => `backup ${b.ok ? 'ok' : 'ALERT'}: ${b.message}${b.lastDrill ? `; last drill ${b.lastDrill.passed ? 'passed' : 'FAILED'} ${b.lastDrill.at}` : '; never drilled'}`)),
               '',
               'recent events:\n' + table(status.recent),
             ].join('\n'),

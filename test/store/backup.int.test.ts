@@ -166,6 +166,7 @@ describe('backup to a directory', () => {
     expect(check.code).toBe(1);
     expect(check.stdout).toContain('ALERT');
     await withLog(dir, async (log) => expect(log.read({ types: ['BackupAlertRaised'] })).toHaveLength(1));
+    expect((await runWh(['status'], { warehouse: dir })).stdout).toMatch(/backup ALERT: last backup to nas failed/);
   }, 60_000);
 
   it('reports a truly full target as DISK_FULL (tmpfs of 256 KiB)', async (ctx) => {

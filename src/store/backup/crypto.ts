@@ -72,7 +72,7 @@ export function macOf(key: BackupKey, body: string): string {
 }
 
 /** Encrypt `src` to `dest`, streaming. `aad` binds the ciphertext to its name. Returns bytes written. */
-export async function encryptFile(src: string, dest: string, key: BackupKey, aad: string): Promise<number> {
+export async function encryptFile(src: string, dest: string, key: BackupKey, aad: string, options: { fsync?: boolean } = {}): Promise<number> {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
   cipher.setAAD(Buffer.from(aad));
@@ -80,11 +80,13 @@ export async function encryptFile(src: string, dest: string, key: BackupKey, aad
   out.write(Buffer.concat([MAGIC, Buffer.from(key.id, 'hex'), iv]));
   await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), cipher, out, { end: false });
   await new Promise<void>((res, rej) => out.end(cipher.getAuthTag(), (e?: Error | null) => (e ? rej(e) : res())));
-  const fh = await open(dest, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+  if (options.fsync !== false) {
+    const fh = await open(dest, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
   }
   return statSync(dest).size;
 }

@@ -86,15 +86,23 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
     let done = 0;
     const progress = (phase: BackupProgress['phase']) => o.onProgress?.({ phase, done, total: todo.length, bytes: uploadedBytes });
     progress('objects');
-    if (o.target.kind === 'directory') {
-      for (const [h] of todo) {
-        const enc = join(staging, 'obj.whenc');
-        uploadedBytes += await encryptFile(objectPath(o.dir, h), enc, o.key, objectAad(h));
-        await o.target.put(enc, objectName(h));
-        rmSync(enc);
-        done += 1;
-        progress('objects');
-      }
+    const putWith = o.target.putWith;
+    if (putWith !== undefined) {
+      // A directory: encrypt straight into the target's temporary, one write per object.
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < todo.length) {
+          const [h] = todo[next++]!;
+          await putWith(objectName(h), async (tmp) => {
+            const n = await encryptFile(objectPath(o.dir, h), tmp, o.key, objectAad(h), { fsync: false });
+            uploadedBytes += n;
+          });
+          done += 1;
+          progress('objects');
+        }
+      };
+      // A few at a time: one object's encryption overlaps another's write and fsync.
+      await Promise.all(Array.from({ length: Math.min(3, Math.max(1, todo.length)) }, worker));
     } else {
       const limit = o.batchBytes ?? 256 * 1024 * 1024;
       for (let i = 0; i < todo.length; ) {

@@ -26,6 +26,10 @@ export interface BackupTarget {
   putTree(stagingDir: string, files: readonly string[]): Promise<void>;
   get(name: string, localFile: string): Promise<void>;
   remove(name: string): Promise<void>;
+  /** Directory targets: write `name` in place (`produce` fills a temporary, then it is fsynced and renamed). */
+  putWith?(name: string, produce: (tmpPath: string) => Promise<unknown>): Promise<void>;
+  /** Directory targets: the file's own path, to read without copying it first. */
+  localPath?(name: string): string;
 }
 
 /** Is `spec` an rclone remote (`name:path`) rather than a directory? */
@@ -70,9 +74,26 @@ export function directoryTarget(dir: string): BackupTarget {
       enospc(e, root);
     }
   };
+  const putWith = async (name: string, produce: (tmpPath: string) => Promise<unknown>): Promise<void> => {
+    const dest = join(root, name);
+    const tmp = `${dest}.partial-${process.pid}`;
+    try {
+      await mkdir(dirname(dest), { recursive: true });
+      await rm(tmp, { force: true });
+      await produce(tmp);
+      await fsyncFile(tmp);
+      await rename(tmp, dest);
+      await fsyncFile(dirname(dest));
+    } catch (e) {
+      await rm(tmp, { force: true });
+      enospc(e, root);
+    }
+  };
   return {
     kind: 'directory',
     location: root,
+    putWith,
+    localPath: (name) => join(root, name),
     async list(folder) {
       const out = new Map<string, RemoteFile>();
       const walk = async (rel: string): Promise<void> => {
