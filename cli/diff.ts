@@ -14,23 +14,24 @@ export function register(program: Command): void {
     .argument('<pointB>', 'the later point')
     .argument('[datasets...]', 'only these datasets (default: all)')
     .option('--rows', 'list every added/removed row and changed cell (column, old, new)')
+    .option('--columns <columns...>', 'compare only these value columns (rows still match on the whole key)')
     .option('--format <format>', 'with --out: parquet', 'parquet')
     .option('--out <file>', 'write the detailed diff to a Parquet file (for large diffs)')
     .option('--memory-limit <size>', 'DuckDB memory for the join; it spills to disk beyond it', '1GB')
     .addHelpText(
       'after',
-      '\nExamples:\n  wh diff ff-2024-09 ff-2024-10 ff_factors_monthly --rows     # which HML values changed between two vintages\n  wh diff 120 head crsp_dsf --json\n  wh diff y2023 y2024 --out changes.parquet\n',
+      '\nExamples:\n  wh diff ff-202408 ff-202409 french_ff3 --rows --columns hml   # which HML values changed between two vintages\n  wh diff 120 head crsp_dsf --json\n  wh diff y2023 y2024 --out changes.parquet\n',
     )
     .action(
       action(async (g, pointA: string, pointB: string, datasets: string[], raw: unknown) => {
         const opts = parseOptions(
-          z.object({ rows: z.boolean().optional(), format: z.literal('parquet'), out: z.string().optional(), memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*[KMGT]i?B$/i, 'a size like 1GB') }),
+          z.object({ rows: z.boolean().optional(), columns: z.array(z.string()).optional(), format: z.literal('parquet'), out: z.string().optional(), memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*[KMGT]i?B$/i, 'a size like 1GB') }),
           raw,
         );
         await withLog(g, async (log) => {
           const a = resolvePoint(log, pointA);
           const b = resolvePoint(log, pointB);
-          const o = { datasets, memoryLimit: opts.memoryLimit };
+          const o = { datasets, columns: opts.columns, memoryLimit: opts.memoryLimit };
           const summary = await diffSummary(g.warehouse, log, a, b, o);
           const missing = datasets.filter((d) => !summary.datasets.some((s) => s.dataset === d));
           if (missing.length > 0) {

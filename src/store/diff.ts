@@ -51,6 +51,8 @@ export interface DiffRow {
 
 export interface DiffOptions {
   readonly datasets?: readonly string[];
+  /** Compare only these value columns (e.g. hml); rows are still matched on the whole key. */
+  readonly columns?: readonly string[];
   /** DuckDB memory limit for the join (it spills beyond it). */
   readonly memoryLimit?: string;
   readonly threads?: number;
@@ -156,7 +158,7 @@ export async function diffSummary(dir: string, log: EventLog, a: Point, b: Point
       let rows: DatasetDiff['rows'];
       let columns: DatasetDiff['columns'] = [];
       if (key.length > 0 && key.length === p.key.length) {
-        const values = common.filter((c) => !key.includes(c));
+        const values = common.filter((c) => !key.includes(c) && (options.columns === undefined || options.columns.length === 0 || options.columns.includes(c)));
         const counts = values.map((c, i) => `count(*) FILTER (WHERE a.${quoteIdent(key[0]!)} IS NOT NULL AND b.${quoteIdent(key[0]!)} IS NOT NULL AND a.${quoteIdent(c)} IS DISTINCT FROM b.${quoteIdent(c)}) AS c${i}`);
         const changedRow = values.length === 0 ? 'false' : values.map((c) => `a.${quoteIdent(c)} IS DISTINCT FROM b.${quoteIdent(c)}`).join(' OR ');
         const k0 = quoteIdent(key[0]!);
@@ -183,10 +185,18 @@ export async function diffSummary(dir: string, log: EventLog, a: Point, b: Point
   return { a, b, datasets: out };
 }
 
-function rowsSql(p: DatasetPlan, common: readonly string[], suffix = ''): string | null {
+function rowsSql(p: DatasetPlan, common: readonly string[], suffix = '', only?: readonly string[]): string | null {
   const key = p.key;
-  if (key.length === 0 || !key.every((k) => common.includes(k))) return null;
-  const values = common.filter((c) => !key.includes(c));
+  if (key.length === 0 || !key.every((k) => common.includes(k))) {
+    // No key: whole rows, as multisets; the row itself (as JSON) stands in for the key.
+    const list = common.map(quoteIdent).join(', ');
+    const ds0 = quoteLiteral(p.dataset);
+    return [
+      `SELECT ${ds0} AS dataset, 'added' AS change, to_json(x)::VARCHAR AS key, NULL::VARCHAR AS "column", NULL::VARCHAR AS old, NULL::VARCHAR AS new FROM (SELECT ${list} FROM b${suffix} EXCEPT ALL SELECT ${list} FROM a${suffix}) x`,
+      `SELECT ${ds0}, 'removed', to_json(x)::VARCHAR, NULL, NULL, NULL FROM (SELECT ${list} FROM a${suffix} EXCEPT ALL SELECT ${list} FROM b${suffix}) x`,
+    ].join('\nUNION ALL\n');
+  }
+  const values = common.filter((c) => !key.includes(c) && (only === undefined || only.length === 0 || only.includes(c)));
   const ds = quoteLiteral(p.dataset);
   const a = `a${suffix} AS a`;
   const b = `b${suffix} AS b`;
@@ -212,7 +222,7 @@ export async function* streamDiffRows(dir: string, log: EventLog, a: Point, b: P
   try {
     for (const p of plans) {
       const { common } = await bindSides(dir, duck, p);
-      const sql = rowsSql(p, common);
+      const sql = rowsSql(p, common, '', options.columns);
       if (sql === null) continue;
       for await (const chunk of duck.chunks(sql)) if (chunk.rows.length > 0) yield chunk.rows as unknown as DiffRow[];
     }
@@ -230,7 +240,7 @@ export async function writeDiffParquet(dir: string, log: EventLog, a: Point, b: 
     const parts: string[] = [];
     for (const [i, p] of plans.entries()) {
       const { common } = await bindSides(dir, duck, p, String(i));
-      const sql = rowsSql(p, common, String(i));
+      const sql = rowsSql(p, common, String(i), options.columns);
       if (sql !== null) parts.push(sql);
     }
     const empty = `SELECT NULL::VARCHAR AS dataset, NULL::VARCHAR AS change, NULL::VARCHAR AS key, NULL::VARCHAR AS "column", NULL::VARCHAR AS old, NULL::VARCHAR AS new LIMIT 0`;
