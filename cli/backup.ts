@@ -96,6 +96,18 @@ export function register(program: Command): void {
         });
       }),
     );
+  b.command('remove')
+    .description('forget a backup target (its files stay where they are)')
+    .argument('<name>')
+    .action(
+      action(async (g, name: string) => {
+        await withLog(g, (log) => {
+          targetNamed(log, name);
+          log.append([{ type: 'BackupTargetRemoved', data: { name } }]);
+          emit(g, { removed: name }, () => `removed backup target ${name}; its backups remain on the target`);
+        });
+      }),
+    );
   b.command('run')
     .description('back up to one target (or every target): only objects the target lacks are uploaded; the manifest goes last')
     .argument('[name]')
