@@ -220,7 +220,7 @@ describe('backup to a directory', () => {
     expect(q.stderr).toContain('collected by the retention policy');
   }, 120_000);
 
-  it('repairs damaged and missing objects and a lost log from a backup', async () => {
+  it('repairs damaged and missing objects (also after a SIGKILL mid-repair) and a lost log from a backup', async () => {
     const dir = await sampleWarehouse(3, 300);
     const target = join(tempDir('wh-tgt-'), 'nas');
     const key = loadKey(keyFile());
@@ -236,6 +236,16 @@ describe('backup to a directory', () => {
       expect([...r.repaired].sort()).toEqual([objects[0]!, objects[1]!].sort());
       expect((await verifyWarehouse(dir, log, { record: false })).ok).toBe(true);
       expect(log.read({ types: ['ObjectsRepaired'] })).toHaveLength(1);
+    });
+    // SIGKILL between moving a damaged object to quarantine and fetching its good copy: the object
+    // is now missing, verify says so, and a rerun repairs it.
+    appendFileSync(objectPath(dir, objects[2]!), 'garbage');
+    const killed = await spawnNode(child, ['repair', dir, target, key.file]).result;
+    expect(killed.signal).toBe('SIGKILL');
+    await withLog(dir, async (log) => {
+      expect((await verifyWarehouse(dir, log, { record: false })).damaged).toEqual([expect.objectContaining({ object: objects[2], problem: 'missing' })]);
+      expect((await repairObjects(dir, log, directoryTarget(target), key, 'nas')).repaired).toEqual([objects[2]]);
+      expect((await verifyWarehouse(dir, log, { record: false })).ok).toBe(true);
     });
     // The damaged copy went to quarantine, not to /dev/null.
     expect(readFileSync(objectPath(dir, objects[1]!)).includes(Buffer.from('garbage'))).toBe(false);

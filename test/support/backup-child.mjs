@@ -4,7 +4,8 @@
 //   node backup-child.mjs backup <warehouse> <targetDir> <keyFile> <killAfterObjects>
 //   node backup-child.mjs restore <targetDir> <keyFile> <outDir> <killAfterObjects>
 //   node backup-child.mjs gc <warehouse>                 (killed between ObjectsCollected and unlink)
-import { openWarehouseLog, directoryTarget, loadKey, runBackup, restoreBackup, applyRetention } from '../../dist/src/store/index.js';
+//   node backup-child.mjs repair <warehouse> <targetDir> <keyFile>  (killed once the first damaged object is quarantined)
+import { openWarehouseLog, directoryTarget, loadKey, runBackup, restoreBackup, applyRetention, repairObjects } from '../../dist/src/store/index.js';
 
 const [mode, ...a] = process.argv.slice(2);
 const die = () => process.kill(process.pid, 'SIGKILL');
@@ -23,5 +24,10 @@ if (mode === 'backup') {
   const [warehouse] = a;
   const log = openWarehouseLog(warehouse);
   await applyRetention(log, warehouse, { onRecorded: die });
+}
+else if (mode === 'repair') {
+  const [warehouse, targetDir, keyFile] = a;
+  const log = openWarehouseLog(warehouse);
+  await repairObjects(warehouse, log, directoryTarget(targetDir), loadKey(keyFile), 'nas', { onQuarantined: die });
 }
 process.stdout.write('finished without being killed\n');

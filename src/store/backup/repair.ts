@@ -21,7 +21,14 @@ export interface RepairResult {
 }
 
 /** Repair damaged or missing objects from the newest backup holding each. Records ObjectsRepaired. */
-export async function repairObjects(dir: string, log: EventLog, target: BackupTarget, key: BackupKey, targetName: string): Promise<RepairResult> {
+export async function repairObjects(
+  dir: string,
+  log: EventLog,
+  target: BackupTarget,
+  key: BackupKey,
+  targetName: string,
+  options: { onQuarantined?: (hash: string) => void | Promise<void> } = {},
+): Promise<RepairResult> {
   const report = await verifyWarehouse(dir, log, { record: false });
   const damaged = [...new Set(report.damaged.map((d) => d.object))];
   if (damaged.length === 0) return { damaged: 0, repaired: [], unrepaired: [], backupId: null };
@@ -47,6 +54,7 @@ export async function repairObjects(dir: string, log: EventLog, target: BackupTa
             mkdirSync(q, { recursive: true });
             renameSync(dest, join(q, `${h}.parquet`));
           }
+          await options.onQuarantined?.(h);
           await fetchObject(target, key, h, dest, scratch);
           repaired.push(h);
           used = used === null || m.backupId > used.backupId ? m : used;
