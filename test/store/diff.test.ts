@@ -109,4 +109,36 @@ describe('diff', () => {
       w.close();
     }
   });
+
+  it('diffs a dataset without a key as whole rows, and --columns limits the cells compared', async () => {
+    const w = clockedWarehouse('wh-diff-nokey-');
+    try {
+      const { ingestFile } = await import('../../src/sync/index.js');
+      const f = (name: string, body: string) => {
+        const p = join(w.dir, '..', name);
+        writeFileSync(p, body);
+        return p;
+      };
+      await ingestFile({ dir: w.dir, log: w.log, dataset: 'notes', partition: 'all', file: f('n1.csv', 'a,b\n1,x\n2,y\n2,y\n'), whVersion: 'test' });
+      const a = resolvePoint(w.log, 'head');
+      await ingestFile({ dir: w.dir, log: w.log, dataset: 'notes', partition: 'all', file: f('n2.csv', 'a,b\n1,x\n2,y\n3,z\n'), whVersion: 'test' });
+      const b = resolvePoint(w.log, 'head');
+      const s = await diffSummary(w.dir, w.log, a, b);
+      expect(s.datasets[0]).toMatchObject({ key: [], rows: { added: 1, removed: 1, changed: 0 } });
+      const rows: { change: string; key: string }[] = [];
+      for await (const c of streamDiffRows(w.dir, w.log, a, b)) rows.push(...c);
+      expect(rows.map((r) => [r.change, r.key]).sort()).toEqual([['added', '{"a":3,"b":"z"}'], ['removed', '{"a":2,"b":"y"}']]);
+
+      await w.ingest('prices', 'all', 1);
+      const c = resolvePoint(w.log, 'head');
+      await w.ingest('prices', 'all', 2);
+      const d = resolvePoint(w.log, 'head');
+      const all = (await diffSummary(w.dir, w.log, c, d, { datasets: ['prices'] })).datasets[0]!;
+      const only = (await diffSummary(w.dir, w.log, c, d, { datasets: ['prices'], columns: ['val'] })).datasets[0]!;
+      expect(all.columns.map((x) => x.column).sort()).toEqual(['txt', 'val']);
+      expect(only.columns.map((x) => x.column)).toEqual(['val']);
+    } finally {
+      w.close();
+    }
+  });
 });
