@@ -115,6 +115,14 @@ describe('backup to a directory', () => {
     const report = await verifyBackup(directoryTarget(target), key, { scratch: tempDir('wh-vs-') });
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual([{ file: `objects/${victim.slice(0, 2)}/${victim}.whenc`, problem: expect.stringContaining('failed authentication') }]);
+    // --quick compares listings and sizes only: a flipped byte passes it, a truncation does not.
+    expect((await verifyBackup(directoryTarget(target), key, { quick: true, scratch: tempDir('wh-vs-') })).ok).toBe(true);
+    const second = m!.objects[1]!.hash;
+    const path2 = join(target, 'objects', second.slice(0, 2), `${second}.whenc`);
+    const whole = readFileSync(path2);
+    writeFileSync(path2, whole.subarray(0, whole.length - 1));
+    expect((await verifyBackup(directoryTarget(target), key, { quick: true, scratch: tempDir('wh-vs-') })).problems).toEqual([{ file: expect.stringContaining(second), problem: expect.stringMatching(/^size \d+, expected \d+$/) }]);
+    writeFileSync(path2, whole);
     const e2 = await errorOf(restoreBackup({ target: directoryTarget(target), key, out: join(tempDir('wh-r-'), 'wh') }));
     expect(e2.message).toContain(victim);
     // A tampered manifest is refused too.

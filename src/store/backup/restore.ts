@@ -13,7 +13,7 @@ import { EventLog, WarehouseError } from '../../log/index.js';
 import { objectPath, warehousePaths } from '../layout.js';
 import { fsyncPath, hashFile } from '../fsync.js';
 import { projections } from '../warehouse-log.js';
-import { decryptFile, type BackupKey } from './crypto.js';
+import { ENCRYPTION_OVERHEAD, decryptFile, type BackupKey } from './crypto.js';
 import { authenticateManifest, logAad, manifestName, objectAad, objectName, parseManifest, type BackupManifest } from './manifest.js';
 import { readRemoteText, type BackupTarget } from './target.js';
 
@@ -183,10 +183,18 @@ export async function verifyBackup(target: BackupTarget, key: BackupKey, options
   const m = await chooseBackup(target, key, options.at);
   const listing = new Map([...(await target.list('objects')), ...(await target.list('logs'))]);
   const problems: { file: string; problem: string }[] = [];
-  const files = [...m.objects.map((o) => ({ name: objectName(o.hash), aad: objectAad(o.hash), hash: o.hash })), { name: m.log.name, aad: logAad(m.backupId), hash: m.log.sha256 }];
+  const files = [
+    ...m.objects.map((o) => ({ name: objectName(o.hash), aad: objectAad(o.hash), hash: o.hash, bytes: o.bytes })),
+    { name: m.log.name, aad: logAad(m.backupId), hash: m.log.sha256, bytes: m.log.bytes },
+  ];
   for (const f of files) {
-    if (!listing.has(f.name)) {
+    const remote = listing.get(f.name);
+    if (remote === undefined) {
       problems.push({ file: f.name, problem: 'missing' });
+      continue;
+    }
+    if (remote.size !== f.bytes + ENCRYPTION_OVERHEAD) {
+      problems.push({ file: f.name, problem: `size ${remote.size}, expected ${f.bytes + ENCRYPTION_OVERHEAD}` });
       continue;
     }
     if (options.quick) continue;
