@@ -15,7 +15,7 @@ import { fsyncPath, hashFile } from '../fsync.js';
 import { projections } from '../warehouse-log.js';
 import { ENCRYPTION_OVERHEAD, decryptFile, type BackupKey } from './crypto.js';
 import { authenticateManifest, logAad, manifestName, objectAad, objectName, parseManifest, type BackupManifest } from './manifest.js';
-import { readRemoteText, type BackupTarget } from './target.js';
+import { fsyncMany, readRemoteText, type BackupTarget } from './target.js';
 
 /** Complete backups on a target, oldest first (unauthenticated: listing needs no key). */
 export async function listBackups(target: BackupTarget): Promise<BackupManifest[]> {
@@ -57,7 +57,7 @@ async function fsyncFile(path: string): Promise<void> {
 }
 
 /** Fetch, decrypt and hash-check one object into place at `dest` (via a temporary). */
-export async function fetchObject(target: BackupTarget, key: BackupKey, hash: string, dest: string, scratch: string): Promise<void> {
+export async function fetchObject(target: BackupTarget, key: BackupKey, hash: string, dest: string, scratch: string, options: { deferSync?: boolean } = {}): Promise<void> {
   const enc = join(scratch, `${hash}.whenc`);
   const plain = join(dirname(dest), `.${hash}.restoring-${process.pid}`);
   mkdirSync(dirname(dest), { recursive: true });
@@ -70,7 +70,7 @@ export async function fetchObject(target: BackupTarget, key: BackupKey, hash: st
     if (got.sha256 !== hash) {
       throw new WarehouseError('BACKUP_FAILED', `backup object ${objectName(hash)} decrypts to content hashing ${got.sha256}, not ${hash}`, { suggestion: 'restore from another backup with --at; run `wh backup verify`' });
     }
-    await fsyncFile(plain);
+    if (options.deferSync !== true) await fsyncFile(plain);
     renameSync(plain, dest);
   } finally {
     rmSync(enc, { force: true });
@@ -123,7 +123,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
         const dest = objectPath(o.out, obj.hash);
         // Resuming: an object already in place with the right content is kept.
         if (!(existsSync(dest) && (await hashFile(dest)).hash === obj.hash)) {
-          await fetchObject(o.target, o.key, obj.hash, dest, scratch);
+          await fetchObject(o.target, o.key, obj.hash, dest, scratch, { deferSync: true });
           fetched += 1;
         }
         done += 1;
@@ -131,7 +131,9 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
       }
     };
     await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 3, Math.max(1, m.objects.length)) }, worker));
-    for (const shard of readdirSync(paths.objects)) await fsyncPath(join(paths.objects, shard));
+    // Every object is flushed (files, then their directories) before the log that names them.
+    await fsyncMany(m.objects.map((x) => objectPath(o.out, x.hash)));
+    await fsyncPath(paths.objects);
     await restoreLogFile(o.target, o.key, m, paths.log, scratch);
     return { backupId: m.backupId, dir: paths.root, headSeq: m.head.seq, objects: m.objects.length, fetched };
   } finally {

@@ -93,16 +93,22 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
       const worker = async (): Promise<void> => {
         while (next < todo.length) {
           const [h] = todo[next++]!;
-          await putWith(objectName(h), async (tmp) => {
-            const n = await encryptFile(objectPath(o.dir, h), tmp, o.key, objectAad(h), { fsync: false });
-            uploadedBytes += n;
-          });
+          await putWith(
+            objectName(h),
+            async (tmp) => {
+              const n = await encryptFile(objectPath(o.dir, h), tmp, o.key, objectAad(h), { fsync: false });
+              uploadedBytes += n;
+            },
+            { deferSync: true },
+          );
           done += 1;
           progress('objects');
         }
       };
-      // A few at a time: one object's encryption overlaps another's write and fsync.
+      // A few at a time: one object's encryption overlaps another's write. All are flushed together
+      // before the manifest (which alone makes them part of a backup) is written.
       await Promise.all(Array.from({ length: Math.min(3, Math.max(1, todo.length)) }, worker));
+      await o.target.syncNames?.(todo.map(([h]) => objectName(h)));
     } else {
       const limit = o.batchBytes ?? 256 * 1024 * 1024;
       for (let i = 0; i < todo.length; ) {

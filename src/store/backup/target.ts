@@ -27,7 +27,9 @@ export interface BackupTarget {
   get(name: string, localFile: string): Promise<void>;
   remove(name: string): Promise<void>;
   /** Directory targets: write `name` in place (`produce` fills a temporary, then it is fsynced and renamed). */
-  putWith?(name: string, produce: (tmpPath: string) => Promise<unknown>): Promise<void>;
+  putWith?(name: string, produce: (tmpPath: string) => Promise<unknown>, options?: { deferSync?: boolean }): Promise<void>;
+  /** Directory targets: fsync files put with `deferSync`, and their directories. */
+  syncNames?(names: readonly string[]): Promise<void>;
   /** Directory targets: the file's own path, to read without copying it first. */
   localPath?(name: string): string;
 }
@@ -57,6 +59,19 @@ async function fsyncFile(path: string): Promise<void> {
   }
 }
 
+/**
+ * fsync many files (a few at a time, so the device can merge the flushes), then their directories.
+ * Files written and renamed first and flushed together cost far less than one flush each.
+ */
+export async function fsyncMany(paths: readonly string[], parallel = 8): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < paths.length) await fsyncFile(paths[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, paths.length) }, worker));
+  for (const d of new Set(paths.map((p) => dirname(p)))) await fsyncFile(d);
+}
+
 /** A directory target. */
 export function directoryTarget(dir: string): BackupTarget {
   const root = resolve(dir);
@@ -74,16 +89,16 @@ export function directoryTarget(dir: string): BackupTarget {
       enospc(e, root);
     }
   };
-  const putWith = async (name: string, produce: (tmpPath: string) => Promise<unknown>): Promise<void> => {
+  const putWith = async (name: string, produce: (tmpPath: string) => Promise<unknown>, options: { deferSync?: boolean } = {}): Promise<void> => {
     const dest = join(root, name);
     const tmp = `${dest}.partial-${process.pid}`;
     try {
       await mkdir(dirname(dest), { recursive: true });
       await rm(tmp, { force: true });
       await produce(tmp);
-      await fsyncFile(tmp);
+      if (options.deferSync !== true) await fsyncFile(tmp);
       await rename(tmp, dest);
-      await fsyncFile(dirname(dest));
+      if (options.deferSync !== true) await fsyncFile(dirname(dest));
     } catch (e) {
       await rm(tmp, { force: true });
       enospc(e, root);
@@ -93,6 +108,13 @@ export function directoryTarget(dir: string): BackupTarget {
     kind: 'directory',
     location: root,
     putWith,
+    syncNames: async (names) => {
+      try {
+        await fsyncMany(names.map((n) => join(root, n)));
+      } catch (e) {
+        enospc(e, root);
+      }
+    },
     localPath: (name) => join(root, name),
     async list(folder) {
       const out = new Map<string, RemoteFile>();
