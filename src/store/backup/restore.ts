@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { open } from 'node:fs/promises';
+import { chmod, open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { EventLog, WarehouseError } from '../../log/index.js';
 import { objectPath, warehousePaths } from '../layout.js';
@@ -70,6 +70,8 @@ export async function fetchObject(target: BackupTarget, key: BackupKey, hash: st
     if (got.sha256 !== hash) {
       throw new WarehouseError('BACKUP_FAILED', `backup object ${objectName(hash)} decrypts to content hashing ${got.sha256}, not ${hash}`, { suggestion: 'restore from another backup with --at; run `wh backup verify`' });
     }
+    // Objects are immutable: read-only before they get their name, as the write path makes them.
+    await chmod(plain, 0o444);
     if (options.deferSync !== true) await fsyncFile(plain);
     renameSync(plain, dest);
   } finally {
