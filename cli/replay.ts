@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { replayState, writeReplayDatabase } from '../src/query/index.js';
+import { assertNotCollected } from '../src/store/index.js';
 import { action, emit, formatBytes, parseOptions, table, withLog } from './context.js';
 
 export function register(program: Command): void {
@@ -15,6 +16,7 @@ export function register(program: Command): void {
         const opts = parseOptions(z.object({ until: z.string().min(1), out: z.string().optional() }), raw);
         await withLog(g, async (log) => {
           const state = replayState(log, opts.until);
+          if (opts.out !== undefined) assertNotCollected(log, state.point, state.partitions);
           const database = opts.out === undefined ? null : await writeReplayDatabase(g.warehouse, state, opts.out);
           emit(g, { ...state, database }, () =>
             [

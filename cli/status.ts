@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { currentLeases } from '../src/log/index.js';
-import { datasetsAt, liveObjects, quarantineAt, tagsAt } from '../src/projections/index.js';
+import { backupHealth, backupsState, datasetsAt, liveObjects, quarantineAt, tagsAt } from '../src/projections/index.js';
 import { describeFault, objectFaults, OBJECT_RUNBOOK, QUARANTINE_RETENTION_DAYS, quarantineDirs, recordedDamage, warehousePaths } from '../src/store/index.js';
 import { diskUsage } from '../src/store/index.js';
 import { action, emit, formatBytes, table, withLog } from './context.js';
@@ -28,6 +28,7 @@ export function register(program: Command): void {
             quarantineDirs: quarantineDirs(g.warehouse, log),
             damaged,
             disk,
+            backups: [...backupsState(log).values()].map((t) => ({ name: t.name, lastBackup: t.lastCompleted?.at ?? null, lastDrill: t.lastDrill, ...backupHealth(t, log.now(), 24 * 3600_000) })),
             recent: log.read({ reverse: true, limit: Math.max(0, Number(opts.events) || 5) }).map((e) => ({ seq: e.seq, time: new Date(e.time).toISOString(), type: e.type })),
           };
           emit(g, status, () =>
@@ -47,6 +48,9 @@ export function register(program: Command): void {
               `snapshot tags: ${status.tags}   quarantined: ${status.quarantineDirs.length} director${status.quarantineDirs.length === 1 ? 'y' : 'ies'} (${status.quarantineDirs.filter((q) => !q.recorded).length} unrecorded; gc removes them after ${QUARANTINE_RETENTION_DAYS} days)`,
               ...status.quarantineDirs.map((q) => `  quarantine/${q.id}  ${formatBytes(q.bytes)}  ${q.recorded ? `${q.entry?.dataset ?? ''}/${q.entry?.partition ?? ''}: ${q.entry?.reason ?? ''}` : 'UNRECORDED (no QuarantineAdded event)'}${q.expired ? '  [expired]' : ''}`),
               `disk: ${(disk.usedFraction * 100).toFixed(1)}% used, ${formatBytes(disk.freeBytes)} free (${disk.level})`,
+              ...(status.backups.length === 0
+                ? ['backups: none configured (see `wh backup add`)']
+                : status.backups.map((b) => `backup ${b.ok ? 'ok' : 'ALERT'}: ${b.message}${b.lastDrill ? `; last drill ${b.lastDrill.passed ? 'passed' : 'FAILED'} ${b.lastDrill.at}` : '; never drilled'}`)),
               '',
               'recent events:\n' + table(status.recent),
             ].join('\n'),

@@ -32,6 +32,9 @@ export const errorCodes = [
   'CALENDAR_INVALID_RANGE',
   'CALENDAR_NOT_A_SESSION',
   'INTERNAL',
+  'DATA_COLLECTED',
+  'BACKUP_FAILED',
+  'BACKUP_KEY',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

@@ -495,6 +495,21 @@ export class EventLog {
     });
   }
 
+  /**
+   * Copy the log to `destPath` through SQLite's online backup: a consistent copy of every committed
+   * event while writers keep appending. Returns the head of the copy.
+   */
+  async backupTo(destPath: string): Promise<LogHead> {
+    await this.db.backup(destPath);
+    const copy = openSqlite(destPath, { readonly: true, mustExist: true });
+    try {
+      const r = copy.prepare('SELECT seq, hash, time_ms FROM events ORDER BY seq DESC LIMIT 1').get<{ seq: number; hash: string; time_ms: number }>();
+      return r === undefined ? { seq: 0, hash: GENESIS_HASH, time: 0 } : { seq: r.seq, hash: r.hash, time: r.time_ms };
+    } finally {
+      copy.close();
+    }
+  }
+
   close(): void {
     this.db.close();
   }

@@ -207,6 +207,64 @@ export const eventSchemas = {
       message: z.string(),
     }),
   ),
+  RetentionPolicySet: ev(
+    'RetentionPolicySet',
+    z.object({
+      /** null: the warehouse-wide default; a dataset's own policy overrides it. */
+      dataset: datasetNameSchema.nullable(),
+      /** Superseded versions younger than this many days are kept; null clears the policy (keep forever). */
+      keepDays: z.number().int().nonnegative().nullable(),
+      /** The newest N superseded versions of each partition are kept whatever their age. */
+      keepLast: z.number().int().nonnegative().nullable(),
+    }),
+  ),
+  BackupTargetAdded: ev(
+    'BackupTargetAdded',
+    z.object({
+      name,
+      kind: z.enum(['directory', 'rclone']),
+      /** An absolute directory, or an rclone `remote:path`. */
+      target: z.string().min(1),
+      /** Path of the key file (never the key). null: WH_BACKUP_KEY_FILE at run time. */
+      keyFile: z.string().nullable(),
+    }),
+  ),
+  BackupTargetRemoved: ev('BackupTargetRemoved', z.object({ name })),
+  BackupCompleted: ev(
+    'BackupCompleted',
+    z.object({
+      name,
+      backupId: z.string().min(1),
+      headSeq: z.number().int().nonnegative(),
+      headHash: hash,
+      keyId: z.string().min(1),
+      objects: z.number().int().nonnegative(),
+      uploadedObjects: z.number().int().nonnegative(),
+      uploadedBytes: z.number().int().nonnegative(),
+      durationMs: z.number().nonnegative(),
+    }),
+  ),
+  BackupFailed: ev('BackupFailed', z.object({ name, code: z.string(), message: z.string() })),
+  BackupAlertRaised: ev(
+    'BackupAlertRaised',
+    z.object({ name: z.string(), alert: z.enum(['failed', 'stale', 'never']), message: z.string() }),
+  ),
+  BackupKeyRotated: ev(
+    'BackupKeyRotated',
+    z.object({ name, oldKeyId: z.string(), newKeyId: z.string(), keyFile: z.string().nullable(), files: z.number().int().nonnegative() }),
+  ),
+  RestoreDrillPassed: ev(
+    'RestoreDrillPassed',
+    z.object({ name, backupId: z.string(), headSeq: z.number().int().nonnegative(), objects: z.number().int().nonnegative(), datasets: z.number().int().nonnegative(), durationMs: z.number().nonnegative() }),
+  ),
+  RestoreDrillFailed: ev(
+    'RestoreDrillFailed',
+    z.object({ name, backupId: z.string().nullable(), problems: z.array(z.string()) }),
+  ),
+  ObjectsRepaired: ev(
+    'ObjectsRepaired',
+    z.object({ objects: z.array(hash), from: z.string(), backupId: z.string(), unrepaired: z.array(hash) }),
+  ),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -237,6 +295,16 @@ export const eventVersions: Record<EventType, number> = {
   SyncCompleted: 1,
   SyncFailed: 1,
   SyncAlert: 1,
+  RetentionPolicySet: 1,
+  BackupTargetAdded: 1,
+  BackupTargetRemoved: 1,
+  BackupCompleted: 1,
+  BackupFailed: 1,
+  BackupAlertRaised: 1,
+  BackupKeyRotated: 1,
+  RestoreDrillPassed: 1,
+  RestoreDrillFailed: 1,
+  ObjectsRepaired: 1,
 };
 
 /**
@@ -272,6 +340,16 @@ export const eventDraftSchema = z.discriminatedUnion('type', [
   eventSchemas.SyncCompleted,
   eventSchemas.SyncFailed,
   eventSchemas.SyncAlert,
+  eventSchemas.RetentionPolicySet,
+  eventSchemas.BackupTargetAdded,
+  eventSchemas.BackupTargetRemoved,
+  eventSchemas.BackupCompleted,
+  eventSchemas.BackupFailed,
+  eventSchemas.BackupAlertRaised,
+  eventSchemas.BackupKeyRotated,
+  eventSchemas.RestoreDrillPassed,
+  eventSchemas.RestoreDrillFailed,
+  eventSchemas.ObjectsRepaired,
 ]);
 
 /** An event before it is appended: its type and data. */
@@ -320,6 +398,7 @@ export function requiredScope(draft: EventDraft): string | null {
     case 'SyncFailed':
       return `dataset:${draft.data.dataset}`;
     case 'ObjectsCollected':
+    case 'ObjectsRepaired':
       return 'warehouse';
     case 'QuarantineAdded':
       return draft.data.dataset === null ? null : `dataset:${draft.data.dataset}`;
@@ -337,6 +416,15 @@ export function requiredScope(draft: EventDraft): string | null {
     case 'RetentionRefRemoved':
     case 'DiskWatermarkCrossed':
     case 'SyncAlert':
+    case 'RetentionPolicySet':
+    case 'BackupTargetAdded':
+    case 'BackupTargetRemoved':
+    case 'BackupCompleted':
+    case 'BackupFailed':
+    case 'BackupAlertRaised':
+    case 'BackupKeyRotated':
+    case 'RestoreDrillPassed':
+    case 'RestoreDrillFailed':
       return null;
     default: {
       const never: never = draft;

@@ -21,6 +21,8 @@ export interface SqliteDb {
   /** Run `fn` inside `BEGIN IMMEDIATE ... COMMIT` (rolled back if it throws). Never await inside. */
   immediate<T>(fn: () => T): T;
   pragma(text: string): unknown;
+  /** Copy the database to `destPath` with SQLite's online backup API (consistent while others write). */
+  backup(destPath: string): Promise<void>;
   close(): void;
   readonly path: string;
   readonly readonly: boolean;
@@ -88,6 +90,9 @@ export function openSqlite(path: string, options: OpenSqliteOptions = {}): Sqlit
     prepare,
     immediate: <T>(fn: () => T): T => guard(() => db.transaction(fn).immediate()),
     pragma: (text) => guard(() => db.pragma(text)),
+    backup: async (destPath) => {
+      await db.backup(destPath);
+    },
     close: () => db.close(),
   };
 }

@@ -15,3 +15,5 @@ export * from './catalog.js';
 export * from './asof.js';
 export * from './readers.js';
 export * from './sync-runs.js';
+export * from './retention.js';
+export * from './backups.js';

@@ -10,7 +10,7 @@ import { resolve, sep } from 'node:path';
 import { openDuck, type Duck, type DuckParam, type DuckResult } from '../engine/index.js';
 import { WarehouseError, type EventLog } from '../log/index.js';
 import { datasetsAt, manifestAt, resolvePoint, type ManifestEntry, type Point } from '../projections/index.js';
-import { describeFault, faultSuggestion, hashFaults, objectFaults, objectPath, recordedDamage, viewStatements, type ObjectFault, warehousePaths } from '../store/index.js';
+import { describeFault, faultSuggestion, hashFaults, objectFaults, objectPath, recordedDamage, viewStatements, assertNotCollected, type ObjectFault, warehousePaths } from '../store/index.js';
 
 export interface QueryOptions {
   /** seq, ISO date/time or tag; head when omitted. */
@@ -88,6 +88,7 @@ function allowList(dir: string, allowRead: readonly string[]): { files: string[]
 export async function openSession(dir: string, log: EventLog, options: QueryOptions = {}): Promise<WarehouseSession> {
   const point = resolvePoint(log, options.asOf);
   const all = manifestAt(log, point.seq);
+  assertNotCollected(log, point, all);
   const wanted = options.views === undefined ? undefined : new Set(options.views);
   const entries = wanted === undefined ? all : all.filter((e) => wanted.has(e.dataset));
   const root = warehousePaths(dir).root;

@@ -19,3 +19,6 @@ export * from './verify.js';
 export * from './anchor.js';
 export * from './catalog-file.js';
 export * from './snapshots.js';
+export * from './retention.js';
+export * from './diff.js';
+export * from './backup/index.js';

@@ -4,7 +4,8 @@
  * snapshot catalog and retention references are projections of the log.
  */
 import { WarehouseError, eventCatalog, type EventLog } from '../log/index.js';
-import { resolvePoint, retentionProjection, retentionRefs, snapshotProjection, tagsAt, type TagEntry } from '../projections/index.js';
+import { assertNotCollected } from './retention.js';
+import { manifestAt, resolvePoint, retentionProjection, retentionRefs, snapshotProjection, tagsAt, type TagEntry } from '../projections/index.js';
 
 /** A tag with the retention references that hold it. */
 export interface SnapshotInfo extends TagEntry {
@@ -28,7 +29,11 @@ function checkName(name: string, what: string): void {
 export function tagSnapshot(log: EventLog, name: string, options: { readonly at?: string; readonly note?: string } = {}): { tag: string; seq: number; eventSeq: number } {
   checkName(name, 'tag name');
   const point = resolvePoint(log, options.at);
-  const [e] = log.append([{ type: 'SnapshotTagged', data: { tag: name, seq: point.seq, note: options.note ?? null } }]);
+  // Checked and appended in one transaction, so gc cannot collect the point in between.
+  const [e] = log.transaction((tx) => {
+    assertNotCollected(log, point, manifestAt(log, point.seq));
+    return tx.append([{ type: 'SnapshotTagged', data: { tag: name, seq: point.seq, note: options.note ?? null } }]);
+  });
   return { tag: name, seq: point.seq, eventSeq: e!.seq };
 }
 

@@ -255,6 +255,44 @@ export const draftArbs: { [T in EventType]: fc.Arbitrary<EventOf<T>> } = {
       message: textArb,
     }),
   ),
+  RetentionPolicySet: ev(
+    'RetentionPolicySet',
+    fc.record({ dataset: fc.option(datasetArb, { nil: null }), keepDays: fc.option(fc.nat(), { nil: null }), keepLast: fc.option(fc.nat(), { nil: null }) }),
+  ),
+  BackupTargetAdded: ev(
+    'BackupTargetAdded',
+    fc.record({ name: nameArb, kind: fc.constantFrom('directory' as const, 'rclone' as const), target: textArb.filter((s) => s.length > 0), keyFile: fc.option(textArb, { nil: null }) }),
+  ),
+  BackupTargetRemoved: ev('BackupTargetRemoved', fc.record({ name: nameArb })),
+  BackupCompleted: ev(
+    'BackupCompleted',
+    fc.record({
+      name: nameArb,
+      backupId: textArb.filter((s) => s.length > 0),
+      headSeq: fc.nat(),
+      headHash: hashArb,
+      keyId: textArb.filter((s) => s.length > 0),
+      objects: fc.nat(),
+      uploadedObjects: fc.nat(),
+      uploadedBytes: fc.nat(),
+      durationMs: fc.nat(),
+    }),
+  ),
+  BackupFailed: ev('BackupFailed', fc.record({ name: nameArb, code: textArb, message: textArb })),
+  BackupAlertRaised: ev('BackupAlertRaised', fc.record({ name: textArb, alert: fc.constantFrom('failed' as const, 'stale' as const, 'never' as const), message: textArb })),
+  BackupKeyRotated: ev(
+    'BackupKeyRotated',
+    fc.record({ name: nameArb, oldKeyId: textArb, newKeyId: textArb, keyFile: fc.option(textArb, { nil: null }), files: fc.nat() }),
+  ),
+  RestoreDrillPassed: ev(
+    'RestoreDrillPassed',
+    fc.record({ name: nameArb, backupId: textArb, headSeq: fc.nat(), objects: fc.nat(), datasets: fc.nat(), durationMs: fc.nat() }),
+  ),
+  RestoreDrillFailed: ev('RestoreDrillFailed', fc.record({ name: nameArb, backupId: fc.option(textArb, { nil: null }), problems: fc.array(textArb, { maxLength: 3 }) })),
+  ObjectsRepaired: ev(
+    'ObjectsRepaired',
+    fc.record({ objects: fc.array(hashArb, { maxLength: 3 }), from: textArb, backupId: textArb, unrepaired: fc.array(hashArb, { maxLength: 3 }) }),
+  ),
 };
 
 /** Any valid draft, of any type. */

@@ -1,0 +1,220 @@
+/**
+ * Reading backups back: listing complete backups (those with a manifest), restoring one into a new
+ * warehouse directory, and verifying a backup by fetching and re-hashing. A restore writes every
+ * object (decrypted, hash-checked, renamed into place) before the log, so an interrupted restore
+ * is never a warehouse; a rerun skips the objects already in place.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { chmod, open } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { EventLog, WarehouseError } from '../../log/index.js';
+import { objectPath, warehousePaths } from '../layout.js';
+import { fsyncPath, hashFile } from '../fsync.js';
+import { projections } from '../warehouse-log.js';
+import { ENCRYPTION_OVERHEAD, decryptFile, type BackupKey } from './crypto.js';
+import { authenticateManifest, logAad, manifestName, objectAad, objectName, parseManifest, type BackupManifest } from './manifest.js';
+import { fsyncMany, readRemoteText, type BackupTarget } from './target.js';
+
+/** Complete backups on a target, oldest first (unauthenticated: listing needs no key). */
+export async function listBackups(target: BackupTarget): Promise<BackupManifest[]> {
+  const files = [...(await target.list('manifests')).keys()].filter((f) => f.endsWith('.json')).sort();
+  const scratch = mkdtempSync(join(tmpdir(), 'wh-manifest-'));
+  try {
+    const out: BackupManifest[] = [];
+    for (const [i, f] of files.entries()) out.push(parseManifest(await readRemoteText(target, f, join(scratch, `${i}.json`)), f));
+    return out;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The backup `at` names (a backup id, or its unique prefix), else the newest; authenticated.
+ * @throws WarehouseError `BACKUP_FAILED` when the target holds no complete backup.
+ */
+export async function chooseBackup(target: BackupTarget, key: BackupKey, at?: string): Promise<BackupManifest> {
+  const all = await listBackups(target);
+  if (all.length === 0) {
+    throw new WarehouseError('BACKUP_FAILED', `${target.location} holds no complete backup (no manifest)`, { suggestion: 'run `wh backup run` first; a run killed before its manifest is not a backup' });
+  }
+  const hits = at === undefined ? [all[all.length - 1]!] : all.filter((m) => m.backupId === at || m.backupId.startsWith(at));
+  if (hits.length !== 1) {
+    throw new WarehouseError('INVALID_ARGUMENT', `${at} names ${hits.length === 0 ? 'no' : 'more than one'} backup on ${target.location}`, { suggestion: `backups: ${all.map((m) => m.backupId).join(', ')}` });
+  }
+  authenticateManifest(hits[0]!, key);
+  return hits[0]!;
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Fetch, decrypt and hash-check one object into place at `dest` (via a temporary). */
+export async function fetchObject(target: BackupTarget, key: BackupKey, hash: string, dest: string, scratch: string, options: { deferSync?: boolean } = {}): Promise<void> {
+  const enc = join(scratch, `${hash}.whenc`);
+  const plain = join(dirname(dest), `.${hash}.restoring-${process.pid}`);
+  mkdirSync(dirname(dest), { recursive: true });
+  try {
+    // A directory target is read in place; a remote is fetched to scratch first.
+    const src = target.localPath?.(objectName(hash)) ?? enc;
+    if (src === enc) await target.get(objectName(hash), enc);
+    else if (!existsSync(src)) throw new WarehouseError('BACKUP_FAILED', `backup object ${objectName(hash)} is missing from ${target.location}`, { suggestion: 'restore from another backup with --at; run `wh backup verify`' });
+    const got = await decryptFile(src, plain, key, objectAad(hash), objectName(hash));
+    if (got.sha256 !== hash) {
+      throw new WarehouseError('BACKUP_FAILED', `backup object ${objectName(hash)} decrypts to content hashing ${got.sha256}, not ${hash}`, { suggestion: 'restore from another backup with --at; run `wh backup verify`' });
+    }
+    // Objects are immutable: read-only before they get their name, as the write path makes them.
+    await chmod(plain, 0o444);
+    if (options.deferSync !== true) await fsyncFile(plain);
+    renameSync(plain, dest);
+  } finally {
+    rmSync(enc, { force: true });
+    rmSync(plain, { force: true });
+  }
+}
+
+export interface RestoreOptions {
+  readonly target: BackupTarget;
+  readonly key: BackupKey;
+  readonly out: string;
+  readonly at?: string;
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Objects fetched at once (default 3). */
+  readonly concurrency?: number;
+}
+
+export interface RestoreResult {
+  readonly backupId: string;
+  readonly dir: string;
+  readonly headSeq: number;
+  readonly objects: number;
+  readonly fetched: number;
+}
+
+/**
+ * Build a complete warehouse in `out` from a backup (the newest, or `at`).
+ * @throws WarehouseError `ALREADY_A_WAREHOUSE` when `out` holds a warehouse; `BACKUP_KEY` / `BACKUP_FAILED`.
+ */
+export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
+  const paths = warehousePaths(o.out);
+  if (existsSync(paths.log)) {
+    throw new WarehouseError('ALREADY_A_WAREHOUSE', `${paths.root} already holds a warehouse`, { suggestion: 'restore into a new, empty directory; use `wh repair` to fix a damaged warehouse in place' });
+  }
+  const foreign = existsSync(paths.root) ? readdirSync(paths.root).filter((f) => !['objects', 'tmp', 'quarantine'].includes(f)) : [];
+  if (foreign.length > 0) {
+    throw new WarehouseError('INVALID_ARGUMENT', `${paths.root} is not empty (${foreign.slice(0, 3).join(', ')})`, { suggestion: 'restore into a new, empty directory' });
+  }
+  const m = await chooseBackup(o.target, o.key, o.at);
+  for (const d of [paths.root, paths.objects, paths.tmp, paths.quarantine]) mkdirSync(d, { recursive: true });
+  const scratch = mkdtempSync(join(paths.tmp, 'restore-'));
+  try {
+    let fetched = 0;
+    let done = 0;
+    let next = 0;
+    // A few objects at a time: decryption, hashing and fsync of one overlap the I/O of another.
+    const worker = async (): Promise<void> => {
+      while (next < m.objects.length) {
+        const obj = m.objects[next++]!;
+        const dest = objectPath(o.out, obj.hash);
+        // Resuming: an object already in place with the right content is kept.
+        if (!(existsSync(dest) && (await hashFile(dest)).hash === obj.hash)) {
+          await fetchObject(o.target, o.key, obj.hash, dest, scratch, { deferSync: true });
+          fetched += 1;
+        }
+        done += 1;
+        o.onProgress?.(done, m.objects.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 3, Math.max(1, m.objects.length)) }, worker));
+    // Every object is flushed (files, then their directories) before the log that names them.
+    await fsyncMany(m.objects.map((x) => objectPath(o.out, x.hash)));
+    await fsyncPath(paths.objects);
+    await restoreLogFile(o.target, o.key, m, paths.log, scratch);
+    return { backupId: m.backupId, dir: paths.root, headSeq: m.head.seq, objects: m.objects.length, fetched };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Fetch and decrypt a backup's log copy, check it against the manifest, and rename it to `dest`. */
+export async function restoreLogFile(target: BackupTarget, key: BackupKey, m: BackupManifest, dest: string, scratch: string): Promise<void> {
+  const enc = join(scratch, 'log.whenc');
+  const plain = `${dest}.restoring-${process.pid}`;
+  try {
+    await target.get(m.log.name, enc);
+    const got = await decryptFile(enc, plain, key, logAad(m.backupId), m.log.name);
+    if (got.sha256 !== m.log.sha256) {
+      throw new WarehouseError('BACKUP_FAILED', `backup log ${m.log.name} does not match its manifest`, { suggestion: 'restore from another backup with --at' });
+    }
+    const copy = EventLog.open(plain, { readonly: true, projections });
+    try {
+      const head = copy.head();
+      if (head.seq !== m.head.seq || head.hash !== m.head.hash) {
+        throw new WarehouseError('BACKUP_FAILED', `backup log ${m.log.name} ends at seq ${head.seq}, not at the manifest's seq ${m.head.seq}`, { suggestion: 'restore from another backup with --at' });
+      }
+    } finally {
+      copy.close();
+    }
+    for (const suffix of ['-wal', '-shm']) rmSync(`${plain}${suffix}`, { force: true });
+    await hashFile(plain, { fsync: true });
+    renameSync(plain, dest);
+    await fsyncPath(dirname(resolve(dest)));
+  } finally {
+    rmSync(enc, { force: true });
+    rmSync(plain, { force: true });
+  }
+}
+
+export interface BackupVerifyReport {
+  readonly backupId: string;
+  readonly ok: boolean;
+  readonly objects: number;
+  readonly problems: readonly { readonly file: string; readonly problem: string }[];
+}
+
+/**
+ * Verify a backup: every file its manifest names is present with the right size and, unless
+ * `quick`, fetched, authenticated and re-hashed.
+ */
+export async function verifyBackup(target: BackupTarget, key: BackupKey, options: { at?: string; quick?: boolean; scratch: string }): Promise<BackupVerifyReport> {
+  const m = await chooseBackup(target, key, options.at);
+  const listing = new Map([...(await target.list('objects')), ...(await target.list('logs'))]);
+  const problems: { file: string; problem: string }[] = [];
+  const files = [
+    ...m.objects.map((o) => ({ name: objectName(o.hash), aad: objectAad(o.hash), hash: o.hash, bytes: o.bytes })),
+    { name: m.log.name, aad: logAad(m.backupId), hash: m.log.sha256, bytes: m.log.bytes },
+  ];
+  for (const f of files) {
+    const remote = listing.get(f.name);
+    if (remote === undefined) {
+      problems.push({ file: f.name, problem: 'missing' });
+      continue;
+    }
+    if (remote.size !== f.bytes + ENCRYPTION_OVERHEAD) {
+      problems.push({ file: f.name, problem: `size ${remote.size}, expected ${f.bytes + ENCRYPTION_OVERHEAD}` });
+      continue;
+    }
+    if (options.quick) continue;
+    const enc = join(options.scratch, 'verify.whenc');
+    const plain = join(options.scratch, 'verify.plain');
+    try {
+      await target.get(f.name, enc);
+      const got = await decryptFile(enc, plain, key, f.aad, f.name);
+      if (got.sha256 !== f.hash) problems.push({ file: f.name, problem: `decrypts to sha256 ${got.sha256}, expected ${f.hash}` });
+    } catch (e) {
+      if (!(e instanceof WarehouseError) || e.code === 'BACKUP_KEY') throw e;
+      problems.push({ file: f.name, problem: e.message });
+    } finally {
+      rmSync(enc, { force: true });
+      rmSync(plain, { force: true });
+    }
+  }
+  return { backupId: m.backupId, ok: problems.length === 0, objects: m.objects.length, problems };
+}

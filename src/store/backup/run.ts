@@ -1,0 +1,173 @@
+/**
+ * `wh backup run`: an incremental, encrypted backup. The log is copied through SQLite's online
+ * backup (a consistent point while writers continue); the objects that copy names are uploaded,
+ * each once (content addressing: what the target already holds is skipped), encrypted; the
+ * encrypted log copy follows and the manifest goes last. Killed part-way, a rerun uploads only
+ * what is missing; without its manifest a partial backup is never offered for restore.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventLog, WarehouseError, isWarehouseError } from '../../log/index.js';
+import { collectedObjects, manifestHistory } from '../../projections/index.js';
+import { objectPath } from '../layout.js';
+import { makeOwnedTempDir } from '../owned-temp.js';
+import { projections } from '../warehouse-log.js';
+import { ENCRYPTION_OVERHEAD, encryptFile, type BackupKey } from './crypto.js';
+import { backupIdFor, logAad, logName, manifestName, objectAad, objectName, sealManifest, type BackupManifest } from './manifest.js';
+import type { BackupTarget } from './target.js';
+import { hashFile } from '../fsync.js';
+
+export interface BackupProgress {
+  readonly phase: 'log' | 'objects' | 'manifest';
+  readonly done: number;
+  readonly total: number;
+  readonly bytes: number;
+}
+
+export interface RunBackupOptions {
+  readonly dir: string;
+  readonly log: EventLog;
+  readonly name: string;
+  readonly target: BackupTarget;
+  readonly key: BackupKey;
+  readonly onProgress?: (p: BackupProgress) => void;
+  /** rclone targets: stage this many bytes of encrypted objects per upload call. */
+  readonly batchBytes?: number;
+}
+
+export interface BackupResult {
+  readonly name: string;
+  readonly backupId: string;
+  readonly headSeq: number;
+  readonly objects: number;
+  readonly uploadedObjects: number;
+  readonly uploadedBytes: number;
+  readonly durationMs: number;
+  readonly keyId: string;
+}
+
+/** The objects a log copy needs: every version it names that retention has not collected. */
+function neededObjects(logCopy: string): { warehouseId: string; objects: Map<string, number> } {
+  const snap = EventLog.open(logCopy, { readonly: true, projections });
+  try {
+    const first = snap.read({ fromSeq: 1, toSeq: 1 })[0];
+    const warehouseId = first?.type === 'WarehouseInitialized' ? first.data.warehouseId : 'unknown';
+    const gone = collectedObjects(snap);
+    const objects = new Map<string, number>();
+    for (const r of manifestHistory(snap)) if (!gone.has(r.value.object)) objects.set(r.value.object, r.value.bytes);
+    return { warehouseId, objects };
+  } finally {
+    snap.close();
+  }
+}
+
+/**
+ * Run one backup and record BackupCompleted (or BackupFailed, then rethrow).
+ * @throws WarehouseError `BACKUP_FAILED`, `DISK_FULL` (target full), `OBJECT_MISSING`.
+ */
+export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
+  const started = Date.now();
+  const staging = makeOwnedTempDir(o.dir, 'backup');
+  try {
+    const copy = join(staging, 'wh.log');
+    const head = await o.log.backupTo(copy);
+    const backupId = backupIdFor(o.log.now(), head.seq);
+    const { warehouseId, objects } = neededObjects(copy);
+    for (const h of objects.keys()) {
+      if (!existsSync(objectPath(o.dir, h))) {
+        throw new WarehouseError('OBJECT_MISSING', `object ${h} named by the log is missing from the store, so the backup would be incomplete`, {
+          suggestion: 'run `wh audit --verify` to list damaged objects and `wh repair` to restore them from an earlier backup',
+        });
+      }
+    }
+    const remote = await o.target.list('objects');
+    const todo = [...objects].filter(([h, bytes]) => remote.get(objectName(h))?.size !== bytes + ENCRYPTION_OVERHEAD);
+    let uploadedBytes = 0;
+    let done = 0;
+    const progress = (phase: BackupProgress['phase']) => o.onProgress?.({ phase, done, total: todo.length, bytes: uploadedBytes });
+    progress('objects');
+    const putWith = o.target.putWith;
+    if (putWith !== undefined) {
+      // A directory: encrypt straight into the target's temporary, one write per object.
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < todo.length) {
+          const [h] = todo[next++]!;
+          await putWith(
+            objectName(h),
+            async (tmp) => {
+              const n = await encryptFile(objectPath(o.dir, h), tmp, o.key, objectAad(h), { fsync: false });
+              uploadedBytes += n;
+            },
+            { deferSync: true },
+          );
+          done += 1;
+          progress('objects');
+        }
+      };
+      // A few at a time: one object's encryption overlaps another's write. All are flushed together
+      // before the manifest (which alone makes them part of a backup) is written.
+      await Promise.all(Array.from({ length: Math.min(3, Math.max(1, todo.length)) }, worker));
+      await o.target.syncNames?.(todo.map(([h]) => objectName(h)));
+    } else {
+      const limit = o.batchBytes ?? 256 * 1024 * 1024;
+      for (let i = 0; i < todo.length; ) {
+        const batch: string[] = [];
+        let size = 0;
+        const tree = join(staging, `batch-${i}`);
+        while (i < todo.length && (batch.length === 0 || size < limit)) {
+          const [h] = todo[i++]!;
+          const name = objectName(h);
+          mkdirSync(join(tree, 'objects', h.slice(0, 2)), { recursive: true });
+          size += await encryptFile(objectPath(o.dir, h), join(tree, name), o.key, objectAad(h));
+          batch.push(name);
+        }
+        await o.target.putTree(tree, batch);
+        rmSync(tree, { recursive: true, force: true });
+        uploadedBytes += size;
+        done += batch.length;
+        progress('objects');
+      }
+    }
+    progress('log');
+    const logHash = await hashFile(copy);
+    const encLog = join(staging, 'log.whenc');
+    uploadedBytes += await encryptFile(copy, encLog, o.key, logAad(backupId));
+    await o.target.put(encLog, logName(backupId));
+    progress('manifest');
+    const manifest: Omit<BackupManifest, 'mac'> = {
+      format: 'wh-backup-manifest/1',
+      backupId,
+      warehouseId,
+      createdAt: new Date(o.log.now()).toISOString(),
+      head: { seq: head.seq, hash: head.hash, time: head.time },
+      keyId: o.key.id,
+      log: { name: logName(backupId), bytes: logHash.bytes, sha256: logHash.hash },
+      objects: [...objects].map(([hash, bytes]) => ({ hash, bytes })).sort((a, b) => (a.hash < b.hash ? -1 : 1)),
+    };
+    const mfile = join(staging, 'manifest.json');
+    writeFileSync(mfile, sealManifest(manifest, o.key));
+    await o.target.put(mfile, manifestName(backupId));
+    const result: BackupResult = {
+      name: o.name,
+      backupId,
+      headSeq: head.seq,
+      objects: objects.size,
+      uploadedObjects: todo.length,
+      uploadedBytes,
+      durationMs: Date.now() - started,
+      keyId: o.key.id,
+    };
+    o.log.append([{ type: 'BackupCompleted', data: { ...result, headHash: head.hash } }]);
+    return result;
+  } catch (e) {
+    try {
+      o.log.append([{ type: 'BackupFailed', data: { name: o.name, code: isWarehouseError(e) ? e.code : 'INTERNAL', message: (e as Error).message ?? String(e) } }]);
+    } catch {
+      // The log itself may be what failed; the error below still reaches the operator.
+    }
+    throw e;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}

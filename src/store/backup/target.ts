@@ -1,0 +1,237 @@
+/**
+ * Where backups go: a directory (external disk, NAS mount) or an rclone remote (`remote:path`,
+ * any rclone backend). Both offer the same few operations; every put lands under its final name
+ * atomically (a temporary name then a rename, which rclone also does for its local and network
+ * backends), so a listing never shows a half-written file under a final name.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { WarehouseError } from '../../log/index.js';
+
+export interface RemoteFile {
+  readonly name: string;
+  readonly size: number;
+}
+
+export interface BackupTarget {
+  readonly kind: 'directory' | 'rclone';
+  /** Where it is, for messages (no credentials: rclone keeps those in its own config). */
+  readonly location: string;
+  /** Files under a top folder (`objects`, `logs`, `manifests`), names relative to the target root. */
+  list(folder: string): Promise<Map<string, RemoteFile>>;
+  put(localFile: string, name: string): Promise<void>;
+  /** Upload a staged directory tree in one call (rclone); `files` are names relative to `stagingDir`. */
+  putTree(stagingDir: string, files: readonly string[]): Promise<void>;
+  get(name: string, localFile: string): Promise<void>;
+  remove(name: string): Promise<void>;
+  /** Directory targets: write `name` in place (`produce` fills a temporary, then it is fsynced and renamed). */
+  putWith?(name: string, produce: (tmpPath: string) => Promise<unknown>, options?: { deferSync?: boolean }): Promise<void>;
+  /** Directory targets: fsync files put with `deferSync`, and their directories. */
+  syncNames?(names: readonly string[]): Promise<void>;
+  /** Directory targets: the file's own path, to read without copying it first. */
+  localPath?(name: string): string;
+}
+
+/** Is `spec` an rclone remote (`name:path`) rather than a directory? */
+export function isRcloneSpec(spec: string): boolean {
+  return /^:?[A-Za-z0-9_][A-Za-z0-9_. -]*(,[^:]*)?:/.test(spec) && !isAbsolute(spec) && !spec.startsWith('.');
+}
+
+function enospc(e: unknown, location: string): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    throw new WarehouseError('DISK_FULL', `the backup target ${location} is full`, {
+      cause: e,
+      suggestion: 'free space on the target (or `wh backup add` a larger one) and rerun `wh backup run`: it resumes, uploading only what is missing',
+    });
+  }
+  throw e;
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * fsync many files (a few at a time, so the device can merge the flushes), then their directories.
+ * Files written and renamed first and flushed together cost far less than one flush each.
+ */
+export async function fsyncMany(paths: readonly string[], parallel = 8): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < paths.length) await fsyncFile(paths[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, paths.length) }, worker));
+  for (const d of new Set(paths.map((p) => dirname(p)))) await fsyncFile(d);
+}
+
+/** A directory target. */
+export function directoryTarget(dir: string): BackupTarget {
+  const root = resolve(dir);
+  const put = async (localFile: string, name: string): Promise<void> => {
+    const dest = join(root, name);
+    const tmp = `${dest}.partial-${process.pid}`;
+    try {
+      await mkdir(dirname(dest), { recursive: true });
+      await copyFile(localFile, tmp);
+      await fsyncFile(tmp);
+      await rename(tmp, dest);
+      await fsyncFile(dirname(dest));
+    } catch (e) {
+      await rm(tmp, { force: true });
+      enospc(e, root);
+    }
+  };
+  const putWith = async (name: string, produce: (tmpPath: string) => Promise<unknown>, options: { deferSync?: boolean } = {}): Promise<void> => {
+    const dest = join(root, name);
+    const tmp = `${dest}.partial-${process.pid}`;
+    try {
+      await mkdir(dirname(dest), { recursive: true });
+      await rm(tmp, { force: true });
+      await produce(tmp);
+      if (options.deferSync !== true) await fsyncFile(tmp);
+      await rename(tmp, dest);
+      if (options.deferSync !== true) await fsyncFile(dirname(dest));
+    } catch (e) {
+      await rm(tmp, { force: true });
+      enospc(e, root);
+    }
+  };
+  return {
+    kind: 'directory',
+    location: root,
+    putWith,
+    syncNames: async (names) => {
+      try {
+        await fsyncMany(names.map((n) => join(root, n)));
+      } catch (e) {
+        enospc(e, root);
+      }
+    },
+    localPath: (name) => join(root, name),
+    async list(folder) {
+      const out = new Map<string, RemoteFile>();
+      const walk = async (rel: string): Promise<void> => {
+        const abs = join(root, rel);
+        if (!existsSync(abs)) return;
+        for (const e of await readdir(abs, { withFileTypes: true })) {
+          const r = `${rel}/${e.name}`;
+          if (e.isDirectory()) await walk(r);
+          else if (!e.name.includes('.partial-')) out.set(r, { name: r, size: (await stat(join(root, r))).size });
+        }
+      };
+      await walk(folder);
+      return out;
+    },
+    put,
+    async putTree(stagingDir, files) {
+      for (const f of files) await put(join(stagingDir, f), f);
+    },
+    async get(name, localFile) {
+      await copyFile(join(root, name), localFile);
+    },
+    async remove(name) {
+      await rm(join(root, name), { force: true });
+    },
+  };
+}
+
+let rcloneChecked = false;
+
+/** @throws WarehouseError naming rclone and how to install it when it is missing. */
+export function requireRclone(): void {
+  if (rcloneChecked) return;
+  const r = spawnSync('rclone', ['version'], { encoding: 'utf8' });
+  if (r.error !== undefined || r.status !== 0) {
+    throw new WarehouseError('BACKUP_FAILED', 'rclone is not installed, and the backup target is an rclone remote', {
+      suggestion: 'install it (Debian/Ubuntu: `sudo apt-get install rclone`), configure the remote with `rclone config`, then rerun; see docs/runbooks/data-backup-restore.md',
+    });
+  }
+  rcloneChecked = true;
+}
+
+function rclone(args: readonly string[], location: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const child = spawn('rclone', ['--retries', '3', '--low-level-retries', '5', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', rej);
+    child.on('close', (code) => {
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (code === 0) return res(Buffer.concat(out).toString('utf8'));
+      const full = /no space left|quota|insufficient storage|507/i.test(stderr);
+      rej(
+        new WarehouseError(full ? 'DISK_FULL' : 'BACKUP_FAILED', `rclone ${args[0]} on ${location} failed (exit ${code}): ${redactSpec(stderr.trim().split('\n').slice(-2).join(' '))}`, {
+          suggestion: full ? 'free space on the remote and rerun `wh backup run` (it resumes)' : 'check the remote with `rclone lsd <remote>:` and its configuration (`rclone config`); rerun `wh backup run` to resume',
+        }),
+      );
+    });
+  });
+}
+
+/** A remote spec without inline options (`:webdav,url=...,pass=...:x` → `:webdav,…:x`), and URLs without user:password. */
+export function redactSpec(text: string): string {
+  return text.replace(/(^|\s)(:?[A-Za-z0-9_][A-Za-z0-9_. -]*),[^:\s]*:/g, '$1$2,…:').replace(/\/\/[^/@\s]+@/g, '//…@');
+}
+
+/** An rclone remote target, `remote:path` (or an on-the-fly `:backend,opt=...:path`). */
+export function rcloneTarget(spec: string): BackupTarget {
+  requireRclone();
+  const base = spec.endsWith(':') || spec.endsWith('/') ? spec : `${spec}/`;
+  const at = (name: string): string => `${base}${name}`;
+  const location = redactSpec(spec);
+  return {
+    kind: 'rclone',
+    location,
+    async list(folder) {
+      const out = new Map<string, RemoteFile>();
+      let text: string;
+      try {
+        text = await rclone(['lsjson', '-R', '--files-only', at(folder)], location);
+      } catch (e) {
+        // A folder that does not exist yet lists as empty.
+        if (/directory not found|not found|404/i.test((e as Error).message)) return out;
+        throw e;
+      }
+      for (const f of JSON.parse(text) as { Path: string; Size: number }[]) out.set(`${folder}/${f.Path}`, { name: `${folder}/${f.Path}`, size: f.Size });
+      return out;
+    },
+    async put(localFile, name) {
+      await rclone(['copyto', localFile, at(name)], location);
+    },
+    async putTree(stagingDir, files) {
+      if (files.length === 0) return;
+      await rclone(['copy', '--transfers', '4', '--no-traverse', stagingDir, base.endsWith('/') ? base.slice(0, -1) : base], location);
+    },
+    async get(name, localFile) {
+      await rclone(['copyto', at(name), localFile], location);
+    },
+    async remove(name) {
+      await rclone(['deletefile', at(name)], location);
+    },
+  };
+}
+
+/** The target a spec names. */
+export function openTarget(kind: 'directory' | 'rclone', spec: string): BackupTarget {
+  return kind === 'rclone' ? rcloneTarget(spec) : directoryTarget(spec);
+}
+
+/** Read a small remote file as text. */
+export async function readRemoteText(target: BackupTarget, name: string, tmpFile: string): Promise<string> {
+  await target.get(name, tmpFile);
+  try {
+    return await readFile(tmpFile, 'utf8');
+  } finally {
+    await rm(tmpFile, { force: true });
+  }
+}

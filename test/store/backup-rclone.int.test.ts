@@ -1,0 +1,123 @@
+/**
+ * Backups through rclone: a local remote from rclone's config, and a WebDAV remote served by
+ * `rclone serve webdav` on loopback (a real network transfer, with a password that must reach no
+ * event, error or log line). Skipped with the reason when rclone is missing; fails under CI=true.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listBackups, loadKey, openWarehouseLog, rcloneTarget, restoreBackup, runBackup, verifyBackup } from '../../src/store/index.js';
+import { cleanupTempDirs, runWh, tempDir } from '../support/wh-cli.js';
+import { keyFile, plaintextFound, plaintextProbes, sampleWarehouse } from './backup-fixture.js';
+
+const haveRclone = spawnSync('rclone', ['version']).status === 0;
+if (!haveRclone && process.env['CI'] === 'true') throw new Error('rclone is required under CI=true (apt-get install -y rclone)');
+
+const PASSWORD = 'pw-never-logged-7f3a';
+let config: string;
+let served: string;
+let server: ChildProcess | undefined;
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((res) => {
+      const c = createConnection({ port, host: '127.0.0.1' }, () => {
+        c.end();
+        res(true);
+      });
+      c.on('error', () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`rclone serve webdav did not listen on ${port}`);
+}
+
+beforeAll(async () => {
+  if (!haveRclone) return;
+  const base = tempDir('wh-rclone-');
+  served = join(base, 'served');
+  const port = await freePort();
+  server = spawn('rclone', ['serve', 'webdav', served, '--addr', `127.0.0.1:${port}`, '--user', 'wh', '--pass', PASSWORD], { stdio: 'ignore' });
+  await waitForPort(port);
+  const obscured = spawnSync('rclone', ['obscure', PASSWORD], { encoding: 'utf8' }).stdout.trim();
+  config = join(base, 'rclone.conf');
+  writeFileSync(config, `[loc]\ntype = local\n\n[dav]\ntype = webdav\nurl = http://127.0.0.1:${port}\nvendor = other\nuser = wh\npass = ${obscured}\n`, { mode: 0o600 });
+  process.env['RCLONE_CONFIG'] = config;
+});
+
+afterAll(() => {
+  server?.kill('SIGTERM');
+  delete process.env['RCLONE_CONFIG'];
+  cleanupTempDirs();
+});
+
+describe.skipIf(!haveRclone)('backup through rclone (skipped: rclone not installed; apt-get install -y rclone)', () => {
+  it('backs up to an rclone local remote, incrementally, and restores', async () => {
+    const dir = await sampleWarehouse(3, 300);
+    const remote = `loc:${join(tempDir('wh-loc-'), 'bk')}`;
+    const key = loadKey(keyFile());
+    const log = openWarehouseLog(dir);
+    try {
+      const first = await runBackup({ dir, log, name: 'loc', target: rcloneTarget(remote), key, batchBytes: 1 });
+      expect(first).toMatchObject({ objects: 3, uploadedObjects: 3 });
+      const second = await runBackup({ dir, log, name: 'loc', target: rcloneTarget(remote), key });
+      expect(second.uploadedObjects).toBe(0);
+    } finally {
+      log.close();
+    }
+    expect(await listBackups(rcloneTarget(remote))).toHaveLength(2);
+    expect(plaintextFound(remote.slice(4), plaintextProbes(dir))).toEqual([]);
+    const out = join(tempDir('wh-r-'), 'wh');
+    await restoreBackup({ target: rcloneTarget(remote), key, out });
+    expect((await runWh(['audit', '--verify'], { warehouse: out })).code).toBe(0);
+  }, 120_000);
+
+  it('backs up over the network to rclone serve webdav on loopback, through the CLI; the password reaches no event or output', async () => {
+    const dir = await sampleWarehouse(3, 300);
+    const kf = keyFile();
+    const env = { RCLONE_CONFIG: config };
+    expect((await runWh(['backup', 'add', 'offsite', 'dav:wh', '--key-file', kf], { warehouse: dir, env })).code).toBe(0);
+    const run = await runWh(['backup', 'run', 'offsite', '--json'], { warehouse: dir, env });
+    expect(run.code).toBe(0);
+    expect(run.json()[0]).toMatchObject({ objects: 3, uploadedObjects: 3 });
+    expect(plaintextFound(join(served, 'wh'), plaintextProbes(dir))).toEqual([]);
+    const verify = await runWh(['backup', 'verify', 'offsite'], { warehouse: dir, env });
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toContain('OK (3 objects)');
+    const out = join(tempDir('wh-r-'), 'wh');
+    const restore = await runWh(['restore', 'offsite', out], { warehouse: dir, env });
+    expect(restore.code).toBe(0);
+    expect((await runWh(['audit', '--verify'], { warehouse: out })).code).toBe(0);
+    const drill = await runWh(['backup', 'drill', 'offsite'], { warehouse: dir, env });
+    expect(drill.stdout).toContain('PASSED');
+    const events = await runWh(['log', '--json', '--from', '1'], { warehouse: dir });
+    expect(events.json<unknown[]>().length).toBeGreaterThan(10);
+    expect(events.stdout).toContain('BackupCompleted');
+    for (const text of [events.stdout, run.stdout, run.stderr, verify.stdout, restore.stdout]) expect(text).not.toContain(PASSWORD);
+    expect((await verifyBackup(rcloneTarget('dav:wh'), loadKey(kf), { quick: true, scratch: tempDir('wh-vs-') })).ok).toBe(true);
+  }, 120_000);
+
+  it('names rclone when a remote is used and it is missing, and refuses inline credentials', async () => {
+    const dir = await sampleWarehouse(1, 10);
+    const noRclone = await runWh(['backup', 'add', 'x', 'b2:bucket', '--key-file', keyFile()], { warehouse: dir, env: { PATH: '/nonexistent' } });
+    expect(noRclone.code).toBe(1);
+    expect(noRclone.stderr).toContain('rclone is not installed');
+    expect(noRclone.stderr).toContain('apt-get install rclone');
+    const inline = await runWh(['backup', 'add', 'x', ':webdav,url=http://h,pass=secret:wh'], { warehouse: dir });
+    expect(inline.code).toBe(1);
+    expect(inline.stderr).toContain('rclone config');
+  }, 60_000);
+});
