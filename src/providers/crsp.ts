@@ -432,8 +432,10 @@ async function prices(session: WarehouseSession, frequency: Frequency, options: 
  * Daily prices of the named securities over [start, end], one row per security and session (plus
  * an added row on a legacy delisting date that has no price row). Columns: date, permno, symbol (as
  * asked), ticker (names history as of the date), prc_raw, price = |prc| (NULL for 0/NULL),
- * is_midpoint, ret (NULL stays NULL), dlret (legacy: the delisting return applied, -0.30 by
- * Shumway when missing for codes 500/520-584), dlstcd, total_ret, shrout, market_cap, cfacpr,
+ * is_midpoint, ret (NULL stays NULL), dlret (the delisting return applied: legacy `dlret`, or -0.30
+ * by Shumway when missing for codes 500/520-584; CIZ only Shumway's -0.30 when CRSP has no delisting
+ * return for a 'DEL' delisting, its own being inside dlyret), dlstcd (legacy), total_ret, shrout,
+ * market_cap (NULL with the price, and on a row dated after the delisting), cfacpr,
  * adj_price (in the terms of `adjustTo`, default the release's last date), open, high, low, vol,
  * added_delisting. Rows are dated on or before `end`: nothing after the market date is returned.
  * Tickers resolve by date: a ticker reused by another security returns each one in its own window.

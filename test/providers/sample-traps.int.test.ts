@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWrdsSample } from '../../src/dev/wrds-sample/index.js';
 import type { PgSession } from '../../src/dev/pg-server.js';
+import { openWarehouse } from '../../src/query/index.js';
 import { dailyPrices, linkAsOf, monthlyPrices, quarterly, tickerToPermno, universe } from '../../src/providers/index.js';
 import { plain } from '../support/crsp-fixture.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-test-database.js';
@@ -181,6 +182,36 @@ describe('each trap, provider vs plain SQL over the raw tables (seed 3)', () => 
     for (const r of rows) {
       const got = plain(await monthlyPrices(sw.wh.session, { permnos: [r['permno'] as number], start: r['date'] as string, end: r['date'] as string }));
       expect(got[0]).toMatchObject({ price: null, market_cap: null });
+    }
+  });
+});
+
+describe('restatements in generated vintages, through the warehouse (seed 5)', () => {
+  it('a later vintage restates some fundq values; the earlier point reads the first values, head the restated ones, row for row', async () => {
+    const sw = await buildSampleWarehouse({ seed: 5 }, ['comp_fundq']);
+    try {
+      const first = sw.log.head().seq;
+      const key = 'gvkey, datadate, fyr, popsrc, consol';
+      const v1 = (await sw.db.session.query<Record<string, unknown>>(`SELECT gvkey, datadate::text AS datadate, fyr, niq::float8 AS niq FROM comp.fundq WHERE ${STD} ORDER BY ${key}`)).rows;
+      await generateWrdsSample(sw.db.session, { seed: 5, scale: 1, fromYear: 2015, toYear: 2017, taqDays: 0, vintage: '2019-06-30' });
+      await sw.resync(['comp_fundq']);
+      const v2 = (await sw.db.session.query<Record<string, unknown>>(`SELECT gvkey, datadate::text AS datadate, fyr, niq::float8 AS niq FROM comp.fundq WHERE ${STD} ORDER BY ${key}`)).rows;
+      const restated = v2.filter((r, i) => r['niq'] !== v1[i]!['niq']);
+      expect(restated.length).toBeGreaterThan(0);
+      for (const [point, want] of [[first, v1], [undefined, v2]] as const) {
+        const wh = await openWarehouse(sw.dir, point === undefined ? {} : { asOf: String(point) });
+        try {
+          const got = await wh.session.duck.all(`SELECT gvkey, CAST(datadate AS VARCHAR) AS datadate, CAST(fyr AS INTEGER) AS fyr, CAST(niq AS DOUBLE) AS niq FROM comp_fundq WHERE ${STD} ORDER BY ${key}`);
+          expect(got.rows.map((r) => [r['gvkey'], r['datadate'], r['niq']])).toEqual(want.map((r) => [r['gvkey'], r['datadate'], r['niq']]));
+          const q = plain(await quarterly(wh.session, { asOfDate: '2017-12-29', items: ['niq'] }));
+          const wantBy = new Map(want.map((r) => [`${r['gvkey']} ${r['datadate']} ${r['fyr']}`, r['niq']]));
+          for (const r of q) expect(r['niq'], `${r['gvkey']} ${r['datadate']}`).toBe(wantBy.get(`${r['gvkey']} ${r['datadate']} ${r['fyr']}`));
+        } finally {
+          wh.close();
+        }
+      }
+    } finally {
+      await sw.close();
     }
   });
 });

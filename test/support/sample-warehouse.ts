@@ -27,6 +27,8 @@ export interface SampleWarehouse {
   readonly wh: Warehouse;
   /** Rows of a query over the warehouse session (plain SQL over the synced raw datasets). */
   raw(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Sync `datasets` again from the source database (after the test changed it); returns the log head. */
+  resync(datasets: readonly string[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -37,21 +39,25 @@ export async function buildSampleWarehouse(options: WrdsSampleOptions = {}, data
   const dir = join(tempDir('wh-sample-'), 'wh');
   initWarehouse(dir, 'test');
   const log = openWarehouseLog(dir);
-  const c = db.config;
-  const source = await connectWrds({
-    settings: { host: c.host, port: c.port, database: c.database, user: c.user, sslmode: 'disable' },
-    password: new Secret(c.password), queriesPerMinute: 1_000_000, retryBaseMs: 10, maxRetries: 1,
-  });
-  try {
-    const results = await syncDatasets({ dir, log, source, datasets: findDatasets([...datasets]), whVersion: 'test' });
-    const bad = results.filter((r) => r.status !== 'synced');
-    if (bad.length > 0) throw new Error(`sample sync failed: ${bad.map((r) => `${r.dataset}: ${r.status}`).join(', ')}`);
-  } finally {
-    await source.close();
-  }
+  const resync = async (names: readonly string[]): Promise<number> => {
+    const c = db.config;
+    const source = await connectWrds({
+      settings: { host: c.host, port: c.port, database: c.database, user: c.user, sslmode: 'disable' },
+      password: new Secret(c.password), queriesPerMinute: 1_000_000, retryBaseMs: 10, maxRetries: 1,
+    });
+    try {
+      const results = await syncDatasets({ dir, log, source, datasets: findDatasets([...names]), whVersion: 'test' });
+      const bad = results.filter((r) => r.status !== 'synced' && r.status !== 'unchanged');
+      if (bad.length > 0) throw new Error(`sample sync failed: ${bad.map((r) => `${r.dataset}: ${r.status}`).join(', ')}`);
+    } finally {
+      await source.close();
+    }
+    return log.head().seq;
+  };
+  await resync(datasets);
   const wh = await openWarehouse(dir);
   return {
-    dir, log, db, sample, wh,
+    dir, log, db, sample, wh, resync,
     raw: async (sql, params = []) => [...(await wh.session.duck.all(sql, params as never)).rows],
     close: async () => {
       wh.close();
