@@ -1,0 +1,5 @@
+/** TAQ: cleaning rules, trade signing, the day's aggregates in DuckDB, and the sync. */
+export * from './rules.js';
+export * from './signing.js';
+export * from './clean-day.js';
+export * from './aggregates.js';
