@@ -3,3 +3,7 @@ export * from './rules.js';
 export * from './signing.js';
 export * from './clean-day.js';
 export * from './aggregates.js';
+export * from './pull-day.js';
+export * from './sp500.js';
+export * from './validate.js';
+export * from './sync.js';
