@@ -19,3 +19,4 @@ export { initWarehouse, openWarehouseLog } from './store/index.js';
 export { resolvePoint } from './projections/index.js';
 export { ingestFile, syncDatasets, datasets as wrdsDatasets } from './sync/index.js';
 export * as calendar from './calendar/index.js';
+export { syncTaq } from './sync/index.js';

@@ -63,3 +63,4 @@ export type {
   YahooProviderFactory,
 } from './fetcher.js';
 export * from './fama-french.js';
+export * from './taq.js';
