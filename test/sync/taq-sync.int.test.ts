@@ -179,4 +179,31 @@ describe('wh taq sync against a real PostgreSQL', () => {
       await db.session.query(`INSERT INTO ${mast} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`, cols.map((c) => (saved.rows[0] as Record<string, unknown>)[c]));
     }
   });
+
+  it('--symbols sp500 resolves the members as of each day from crsp.dsp500list and the names history', async () => {
+    const env = await setup([]);
+    try {
+      const r = await env.sync({ symbols: { kind: 'sp500' } });
+      expect(r.status).toBe('synced');
+      const spells = (await db.session.query<{ permno: number; start: Date; ending: Date }>('SELECT permno, start, ending FROM crsp.dsp500list')).rows;
+      const names = (await db.session.query<{ permno: number; namedt: Date; nameendt: Date | null; ticker: string }>('SELECT permno, namedt, nameendt, ticker FROM crsp.dsenames')).rows;
+      const iso = (d: Date | string | null) => (d === null ? '9999-12-31' : typeof d === 'string' ? d.slice(0, 10) : d.toISOString().slice(0, 10));
+      let checked = 0;
+      let listedTotal = 0;
+      for (const day of days) {
+        const members = new Set(spells.filter((x) => iso(x.start) <= day && day <= iso(x.ending)).map((x) => x.permno));
+        const tickers = new Set(names.filter((n) => members.has(n.permno) && iso(n.namedt) <= day && day <= iso(n.nameendt)).map((n) => n.ticker));
+        const listed = (await db.session.query<{ s: string }>(`SELECT sym_root AS s FROM taqm_${day.slice(0, 4)}.mastm_${day.replace(/-/g, '')}`)).rows.map((x) => x.s);
+        const expected = listed.filter((x) => tickers.has(x)).sort();
+        const got = await runQuery(env.dir, env.log, `SELECT DISTINCT symbol FROM taq_daily_rv WHERE date = DATE '${day}' ORDER BY 1`);
+        expect(got.rows.map((x) => x.symbol)).toEqual(expected);
+        listedTotal += listed.length;
+        checked += expected.length;
+      }
+      expect(checked).toBeGreaterThan(0);
+      expect(checked).toBeLessThan(listedTotal); // not every listed symbol is a member: the filter bites
+    } finally {
+      await env.close();
+    }
+  });
 });

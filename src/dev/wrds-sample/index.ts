@@ -24,3 +24,6 @@ export { parseVintage, vintageComment } from './vintage.js';
 export type { Vintage } from './vintage.js';
 export { ccmTables, compTables, crspCizTables, crspLegacyTables, ffTables, taqTables } from './catalog.js';
 export type { ColumnSpec, TableSpec } from './catalog.js';
+export { sp500Rows, sp500Spells, sp500Tables } from './rows-sp500.js';
+export { simulateSymbolDay, uShapedTime } from './rows-taq.js';
+export type { TaqSymbol, SymbolDay } from './rows-taq.js';
