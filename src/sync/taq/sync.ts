@@ -115,7 +115,7 @@ export async function syncTaq(o: TaqSyncOptions): Promise<TaqSyncResult> {
   for (const day of days) {
     const w = await planDay(o, day, datasets);
     if (w === null) {
-      logger.warn({ day }, 'no TAQ tables (or no symbols) for this day at the source; skipped');
+      logger.info({ day }, 'no TAQ tables (or no symbols) for this day at the source; skipped');
       outcomes.push({ day, status: 'missing', symbols: 0, datasets: {} });
       o.onProgress?.({ day, index: outcomes.length, total: days.length, status: 'missing', rows: 0 });
     } else if (w.todo.length === 0) {
