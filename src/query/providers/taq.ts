@@ -37,8 +37,13 @@ export const taqOptionsSchema = z
   .refine(ordered, REVERSED);
 export type TaqOptions = z.input<typeof taqOptionsSchema>;
 
+/** A planned TAQ read; `verify(present)` skips the lookup when every symbol came back. */
+export interface TaqPlan extends ProviderPlan {
+  verify(present?: ReadonlySet<string | number>): Promise<void>;
+}
+
 /** Plan a TAQ read: rows of `symbols` with start ≤ date ≤ end, in the dataset's order. */
-export function planTaq(session: WarehouseSession, kind: TaqKind, options: TaqOptions): ProviderPlan {
+export function planTaq(session: WarehouseSession, kind: TaqKind, options: TaqOptions): TaqPlan {
   const o = parseProviderOptions(taqOptionsSchema, options, `taq ${kind}`);
   const spec = SPEC[kind];
   requireDatasets(session, [spec.dataset]);
@@ -47,7 +52,8 @@ export function planTaq(session: WarehouseSession, kind: TaqKind, options: TaqOp
   const sql = `SELECT ${spec.select} FROM ${spec.dataset} WHERE symbol IN (${p.list(symbols)}) AND date BETWEEN ${p.date(o.start)} AND ${p.date(o.end)} ORDER BY ${spec.order}`;
   return {
     query: p.query(sql),
-    async verify() {
+    async verify(present?: ReadonlySet<string | number>) {
+      if (present !== undefined && symbols.every((s) => present.has(s))) return;
       const v = new Params();
       const found = await runRows(session, v.query(`SELECT DISTINCT symbol FROM ${spec.dataset} WHERE symbol IN (${v.list(symbols)})`));
       const known = new Set(found.map((r) => String(r.symbol)));
@@ -62,10 +68,14 @@ export function planTaq(session: WarehouseSession, kind: TaqKind, options: TaqOp
   };
 }
 
+/** Run the plan; only when a symbol is absent from the result is the dataset asked whether it knows it. */
 async function read(session: WarehouseSession, kind: TaqKind, options: TaqOptions): Promise<Table> {
   const plan = planTaq(session, kind, options);
-  await plan.verify();
-  return runTable(session, plan.query);
+  const t = await runTable(session, plan.query);
+  const present = new Set<string>();
+  for (const v of t.getChild('symbol') ?? []) if (typeof v === 'string') present.add(v);
+  await plan.verify(present);
+  return t;
 }
 
 /** 1-minute bars (exchange time; empty minutes have NULL prices and zero volume). */
