@@ -43,7 +43,7 @@ async function setup(symbols: string[]): Promise<Env> {
     dir,
     log,
     source,
-    sync: (extra = {}) => syncTaq({ dir, log, source, symbols: { kind: 'list', symbols }, start: days[0]!, end: days.at(-1)!, whVersion: 'test', threads: 1, ...extra }),
+    sync: (extra = {}) => syncTaq({ dir, log, source, symbols: { kind: 'list', symbols }, start: days[0]!, end: days.at(-1)!, whVersion: 'test', threads: 1, batchSymbols: 2, ...extra }),
     close: async () => {
       log.close();
       await source.close();
@@ -205,5 +205,21 @@ describe('wh taq sync against a real PostgreSQL', () => {
     } finally {
       await env.close();
     }
+  });
+
+  it('the batch size does not change a single byte of any partition', async () => {
+    const symbols = await symbolsOf(days[0]!, 5);
+    const objects = async (batchSymbols: number) => {
+      const env = await setup(symbols);
+      try {
+        await env.sync({ batchSymbols, tier: 'both', end: days[0]! });
+        return manifestAt(env.log).map((m) => `${m.dataset}/${m.partition}:${m.object}`).sort();
+      } finally {
+        await env.close();
+      }
+    };
+    const one = await objects(1);
+    expect(one).toHaveLength(4);
+    expect(await objects(100)).toEqual(one);
   });
 });

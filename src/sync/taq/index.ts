@@ -7,3 +7,4 @@ export * from './pull-day.js';
 export * from './sp500.js';
 export * from './validate.js';
 export * from './sync.js';
+export * from './day-batches.js';

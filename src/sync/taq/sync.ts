@@ -19,7 +19,8 @@ import { assertRoomFor, diskUsage, refreshCatalogQuietly, warehousePaths, writeP
 import type { SqlSource } from '../wrds/client.js';
 import { parseVintage } from '../wrds/vintage.js';
 import { TAQ_DATASETS, type TaqDataset } from './aggregates.js';
-import { cleanDay, RAW_COLUMNS } from './clean-day.js';
+import { RAW_COLUMNS } from './clean-day.js';
+import { accumulatedSelect, aggregateInBatches, batchesOf, DEFAULT_BATCH_SYMBOLS } from './day-batches.js';
 import { pullDay, pullSelect, taqRelations, type DayPlan, type RawKind } from './pull-day.js';
 import { sessionWindow } from './rules.js';
 import { sp500On } from './sp500.js';
@@ -48,6 +49,8 @@ export interface TaqSyncOptions {
   readonly statfs?: StatFs;
   readonly leaseTtlMs?: number;
   readonly threads?: number;
+  /** Symbols pulled and aggregated at a time (bounded memory); default {@link DEFAULT_BATCH_SYMBOLS}. */
+  readonly batchSymbols?: number;
   readonly onProgress?: (p: { day: string; index: number; total: number; status: 'written' | 'skipped' | 'missing'; rows: number }) => void;
 }
 
@@ -73,6 +76,7 @@ export function datasetsOfTier(tier: TaqTier): TaqDataset[] {
 
 interface DayWork {
   readonly plan: DayPlan;
+  readonly present: Record<RawKind, ReadonlySet<string>>;
   readonly symbols: readonly string[];
   readonly lineageSql: string;
   readonly todo: readonly TaqDataset[];
@@ -98,7 +102,7 @@ async function planDay(o: TaqSyncOptions, day: string, datasets: readonly TaqDat
     const e = o.log.get(m.writtenSeq);
     return !(e?.type === 'PartitionWritten' && e.data.lineage.vintage === vintage && e.data.lineage.sql === lineageSql);
   });
-  return { plan: { day, selects, vintage }, symbols, lineageSql, todo };
+  return { plan: { day, selects, vintage }, present, symbols, lineageSql, todo };
 }
 
 /** Sync TAQ days. A failing day stops the run (committed days stay; the next run resumes). */
@@ -190,8 +194,12 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
   const win = sessionWindow(sessionClose(day));
   const duck = await openDuck({ threads: o.threads ?? 2, memoryLimit: '1GB', tempDirectory: join(warehousePaths(o.dir).tmp, 'duckdb'), returnMemory: true });
   try {
-    await pullDay(o.source, duck, w.plan, w.symbols, tmp);
-    await cleanDay(duck, win);
+    const kinds = Object.keys(RAW_COLUMNS) as RawKind[];
+    // Pulled and aggregated a batch of symbols at a time; the lineage records the day's query.
+    await aggregateInBatches(duck, day, win, w.todo, batchesOf(w.symbols, o.batchSymbols ?? DEFAULT_BATCH_SYMBOLS), async (batch) => {
+      const selects = Object.fromEntries(kinds.map((k) => [k, pullSelect(k, day, batch, w.present[k])])) as Record<RawKind, string>;
+      await pullDay(o.source, duck, { ...w.plan, selects }, batch, tmp);
+    });
     const results: TaqDayOutcome['datasets'] = {};
     const rels = taqRelations(day);
     for (const d of w.todo) {
@@ -201,7 +209,7 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
         {
           dataset: d.name,
           partition: day,
-          selectSql: d.select(day, win),
+          selectSql: accumulatedSelect(d),
           columns: d.columns,
           key: d.key,
           sortKey: d.sortKey,

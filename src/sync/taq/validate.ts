@@ -3,7 +3,8 @@
  * committed (a failure moves it to quarantine/ and records QuarantineAdded naming the rule):
  * every symbol traded or quoted is in the day's master file; the key is not NULL and unique;
  * times lie within the day's session (early closes included); prices > 0 and sizes > 0 after
- * cleaning; a bar grid of exactly symbols × session minutes.
+ * cleaning; a bar grid of exactly symbols × session minutes. It reads the day's `acc_symbols` and
+ * `acc_orphans` (day-batches.ts).
  */
 import { quoteLiteral, type Duck } from '../../engine/index.js';
 import type { ValidationProblem } from '../../store/index.js';
@@ -24,7 +25,7 @@ function checksFor(d: TaqDataset, f: string, day: string, w: SessionWindow): Che
   const checks: Check[] = [
     {
       rule: 'symbol_not_in_master',
-      sql: `SELECT count(*) AS n, min(symbol) AS example FROM (SELECT symbol FROM tq_trades UNION SELECT symbol FROM tq_nbbo) WHERE symbol NOT IN (SELECT symbol FROM tq_symbols)`,
+      sql: `SELECT count(DISTINCT symbol) AS n, min(symbol) AS example FROM acc_orphans`,
       message: (n, ex) => `${n} symbol(s) traded or quoted on ${day} are missing from the master file (e.g. ${ex})`,
     },
     { rule: 'date', sql: `SELECT count(*) AS n FROM ${file} WHERE date IS DISTINCT FROM DATE '${day}'`, message: (n) => `${n} row(s) dated other than ${day}` },
@@ -47,7 +48,7 @@ function checksFor(d: TaqDataset, f: string, day: string, w: SessionWindow): Che
       },
       {
         rule: 'bar_grid',
-        sql: `SELECT abs(count(*) - ${minutes} * (SELECT count(*) FROM tq_symbols)) AS n FROM ${file}`,
+        sql: `SELECT abs(count(*) - ${minutes} * (SELECT count(DISTINCT symbol) FROM acc_symbols)) AS n FROM ${file}`,
         message: () => `the bars are not one per symbol and session minute (${minutes} minutes)`,
       },
       {
