@@ -25,7 +25,7 @@ import { manifestAt } from '../src/projections/index.js';
 import { initWarehouse, objectPath, openWarehouseLog, writePartition } from '../src/store/index.js';
 import { openWarehouse, toArrow } from '../src/query/index.js';
 import { taqMinuteBars } from '../src/query/providers/index.js';
-import { cleanDay, dailyRv, minuteBars, RAW_COLUMNS, RAW_TYPES, sessionWindow, spreads } from '../src/sync/taq/index.js';
+import { accumulatedSelect, aggregateInBatches, batchesOf, dailyRv, minuteBars, RAW_COLUMNS, RAW_TYPES, sessionWindow, spreads } from '../src/sync/taq/index.js';
 import { simulateSymbolDay, type TaqSymbol } from '../src/dev/wrds-sample/index.js';
 import { isMain, parseCli, report, row, say, stats, tempDir, timeAsync, type BenchRow, type CommonOptions } from './harness.js';
 
@@ -56,53 +56,68 @@ function hms(ns: number): string {
   return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}.${p(us % 1e6, 6)}`;
 }
 
-/** The day's raw CSV files (the sync's RAW_COLUMNS) for `n` symbols; returns their paths and row counts. */
-async function writeDay(dir: string, n: number, intensity: number): Promise<{ files: Record<Kind, string>; rows: Record<Kind, number> }> {
-  const files = { ctm: join(dir, `ctm-${n}.csv`), cqm: join(dir, `cqm-${n}.csv`), nbbo: join(dir, `nbbo-${n}.csv`), master: join(dir, `master-${n}.csv`) };
-  const out = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, createWriteStream(f)])) as Record<Kind, ReturnType<typeof createWriteStream>>;
+type Files = Record<Kind, string>;
+
+/**
+ * The day's raw CSV files (the sync's RAW_COLUMNS) for `n` symbols, one set per batch of
+ * DEFAULT_BATCH_SYMBOLS (as the sync pulls them); returns their paths and row counts.
+ */
+async function writeDay(dir: string, n: number, intensity: number): Promise<{ batches: Files[]; rows: Record<Kind, number> }> {
   const rows = { ctm: 0, cqm: 0, nbbo: 0, master: 0 };
+  const batches: Files[] = [];
+  for (const [b, idx] of batchesOf(Array.from({ length: n }, (_, i) => i)).entries()) {
+    const files = { ctm: join(dir, `ctm-${n}-${b}.csv`), cqm: join(dir, `cqm-${n}-${b}.csv`), nbbo: join(dir, `nbbo-${n}-${b}.csv`), master: join(dir, `master-${n}-${b}.csv`) };
+    batches.push(files);
+    const out = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, createWriteStream(f)])) as Record<Kind, ReturnType<typeof createWriteStream>>;
+    await writeSymbols(idx, intensity, out, rows);
+    await Promise.all(Object.values(out).map((w) => new Promise<void>((r) => w.end(() => r()))));
+  }
+  return { batches, rows };
+}
+
+async function writeSymbols(idx: readonly number[], intensity: number, out: Record<Kind, ReturnType<typeof createWriteStream>>, rows: Record<Kind, number>): Promise<void> {
   const write = (k: Kind, cells: unknown[]) => {
     rows[k]++;
     return out[k].write(`${cells.map((c) => (c === null ? '' : String(c))).join(',')}\n`);
   };
-  for (let i = 0; i < n; i++) {
+  for (const i of idx) {
     const s: TaqSymbol = { symRoot: `S${String(i).padStart(4, '0')}`, cusip: '000000000', exchcd: i % 3 === 0 ? 3 : 1, open: 20 + (i % 180), close: 20.5 + (i % 180), vol: 2_000_000 + 10_000 * (i % 300), intensity };
     const d = simulateSymbolDay(1, DAY, s);
     const src = s.exchcd === 3 ? 'N' : 'C';
     for (const t of d.trades) write('ctm', [hms(t.t), t.t % 1000, t.ex, s.symRoot, null, t.cond, t.size, t.price, t.corr, t.seq]);
     for (const q of d.quotes) write('cqm', [hms(q.t), q.t % 1000, q.ex, s.symRoot, null, q.bid, q.bidsiz, q.ask, q.asksiz, q.cond, q.seq, q.natbbo, q.cancel, src]);
     for (const b of d.nbbo) write('nbbo', [hms(b.t), b.t % 1000, s.symRoot, null, 'R', null, b.bid, b.bidsiz * 100, b.ask, b.asksiz * 100]);
-    write('master', [s.symRoot, null]);
+    if (!write('master', [s.symRoot, null])) await new Promise<void>((r) => out.master.once('drain', () => r()));
   }
-  await Promise.all(Object.values(out).map((w) => new Promise<void>((r) => w.end(() => r()))));
-  return { files, rows };
 }
 
 const loadSql = (k: Kind, file: string): string =>
   `CREATE OR REPLACE TABLE raw_${k} AS SELECT * FROM read_csv(${quoteLiteral(file)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${RAW_COLUMNS[k].map((c) => `${quoteLiteral(c)}: ${quoteLiteral(RAW_TYPES[c]!)}`).join(', ')}})`;
 
-async function load(duck: Duck, files: Record<Kind, string>): Promise<void> {
+async function load(duck: Duck, files: Files): Promise<void> {
   for (const k of Object.keys(files) as Kind[]) await duck.run(loadSql(k, files[k]));
 }
 
-/** What the sync does with a day in DuckDB (without the Parquet write): load, clean, aggregate. */
-async function aggregate(duck: Duck, files: Record<Kind, string>): Promise<void> {
-  const w = sessionWindow('16:00');
-  await load(duck, files);
-  await cleanDay(duck, w);
-  for (const d of [minuteBars, dailyRv, spreads]) await duck.run(`CREATE OR REPLACE TABLE out_${d.name} AS ${d.select(DAY, w)}`);
+/** The raw scan: every batch's rows read into tables. */
+async function scan(duck: Duck, batches: readonly Files[]): Promise<void> {
+  for (const b of batches) await load(duck, b);
+}
+
+/** What the sync does with a day in DuckDB (without the Parquet write): load, clean, aggregate, batch by batch. */
+async function aggregate(duck: Duck, batches: readonly Files[]): Promise<void> {
+  await aggregateInBatches(duck, DAY, sessionWindow('16:00'), [minuteBars, dailyRv, spreads], batches, (b) => load(duck, b));
 }
 
 /** Child mode: aggregate one day and exit (its peak RSS is read by /usr/bin/time). */
 async function child(spec: string, threads: number): Promise<void> {
-  const files = JSON.parse(spec) as Record<Kind, string>;
+  const batches = JSON.parse(spec) as Files[];
   const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
-  await aggregate(duck, files);
+  await aggregate(duck, batches);
   duck.close();
 }
 
-function peakRssMiB(files: Record<Kind, string>, threads: number): number {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, fileURLToPath(import.meta.url), '--child', JSON.stringify(files), '--threads', String(threads)], { encoding: 'utf8' });
+function peakRssMiB(batches: readonly Files[], threads: number): number {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, fileURLToPath(import.meta.url), '--child', JSON.stringify(batches), '--threads', String(threads)], { encoding: 'utf8' });
   const kb = Number(r.stderr.trim().split('\n').at(-1));
   if (r.status !== 0 || !Number.isFinite(kb)) throw new Error(`child failed: ${r.stderr}`);
   return kb / 1024;
@@ -119,17 +134,17 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
     say(`generating a day: ${n} symbols, intensity ${k} ...`);
     const day = await writeDay(tmp.path, n, k);
     const total = day.rows.ctm + day.rows.cqm + day.rows.nbbo;
-    const mib = (Object.values(day.files) as string[]).reduce((s, f) => s + statSync(f).size, 0) / 2 ** 20;
+    const mib = day.batches.flatMap((b) => Object.values(b) as string[]).reduce((s, f) => s + statSync(f).size, 0) / 2 ** 20;
     say(`  ${day.rows.ctm.toLocaleString()} trades, ${day.rows.cqm.toLocaleString()} quotes, ${day.rows.nbbo.toLocaleString()} NBBO rows (${mib.toFixed(1)} MiB of CSV)`);
 
     // 1. Throughput, interleaved.
     const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
     const subj: number[] = [];
     const base: number[] = [];
-    await aggregate(duck, day.files); // warm-up
+    await aggregate(duck, day.batches); // warm-up
     for (let i = 0; i < reps; i++) {
-      base.push(await timeAsync(() => load(duck, day.files)));
-      subj.push(await timeAsync(() => aggregate(duck, day.files)));
+      base.push(await timeAsync(() => scan(duck, day.batches)));
+      subj.push(await timeAsync(() => aggregate(duck, day.batches)));
     }
     const subjRate = total / (stats(subj).median / 1000);
     const baseRate = total / (stats(base).median / 1000);
@@ -140,9 +155,8 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
     const dir = join(tmp.path, 'wh');
     initWarehouse(dir, 'bench');
     const log = openWarehouseLog(dir);
-    const w = sessionWindow('16:00');
     await withLease(log, 'dataset:taq_minute_bars', { purpose: 'bench' }, (lease) =>
-      writePartition({ dir, log, duck, lease }, { dataset: 'taq_minute_bars', partition: DAY, selectSql: minuteBars.select(DAY, w), columns: minuteBars.columns, key: minuteBars.key, sortKey: minuteBars.sortKey, estimatedBytes: 1 << 20, lineage: { kind: 'derive', source: 'bench', sourceHash: null, sql: null, vintage: null, whVersion: 'bench' } }),
+      writePartition({ dir, log, duck, lease }, { dataset: 'taq_minute_bars', partition: DAY, selectSql: accumulatedSelect(minuteBars), columns: minuteBars.columns, key: minuteBars.key, sortKey: minuteBars.sortKey, estimatedBytes: 1 << 20, lineage: { kind: 'derive', source: 'bench', sourceHash: null, sql: null, vintage: null, whVersion: 'bench' } }),
     );
     const obj = objectPath(dir, manifestAt(log, undefined, 'taq_minute_bars')[0]!.object);
     log.close();
@@ -181,8 +195,8 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
 
     // 4. Peak RSS at N and 10N symbols.
     const big = await writeDay(tmp.path, n * 10, k);
-    const rss1 = stats([0, 1].map(() => peakRssMiB(day.files, threads))).median;
-    const rss10 = stats([0, 1].map(() => peakRssMiB(big.files, threads))).median;
+    const rss1 = stats([0, 1].map(() => peakRssMiB(day.batches, threads))).median;
+    const rss10 = stats([0, 1].map(() => peakRssMiB(big.batches, threads))).median;
     say(`peak RSS of one day's aggregation: ${n} symbols ${rss1.toFixed(0)} MiB, ${n * 10} symbols ${rss10.toFixed(0)} MiB`);
     rows.push(row('taq', `peak RSS ${n * 10} vs ${n} symbols`, rss10, 'MiB', rss1, '10x symbols / 1x', { text: '<= 1.2', met: (r) => r <= 1.2 }));
   } finally {
