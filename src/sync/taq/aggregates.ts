@@ -39,11 +39,7 @@ export const minuteBars: TaqDataset = {
   select: (day, w) => `
     WITH grid AS (
       SELECT s.symbol, g.m FROM tq_symbols s, generate_series(${w.openNs}::BIGINT, ${w.closeNs - NS_PER_MINUTE}::BIGINT, ${NS_PER_MINUTE}::BIGINT) AS g(m)),
-    agg AS (
-      SELECT symbol, (t // ${NS_PER_MINUTE}) * ${NS_PER_MINUTE} AS m,
-             first(price ORDER BY t, seq) AS open, max(price) AS high, min(price) AS low, last(price ORDER BY t, seq) AS close,
-             sum(size)::BIGINT AS volume, sum(price * size) / sum(size) AS vwap, count(*)::BIGINT AS trades
-      FROM tq_trades GROUP BY ALL),
+    agg AS (SELECT symbol, m, open, high, low, close, volume, vwap, trades FROM tq_minute),
     bars AS (
       SELECT g.symbol, g.m, g.m + ${NS_PER_MINUTE - 1} AS m_end, a.open, a.high, a.low, a.close,
              coalesce(a.volume, 0)::BIGINT AS volume, a.vwap, coalesce(a.trades, 0)::BIGINT AS trades
@@ -56,17 +52,19 @@ export const minuteBars: TaqDataset = {
 /**
  * Previous-tick sampling on the grid open, open + Δ, …, close: the price at a grid point is the
  * last trade strictly before it; before the first trade of the day, the first trade's price (so a
- * symbol that traded has exactly (close − open)/Δ returns, and none otherwise).
+ * symbol that traded has exactly (close − open)/Δ returns, and none otherwise). Grid points fall
+ * on minute boundaries, so the last trade before one is the close of the last traded minute
+ * ending at or before it: the sampling reads `tq_minute`, not every trade.
  */
 function rvSampling(delta: number, w: SessionWindow, suffix: string): string {
   const n = Math.floor((w.closeNs - w.openNs) / delta);
   return `
     rv${suffix} AS (
       SELECT symbol, sum(r * r) AS rv, count(r)::INTEGER AS obs FROM (
-        SELECT g.symbol, ln(coalesce(p.price, f.first_price)) - ln(lag(coalesce(p.price, f.first_price)) OVER (PARTITION BY g.symbol ORDER BY g.g)) AS r
+        SELECT g.symbol, ln(coalesce(p.close, f.first_price)) - ln(lag(coalesce(p.close, f.first_price)) OVER (PARTITION BY g.symbol ORDER BY g.g)) AS r
         FROM (SELECT s.symbol, ${w.openNs}::BIGINT + k * ${delta}::BIGINT AS g FROM tq_symbols s, range(0, ${n + 1}) AS ks(k)) g
         JOIN firsts f USING (symbol)
-        ASOF LEFT JOIN lastper p ON g.symbol = p.symbol AND p.t <= g.g - 1)
+        ASOF LEFT JOIN tq_minute p ON g.symbol = p.symbol AND p.m_end <= g.g)
       GROUP BY symbol)`;
 }
 
@@ -77,8 +75,7 @@ export const dailyRv: TaqDataset = {
   key: ['symbol'],
   sortKey: ['symbol'],
   select: (day, w) => `
-    WITH lastper AS (SELECT symbol, t, last(price ORDER BY seq) AS price FROM tq_trades GROUP BY symbol, t),
-    firsts AS (SELECT symbol, first(price ORDER BY t, seq) AS first_price, count(*)::BIGINT AS trades FROM tq_trades GROUP BY symbol),
+    WITH firsts AS (SELECT symbol, first(open ORDER BY m) AS first_price, sum(trades)::BIGINT AS trades FROM tq_minute GROUP BY symbol),
     ${rvSampling(5 * NS_PER_MINUTE, w, '5')},
     ${rvSampling(30 * NS_PER_MINUTE, w, '30')}
     SELECT DATE '${day}' AS date, s.symbol, r5.rv AS rv_5m, coalesce(r5.obs, 0)::INTEGER AS obs_5m, r30.rv AS rv_30m, coalesce(r30.obs, 0)::INTEGER AS obs_30m,
@@ -114,11 +111,9 @@ export const spreads: TaqDataset = {
              avg(2 * abs(price - mid)) AS effective, avg(2 * abs(price - mid) / mid) AS effective_pct,
              ${signedSelect}
       FROM tq_matched GROUP BY symbol),
-    counts AS (
-      SELECT s.symbol,
-             (SELECT count(*) FROM tq_quotes q WHERE q.symbol = s.symbol AND q.t >= ${w.openNs})::BIGINT AS quotes,
-             (SELECT count(*) FROM tq_nbbo n WHERE n.symbol = s.symbol AND n.t >= ${w.openNs})::BIGINT AS nbbo_changes
-      FROM tq_symbols s)
+    qc AS (SELECT symbol, count(*)::BIGINT AS quotes FROM tq_quotes WHERE t >= ${w.openNs} GROUP BY symbol),
+    nc AS (SELECT symbol, count(*)::BIGINT AS nbbo_changes FROM tq_nbbo WHERE t >= ${w.openNs} GROUP BY symbol),
+    counts AS (SELECT s.symbol, coalesce(qc.quotes, 0)::BIGINT AS quotes, coalesce(nc.nbbo_changes, 0)::BIGINT AS nbbo_changes FROM tq_symbols s LEFT JOIN qc USING (symbol) LEFT JOIN nc USING (symbol))
     SELECT DATE '${day}' AS date, s.symbol, q.quoted_tw, q.quoted_pct_tw, tr.effective, tr.effective_pct,
            ${SIGNINGS.flatMap((x) => [`tr.effective_pct_${x}`, `tr.realized_pct_${x}`, `tr.impact_pct_${x}`]).join(', ')},
            coalesce(tr.trades, 0)::BIGINT AS trades, c.quotes, c.nbbo_changes, coalesce(tr.spread_trades, 0)::BIGINT AS spread_trades

@@ -5,6 +5,7 @@
  * - `tq_trades`: trades passing the trade filter;
  * - `tq_quotes`: quotes passing the quote filter, withdrawn sides NULL;
  * - `tq_nbbo`: the official complete NBBO (one row per symbol and timestamp), with `usable`;
+ * - `tq_minute`: per symbol and minute with trades, OHLC, volume, VWAP and count (bars and RV read it);
  * - `tq_matched`: each trade with the NBBO in force 1 ns before it and 5 minutes later, and its
  *   tick-test, Lee–Ready, EMO and CLNV signs.
  * Times `t` are BIGINT nanoseconds after midnight, New York time. Every predicate is a rule of
@@ -14,6 +15,7 @@ import type { Duck } from '../../engine/index.js';
 import {
   carriesNbboSql,
   keepTradeSql,
+  NS_PER_MINUTE,
   matchingNbboSql,
   normalQuoteSql,
   quoteWindowSql,
@@ -48,7 +50,9 @@ export function createRawTableSql(kind: keyof typeof RAW_COLUMNS): string {
   return `CREATE OR REPLACE TABLE raw_${kind} (${RAW_COLUMNS[kind].map((c) => `${c} ${RAW_TYPES[c]}`).join(', ')})`;
 }
 
-const SYMBOL = `sym_root || coalesce('.' || nullif(trim(sym_suffix), ''), '')`;
+/** 'ROOT' or 'ROOT.SUFFIX' (no string built in the common no-suffix case). */
+export const SYMBOL_SQL = `CASE WHEN sym_suffix IS NULL OR trim(sym_suffix) = '' THEN sym_root ELSE sym_root || '.' || trim(sym_suffix) END`;
+const SYMBOL = SYMBOL_SQL;
 const T = `(epoch_us(time_m) * 1000 + coalesce(time_m_nano, 0))::BIGINT`;
 
 /** The statements that clean a day loaded into the raw tables. */
@@ -77,6 +81,11 @@ export function cleanDaySql(w: SessionWindow): string[] {
            UNION ALL
            SELECT symbol, t, seq, bid, bidsiz * ${ROUND_LOT}, ask, asksiz * ${ROUND_LOT} FROM tq_quotes WHERE ${carriesNbboSql('qu_source', 'natbbo_ind')}))
        WHERE rn = 1`,
+    `CREATE OR REPLACE TABLE tq_minute AS
+       SELECT symbol, (t // ${NS_PER_MINUTE}) * ${NS_PER_MINUTE} AS m, (t // ${NS_PER_MINUTE}) * ${NS_PER_MINUTE} + ${NS_PER_MINUTE} AS m_end,
+              first(price ORDER BY t, seq) AS open, max(price) AS high, min(price) AS low, last(price ORDER BY t, seq) AS close,
+              sum(size)::BIGINT AS volume, sum(price * size) / sum(size) AS vwap, count(*)::BIGINT AS trades
+       FROM tq_trades GROUP BY ALL`,
     `CREATE OR REPLACE TABLE tq_matched AS
        WITH ticked AS (
          SELECT *, ${tickTestSql('tick', 'PARTITION BY symbol ORDER BY t, seq')} AS tick_test FROM (

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { WarehouseError } from '../../log/index.js';
 import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import type { SqlSource } from '../wrds/client.js';
-import { RAW_COLUMNS, RAW_TYPES } from './clean-day.js';
+import { RAW_COLUMNS, RAW_TYPES, SYMBOL_SQL } from './clean-day.js';
 
 export type RawKind = keyof typeof RAW_COLUMNS;
 
@@ -76,7 +76,7 @@ export async function pullDay(source: SqlSource, duck: Duck, plan: DayPlan, symb
   // A root may carry other suffixes than the ones asked for: keep exactly the requested symbols.
   await duck.run(`CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest([${symbols.map(quoteLiteral).join(', ')}]::VARCHAR[]) AS symbol`);
   for (const kind of Object.keys(RAW_COLUMNS) as RawKind[]) {
-    await duck.run(`DELETE FROM raw_${kind} WHERE (sym_root || coalesce('.' || nullif(trim(sym_suffix), ''), '')) NOT IN (SELECT symbol FROM wanted)`);
+    await duck.run(`DELETE FROM raw_${kind} WHERE (${SYMBOL_SQL}) NOT IN (SELECT symbol FROM wanted)`);
   }
   return counts;
 }
