@@ -59,6 +59,8 @@ export interface TaqDayOutcome {
   readonly status: 'written' | 'unchanged' | 'skipped' | 'missing' | 'planned';
   readonly symbols: number;
   readonly datasets: Record<string, { status: string; rows: number }>;
+  /** Where the day's time went (ms): pulling from the source, cleaning + aggregating in DuckDB, the write path. */
+  readonly ms?: { readonly pull: number; readonly aggregate: number; readonly write: number };
 }
 
 export interface TaqSyncResult {
@@ -196,10 +198,15 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
   try {
     const kinds = Object.keys(RAW_COLUMNS) as RawKind[];
     // Pulled and aggregated a batch of symbols at a time; the lineage records the day's query.
+    let pull = 0;
+    const t0 = Date.now();
     await aggregateInBatches(duck, day, win, w.todo, batchesOf(w.symbols, o.batchSymbols ?? DEFAULT_BATCH_SYMBOLS), async (batch) => {
       const selects = Object.fromEntries(kinds.map((k) => [k, pullSelect(k, day, batch, w.present[k])])) as Record<RawKind, string>;
+      const p0 = Date.now();
       await pullDay(o.source, duck, { ...w.plan, selects }, batch, tmp);
+      pull += Date.now() - p0;
     });
+    const t1 = Date.now();
     const results: TaqDayOutcome['datasets'] = {};
     const rels = taqRelations(day);
     for (const d of w.todo) {
@@ -230,7 +237,9 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
       results[d.name] = { status: res.status, rows: res.entry.rows };
     }
     const anyWritten = Object.values(results).some((r) => r.status === 'written');
-    return { day, status: anyWritten ? 'written' : 'unchanged', symbols: w.symbols.length, datasets: results };
+    const ms = { pull, aggregate: t1 - t0 - pull, write: Date.now() - t1 };
+    logger.info({ day, ...ms }, 'taq day timings');
+    return { day, status: anyWritten ? 'written' : 'unchanged', symbols: w.symbols.length, datasets: results, ms };
   } finally {
     duck.close();
   }
