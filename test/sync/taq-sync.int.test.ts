@@ -222,4 +222,21 @@ describe('wh taq sync against a real PostgreSQL', () => {
     expect(one).toHaveLength(4);
     expect(await objects(100)).toEqual(one);
   });
+
+  it('refuses to start without twice the estimated bytes free, before taking any lease', async () => {
+    const symbols = await symbolsOf(days[0]!, 2);
+    const env = await setup(symbols);
+    try {
+      const head = env.log.head().seq;
+      // 3 days x 3 datasets x at least 1 MiB each, doubled: 18 MiB needed. A 100 MiB volume with 10 MiB free (90 %):
+      const MiB = 2 ** 20;
+      await expect(env.sync({ statfs: () => ({ bsize: 4096, blocks: (100 * MiB) / 4096, bavail: (10 * MiB) / 4096 }) })).rejects.toMatchObject({ code: 'DISK_FULL' });
+      // A 1 GiB volume at 96 %: the blocked watermark.
+      await expect(env.sync({ statfs: () => ({ bsize: 4096, blocks: (1024 * MiB) / 4096, bavail: (40 * MiB) / 4096 }) })).rejects.toMatchObject({ code: 'DISK_WATERMARK_BLOCKED' });
+      expect(env.log.read({ types: ['LeaseAcquired', 'SyncStarted', 'PartitionWritten'] })).toHaveLength(0);
+      expect(env.log.head().seq).toBe(head);
+    } finally {
+      await env.close();
+    }
+  });
 });
