@@ -39,5 +39,6 @@ export const commands: readonly CommandEntry[] = [
   { name: 'fundamentals', summary: 'Compustat fundamentals known on a market date, or the CCM links in force on it', load: () => import('./fundamentals.js') },
   { name: 'fetch', summary: 'daily prices in one schema from the first provider that has each symbol', load: () => import('./fetch.js') },
   { name: 'calendar', summary: 'the NYSE trading calendar: sessions, holidays and early closes (1928-2030)', load: () => import('./calendar.js') },
+  { name: 'taq', summary: 'TAQ minute bars, realized variance, spreads and tick samples: sync from WRDS, query as of any point', load: () => import('./taq.js') },
   { name: 'demo', summary: "wh's main job on the embedded sample: sync a local WRDS-shaped PostgreSQL, query, tag, verify", load: () => import('./demo.js') },
 ];

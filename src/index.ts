@@ -42,3 +42,4 @@ export type { Point, DatasetSummary, TagEntry } from './projections/index.js';
 export type { IngestResult, DatasetSyncResult, PartialWrdsSettings } from './sync/index.js';
 export { datasets as wrdsDatasets } from './sync/index.js';
 export * as calendar from './calendar/index.js';
+export { syncTaq } from './sync/index.js';

@@ -71,3 +71,4 @@ export { mergedPrices, mergeOptionsSchema } from './ccm-merge.js';
 export { crspCoverage, coverageWarnings, fundamentalsCoverageWarnings } from './coverage.js';
 export type { Coverage } from './coverage.js';
 export type { MergeOptions } from './ccm-merge.js';
+export * from './taq.js';

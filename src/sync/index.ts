@@ -9,3 +9,4 @@ export type { SqlSource, WrdsClientOptions } from './wrds/client.js';
 export { TokenBucket } from './rate-limit.js';
 export * from './french/index.js';
 export * from './yahoo/index.js';
+export * from './taq/index.js';

@@ -20,6 +20,7 @@ import { companyRows, cusip9, fundaRows, fundqRows, linkRows } from './rows-comp
 import { delistRows, distRows, dsfRows, dsiRows, msfRows, namesRows, stocknamesRows } from './rows-crsp.js';
 import { factorsDailyRows, factorsMonthlyRows, fiveFactorsDailyRows } from './rows-ff.js';
 import { masterRows, nbboRows, quoteRows, tradeRows } from './rows-taq.js';
+import { sp500Rows, sp500Tables } from './rows-sp500.js';
 import type { TaqSymbol } from './rows-taq.js';
 import { spellOn } from './universe.js';
 
@@ -64,6 +65,7 @@ const SOURCES: Readonly<Record<string, RowSource>> = {
   'crsp.dsedelist': delistRows, 'crsp.msedelist': delistRows, 'crsp.dsedist': distRows, 'crsp.dsi': dsiRows,
   'crsp.dsf_v2': dsfV2Rows, 'crsp.msf_v2': msfV2Rows, 'crsp.stksecurityinfohist': securityInfoRows, 'crsp.stkdelists': stkDelistRows,
   'crsp.ccmxpf_lnkhist': linkRows, 'comp.funda': fundaRows, 'comp.fundq': fundqRows, 'comp.company': companyRows,
+  'crsp.dsp500list': sp500Rows, 'crsp.msp500list': sp500Rows,
   'ff.factors_daily': factorsDailyRows, 'ff.factors_monthly': factorsMonthlyRows, 'ff.fivefactors_daily': fiveFactorsDailyRows,
 };
 
@@ -95,7 +97,7 @@ export async function generateWrdsSample(target: WrdsSampleTarget, options: Wrds
   const ctx = createContext(o.seed, o.scale, o.fromYear, o.toYear, vintage);
   const { session, close } = await sessionFor(target);
   try {
-    const specs = [...crspLegacyTables, ...crspCizTables, ...ccmTables, ...compTables, ...ffTables];
+    const specs = [...crspLegacyTables, ...crspCizTables, ...ccmTables, ...compTables, ...ffTables, ...sp500Tables];
     const days = taqDaysOf(ctx, o.taqDays);
     const taqSpecs = days.flatMap(taqTables);
     await createStorage(session, [...specs, ...taqSpecs]);

@@ -26,3 +26,6 @@ export { ccmTables, compTables, crspCizTables, crspLegacyTables, ffTables, taqTa
 export type { ColumnSpec, TableSpec } from './catalog.js';
 export { writeFrenchSample, FRENCH_INDUSTRIES } from './french-files.js';
 export type { FrenchSampleOptions } from './french-files.js';
+export { sp500Rows, sp500Spells, sp500Tables } from './rows-sp500.js';
+export { simulateSymbolDay, uShapedTime } from './rows-taq.js';
+export type { TaqSymbol, SymbolDay } from './rows-taq.js';

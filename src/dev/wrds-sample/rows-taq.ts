@@ -19,6 +19,8 @@ export interface TaqSymbol {
   readonly open: number;
   readonly close: number;
   readonly vol: number;
+  /** Multiplies the day's quote and trade counts and lifts their caps (default 1; benchmarks scale it). */
+  readonly intensity?: number;
 }
 
 interface Quote { t: number; ex: string; bid: number; bidsiz: number; ask: number; asksiz: number; cond: string; cancel: string | null; natbbo: string; seq: number }
@@ -49,11 +51,24 @@ function tick(x: number): number {
 
 /** The last few symbol-days, so the ctm_, cqm_ and complete_nbbo_ passes over one day simulate it once. */
 const recent = new Map<string, SymbolDay>();
+
+/**
+ * A time in [from, to) drawn from the U-shaped intraday profile of US equities (heavy first and
+ * last half hours: about 20 % and 25 % of the day's activity, the rest spread evenly; cf. Jain &
+ * Joh 1988, Admati & Pfleiderer 1988).
+ */
+export function uShapedTime(rng: Rng, from: number, to: number): number {
+  const u = rng.uniform(0, 1);
+  const edge = Math.min(1800, (to - from) / 4);
+  if (u < 0.2) return rng.uniform(from, from + edge);
+  if (u < 0.45) return rng.uniform(to - edge, to);
+  return rng.uniform(from, to);
+}
 const RECENT_LIMIT = 200;
 
 /** Generates one symbol-day (deterministic in seed, day and symbol). */
 export function simulateSymbolDay(seed: number, day: string, s: TaqSymbol): SymbolDay {
-  const key = `${seed}|${day}|${s.symRoot}|${s.open}|${s.close}|${s.vol}|${s.exchcd}`;
+  const key = `${seed}|${day}|${s.symRoot}|${s.open}|${s.close}|${s.vol}|${s.exchcd}|${s.intensity ?? 1}`;
   const hit = recent.get(key);
   if (hit !== undefined) return hit;
   const result = simulateSymbolDayUncached(seed, day, s);
@@ -83,11 +98,13 @@ function simulateSymbolDayUncached(seed: number, day: string, s: TaqSymbol): Sym
     return Math.max(0.01, s.open + (s.close - s.open) * (x / knots) + bridge * s.close * 0.0008);
   };
   const venues = s.exchcd === 3 ? VENUES_NASDAQ : VENUES_NYSE;
-  const nQuotes = Math.min(600, Math.max(60, Math.round(s.vol / 20_000)));
+  const k = s.intensity ?? 1;
+  const nQuotes = Math.round(k * Math.min(600, Math.max(60, Math.round(s.vol / 20_000))));
   const quotes: Quote[] = [];
   const nbbo: Nbbo[] = [];
   const book = new Map<string, Quote>();
-  const times = Array.from({ length: nQuotes }, () => rng.uniform(start, close + 300)).sort((a, b) => a - b);
+  // Pre-open quotes seed the NBBO; in the session quotes follow the intraday profile.
+  const times = Array.from({ length: nQuotes }, () => (rng.chance(0.1) ? rng.uniform(start, open) : uShapedTime(rng, open, close + 300))).sort((a, b) => a - b);
   let qseq = 1000;
   for (const t of times) {
     const mid = midAt(t);
@@ -117,8 +134,8 @@ function simulateSymbolDayUncached(seed: number, day: string, s: TaqSymbol): Sym
     q.natbbo = selfCarried ? (s.exchcd === 3 ? '4' : '1') : '2';
   }
   const trades: Trade[] = [];
-  const nTrades = Math.min(400, Math.max(30, Math.round(s.vol / 8_000)));
-  const tradeTimes = Array.from({ length: nTrades }, () => (rng.chance(0.04) ? rng.uniform(close, close + 3600) : rng.uniform(open, close))).sort((a, b) => a - b);
+  const nTrades = Math.round(k * Math.min(400, Math.max(30, Math.round(s.vol / 8_000))));
+  const tradeTimes = Array.from({ length: nTrades }, () => (rng.chance(0.04) ? rng.uniform(close, close + 3600) : uShapedTime(rng, open, close))).sort((a, b) => a - b);
   let tseq = 5000;
   for (const t of tradeTimes) {
     const mid = midAt(t);

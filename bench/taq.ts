@@ -1,0 +1,212 @@
+/**
+ * TAQ aggregation, in the same run against in-run baselines:
+ *
+ * - throughput: a generated day (N symbols, the sample's U-shaped intraday profile, `--intensity`
+ *   times its trade and quote counts) as the CSV the sync streams from the source; the subject is
+ *   what `wh taq sync` does with it in DuckDB — read the raw rows, clean them (rules.ts), build the
+ *   complete NBBO, ASOF-match trades and compute bars, RV and spreads; the baseline is a raw DuckDB
+ *   scan of the same CSV rows into tables. Ratio = subject rows/s ÷ baseline rows/s (goal ≥ 0.5).
+ * - 1 symbol × 1 day of minute bars through the provider (`taqMinuteBars` on an open warehouse
+ *   session) against raw `read_parquet` of the same object on an open DuckDB (goal ≤ 1.1), and the
+ *   cold time including `openWarehouse` (seed SLO < 2 s).
+ * - the S&P 500 × 1 month SLO (≤ 30 min) estimated from the measured rows/s and stated daily volumes.
+ * - peak RSS of one day's aggregation in a child process at N and 10·N symbols (goal ≤ 1.2x).
+ *
+ *   node dist/bench/taq.js [--quick] [--symbols N] [--intensity K] [--reps N] [--threads N]
+ */
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { openDuck, quoteLiteral, type Duck } from '../src/engine/index.js';
+import { withLease } from '../src/log/index.js';
+import { manifestAt } from '../src/projections/index.js';
+import { initWarehouse, objectPath, openWarehouseLog, writePartition } from '../src/store/index.js';
+import { openWarehouse, toArrow } from '../src/query/index.js';
+import { taqMinuteBars } from '../src/providers/index.js';
+import { accumulatedSelect, aggregateInBatches, batchesOf, dailyRv, minuteBars, RAW_COLUMNS, RAW_TYPES, sessionWindow, spreads } from '../src/sync/taq/index.js';
+import { simulateSymbolDay, type TaqSymbol } from '../src/dev/wrds-sample/index.js';
+import { isMain, parseCli, report, row, say, stats, tempDir, timeAsync, type BenchRow, type CommonOptions } from './harness.js';
+
+const USAGE = `usage: node dist/bench/taq.js [options]
+  --quick          40 symbols, intensity 5, 3 repetitions
+  --symbols N      symbols in the day (default 200)
+  --intensity K    times the sample's per-symbol trade and quote counts (default 10)
+  --reps N         timed repetitions (default 5)
+  --threads N      DuckDB threads (default 2)
+  --keep           keep the temporary directory
+  --summary F      also write the result rows as JSON to F`;
+
+const optionsSchema = z.object({
+  symbols: z.coerce.number().int().positive().optional(),
+  intensity: z.coerce.number().positive().optional(),
+  reps: z.coerce.number().int().positive().optional(),
+  threads: z.coerce.number().int().min(1).max(16).optional(),
+  child: z.string().optional(),
+});
+
+const DAY = '2024-03-15';
+type Kind = keyof typeof RAW_COLUMNS;
+
+function hms(ns: number): string {
+  const us = Math.floor(ns / 1000);
+  const s = Math.floor(us / 1e6);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}.${p(us % 1e6, 6)}`;
+}
+
+type Files = Record<Kind, string>;
+
+/**
+ * The day's raw CSV files (the sync's RAW_COLUMNS) for `n` symbols, one set per batch of
+ * DEFAULT_BATCH_SYMBOLS (as the sync pulls them); returns their paths and row counts.
+ */
+async function writeDay(dir: string, n: number, intensity: number): Promise<{ batches: Files[]; rows: Record<Kind, number> }> {
+  const rows = { ctm: 0, cqm: 0, nbbo: 0, master: 0 };
+  const batches: Files[] = [];
+  for (const [b, idx] of batchesOf(Array.from({ length: n }, (_, i) => i)).entries()) {
+    const files = { ctm: join(dir, `ctm-${n}-${b}.csv`), cqm: join(dir, `cqm-${n}-${b}.csv`), nbbo: join(dir, `nbbo-${n}-${b}.csv`), master: join(dir, `master-${n}-${b}.csv`) };
+    batches.push(files);
+    const out = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, createWriteStream(f)])) as Record<Kind, ReturnType<typeof createWriteStream>>;
+    await writeSymbols(idx, intensity, out, rows);
+    await Promise.all(Object.values(out).map((w) => new Promise<void>((r) => w.end(() => r()))));
+  }
+  return { batches, rows };
+}
+
+async function writeSymbols(idx: readonly number[], intensity: number, out: Record<Kind, ReturnType<typeof createWriteStream>>, rows: Record<Kind, number>): Promise<void> {
+  const write = (k: Kind, cells: unknown[]) => {
+    rows[k]++;
+    return out[k].write(`${cells.map((c) => (c === null ? '' : String(c))).join(',')}\n`);
+  };
+  for (const i of idx) {
+    const s: TaqSymbol = { symRoot: `S${String(i).padStart(4, '0')}`, cusip: '000000000', exchcd: i % 3 === 0 ? 3 : 1, open: 20 + (i % 180), close: 20.5 + (i % 180), vol: 2_000_000 + 10_000 * (i % 300), intensity };
+    const d = simulateSymbolDay(1, DAY, s);
+    const src = s.exchcd === 3 ? 'N' : 'C';
+    for (const t of d.trades) write('ctm', [hms(t.t), t.t % 1000, t.ex, s.symRoot, null, t.cond, t.size, t.price, t.corr, t.seq]);
+    for (const q of d.quotes) write('cqm', [hms(q.t), q.t % 1000, q.ex, s.symRoot, null, q.bid, q.bidsiz, q.ask, q.asksiz, q.cond, q.seq, q.natbbo, q.cancel, src]);
+    for (const b of d.nbbo) write('nbbo', [hms(b.t), b.t % 1000, s.symRoot, null, 'R', null, b.bid, b.bidsiz * 100, b.ask, b.asksiz * 100]);
+    if (!write('master', [s.symRoot, null])) await new Promise<void>((r) => out.master.once('drain', () => r()));
+  }
+}
+
+const loadSql = (k: Kind, file: string): string =>
+  `CREATE OR REPLACE TABLE raw_${k} AS SELECT * FROM read_csv(${quoteLiteral(file)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${RAW_COLUMNS[k].map((c) => `${quoteLiteral(c)}: ${quoteLiteral(RAW_TYPES[c]!)}`).join(', ')}})`;
+
+async function load(duck: Duck, files: Files): Promise<void> {
+  for (const k of Object.keys(files) as Kind[]) await duck.run(loadSql(k, files[k]));
+}
+
+/** The raw scan: every batch's rows read into tables. */
+async function scan(duck: Duck, batches: readonly Files[]): Promise<void> {
+  for (const b of batches) await load(duck, b);
+}
+
+/** What the sync does with a day in DuckDB (without the Parquet write): load, clean, aggregate, batch by batch. */
+async function aggregate(duck: Duck, batches: readonly Files[]): Promise<void> {
+  await aggregateInBatches(duck, DAY, sessionWindow('16:00'), [minuteBars, dailyRv, spreads], batches, (b) => load(duck, b));
+}
+
+/** Child mode: aggregate one day and exit (its peak RSS is read by /usr/bin/time). */
+async function child(spec: string, threads: number): Promise<void> {
+  const batches = JSON.parse(spec) as Files[];
+  const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
+  await aggregate(duck, batches);
+  duck.close();
+}
+
+function peakRssMiB(batches: readonly Files[], threads: number): number {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, fileURLToPath(import.meta.url), '--child', JSON.stringify(batches), '--threads', String(threads)], { encoding: 'utf8' });
+  const kb = Number(r.stderr.trim().split('\n').at(-1));
+  if (r.status !== 0 || !Number.isFinite(kb)) throw new Error(`child failed: ${r.stderr}`);
+  return kb / 1024;
+}
+
+export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchema>): Promise<BenchRow[]> {
+  const n = o.symbols ?? (o.quick ? 40 : 200);
+  const k = o.intensity ?? (o.quick ? 5 : 10);
+  const reps = o.reps ?? (o.quick ? 3 : 5);
+  const threads = o.threads ?? 2;
+  const tmp = tempDir('taq', o.keep);
+  const rows: BenchRow[] = [];
+  try {
+    say(`generating a day: ${n} symbols, intensity ${k} ...`);
+    const day = await writeDay(tmp.path, n, k);
+    const total = day.rows.ctm + day.rows.cqm + day.rows.nbbo;
+    const mib = day.batches.flatMap((b) => Object.values(b) as string[]).reduce((s, f) => s + statSync(f).size, 0) / 2 ** 20;
+    say(`  ${day.rows.ctm.toLocaleString()} trades, ${day.rows.cqm.toLocaleString()} quotes, ${day.rows.nbbo.toLocaleString()} NBBO rows (${mib.toFixed(1)} MiB of CSV)`);
+
+    // 1. Throughput, interleaved.
+    const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
+    const subj: number[] = [];
+    const base: number[] = [];
+    await aggregate(duck, day.batches); // warm-up
+    for (let i = 0; i < reps; i++) {
+      base.push(await timeAsync(() => scan(duck, day.batches)));
+      subj.push(await timeAsync(() => aggregate(duck, day.batches)));
+    }
+    const subjRate = total / (stats(subj).median / 1000);
+    const baseRate = total / (stats(base).median / 1000);
+    say(`aggregation ${stats(subj).median.toFixed(0)} ms (${Math.round(subjRate).toLocaleString()} rows/s); raw scan ${stats(base).median.toFixed(0)} ms (${Math.round(baseRate).toLocaleString()} rows/s)`);
+    rows.push(row('taq', `aggregation throughput (${n} sym x${k})`, subjRate, 'rows/s', baseRate, 'subject/raw scan (higher is better)', { text: '>= 0.5', met: (r) => r >= 0.5 }));
+
+    // 2. 1 symbol x 1 day of bars: provider vs raw read_parquet of the same object.
+    const dir = join(tmp.path, 'wh');
+    initWarehouse(dir, 'bench');
+    const log = openWarehouseLog(dir);
+    await withLease(log, 'dataset:taq_minute_bars', { purpose: 'bench' }, (lease) =>
+      writePartition({ dir, log, duck, lease }, { dataset: 'taq_minute_bars', partition: DAY, selectSql: accumulatedSelect(minuteBars), columns: minuteBars.columns, key: minuteBars.key, sortKey: minuteBars.sortKey, estimatedBytes: 1 << 20, lineage: { kind: 'derive', source: 'bench', sourceHash: null, sql: null, vintage: null, whVersion: 'bench' } }),
+    );
+    const obj = objectPath(dir, manifestAt(log, undefined, 'taq_minute_bars')[0]!.object);
+    log.close();
+    const symbol = 'S0001';
+    const cold = await timeAsync(async () => {
+      const wh = await openWarehouse(dir);
+      await taqMinuteBars(wh.session, { symbols: [symbol], start: DAY, end: DAY });
+      wh.close();
+    });
+    const wh = await openWarehouse(dir, { threads });
+    const raw = await openDuck({ threads });
+    const prov: number[] = [];
+    const rawT: number[] = [];
+    const rawSql = `SELECT * FROM read_parquet([${quoteLiteral(obj)}]) WHERE symbol IN ('${symbol}') AND date BETWEEN DATE '${DAY}' AND DATE '${DAY}' ORDER BY symbol, minute`;
+    for (let i = 0; i < 5; i++) {
+      await taqMinuteBars(wh.session, { symbols: [symbol], start: DAY, end: DAY });
+      toArrow(await raw.columns(rawSql));
+    }
+    for (let i = 0; i < reps * 6; i++) {
+      prov.push(await timeAsync(() => taqMinuteBars(wh.session, { symbols: [symbol], start: DAY, end: DAY })));
+      rawT.push(await timeAsync(async () => toArrow(await raw.columns(rawSql))));
+    }
+    wh.close();
+    raw.close();
+    duck.close();
+    say(`bars 1 symbol x 1 day: provider ${stats(prov).median.toFixed(2)} ms, raw read_parquet ${stats(rawT).median.toFixed(2)} ms, cold (openWarehouse + query) ${cold.toFixed(0)} ms`);
+    rows.push(row('taq', 'bars 1 sym x 1 day (provider)', stats(prov).median, 'ms', stats(rawT).median, 'provider/raw read_parquet', { text: '<= 1.1', met: (r) => r <= 1.1 }));
+    rows.push(row('taq', 'bars 1 sym x 1 day cold', cold, 'ms', null, null, { text: '< 2000 ms', met: (_r, v) => v < 2000 }));
+
+    // 3. The S&P 500 x 1 month SLO, estimated (assumed volumes: see docs/concepts/taq.md).
+    const perDay = { trades: 30e6, nbbo: 150e6, carryingQuotes: 50e6 };
+    const monthRows = 21 * (perDay.trades + perDay.nbbo + perDay.carryingQuotes);
+    const estMin = monthRows / subjRate / 60;
+    say(`SLO estimate: 21 days x ${(perDay.trades + perDay.nbbo + perDay.carryingQuotes) / 1e6}M rows/day = ${(monthRows / 1e9).toFixed(2)}B rows at ${Math.round(subjRate).toLocaleString()} rows/s = ${estMin.toFixed(0)} min of local aggregation (transfer not included)`);
+    rows.push(row('taq', 'S&P 500 x 1 month aggregation (est.)', estMin, 'min', null, null, { text: '<= 30 min', met: (_r, v) => v <= 30 }));
+
+    // 4. Peak RSS at N and 10N symbols.
+    const big = await writeDay(tmp.path, n * 10, k);
+    const rss1 = stats([0, 1].map(() => peakRssMiB(day.batches, threads))).median;
+    const rss10 = stats([0, 1].map(() => peakRssMiB(big.batches, threads))).median;
+    say(`peak RSS of one day's aggregation: ${n} symbols ${rss1.toFixed(0)} MiB, ${n * 10} symbols ${rss10.toFixed(0)} MiB`);
+    rows.push(row('taq', `peak RSS ${n * 10} vs ${n} symbols`, rss10, 'MiB', rss1, '10x symbols / 1x', { text: '<= 1.2', met: (r) => r <= 1.2 }));
+  } finally {
+    tmp.dispose();
+  }
+  return rows;
+}
+
+if (isMain(import.meta.url)) {
+  const o = parseCli(process.argv.slice(2), { symbols: { type: 'string' }, intensity: { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' }, child: { type: 'string' } }, optionsSchema, USAGE);
+  if (o.child !== undefined) await child(o.child, o.threads ?? 2);
+  else report(await runTaqBench(o), o);
+}

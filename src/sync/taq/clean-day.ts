@@ -1,0 +1,111 @@
+/**
+ * One TAQ day cleaned inside DuckDB: from the raw tables `raw_ctm`, `raw_cqm`, `raw_nbbo` and
+ * `raw_master` (WRDS's columns, as pulled) to
+ * - `tq_symbols`: the master's symbols (every symbol gets bars, even without trades);
+ * - `tq_trades`: trades passing the trade filter;
+ * - `tq_quotes`: quotes passing the quote filter, withdrawn sides NULL;
+ * - `tq_nbbo`: the official complete NBBO (one row per symbol and timestamp), with `usable`;
+ * - `tq_minute`: per symbol and minute with trades, OHLC, volume, VWAP and count (bars and RV read it);
+ * - `tq_matched`: each trade with the NBBO in force 1 ns before it and 5 minutes later, and its
+ *   tick-test, Lee–Ready, EMO and CLNV signs.
+ * Times `t` are BIGINT nanoseconds after midnight, New York time. Every predicate is a rule of
+ * rules.ts / signing.ts.
+ */
+import type { Duck } from '../../engine/index.js';
+import {
+  carriesNbboSql,
+  keepTradeSql,
+  NS_PER_MINUTE,
+  matchingNbboSql,
+  normalQuoteSql,
+  quoteWindowSql,
+  ROUND_LOT,
+  saneTwoSidedQuoteSql,
+  sideSql,
+  usableNbboSql,
+  type SessionWindow,
+} from './rules.js';
+import { clnvSql, emoSql, leeReadySql, tickSql, tickTestSql } from './signing.js';
+
+/** The minutes after a trade at which realized spread and price impact read the midpoint. */
+export const REALIZED_HORIZON_NS = 5 * 60 * 1_000_000_000;
+
+/** The columns pulled from each source table (`time_m_nano` only where the source has it). */
+export const RAW_COLUMNS = {
+  ctm: ['time_m', 'time_m_nano', 'ex', 'sym_root', 'sym_suffix', 'tr_scond', 'size', 'price', 'tr_corr', 'tr_seqnum'],
+  cqm: ['time_m', 'time_m_nano', 'ex', 'sym_root', 'sym_suffix', 'bid', 'bidsiz', 'ask', 'asksiz', 'qu_cond', 'qu_seqnum', 'natbbo_ind', 'qu_cancel', 'qu_source'],
+  nbbo: ['time_m', 'time_m_nano', 'sym_root', 'sym_suffix', 'qu_cond', 'qu_seqnum', 'best_bid', 'best_bidsizeshares', 'best_ask', 'best_asksizeshares'],
+  master: ['sym_root', 'sym_suffix'],
+} as const;
+
+/** DuckDB types of the raw columns. */
+export const RAW_TYPES: Record<string, string> = {
+  time_m: 'TIME', time_m_nano: 'SMALLINT', ex: 'VARCHAR', sym_root: 'VARCHAR', sym_suffix: 'VARCHAR', tr_scond: 'VARCHAR', size: 'BIGINT', price: 'DOUBLE',
+  tr_corr: 'VARCHAR', tr_seqnum: 'BIGINT', bid: 'DOUBLE', bidsiz: 'BIGINT', ask: 'DOUBLE', asksiz: 'BIGINT', qu_cond: 'VARCHAR', qu_seqnum: 'BIGINT',
+  natbbo_ind: 'VARCHAR', qu_cancel: 'VARCHAR', qu_source: 'VARCHAR', best_bid: 'DOUBLE', best_bidsizeshares: 'BIGINT', best_ask: 'DOUBLE', best_asksizeshares: 'BIGINT',
+};
+
+/** `CREATE TABLE raw_<kind>` with every raw column (so a test can insert hand-made rows). */
+export function createRawTableSql(kind: keyof typeof RAW_COLUMNS): string {
+  return `CREATE OR REPLACE TABLE raw_${kind} (${RAW_COLUMNS[kind].map((c) => `${c} ${RAW_TYPES[c]}`).join(', ')})`;
+}
+
+/** 'ROOT' or 'ROOT.SUFFIX' (no string built in the common no-suffix case). */
+export const SYMBOL_SQL = `CASE WHEN sym_suffix IS NULL OR trim(sym_suffix) = '' THEN sym_root ELSE sym_root || '.' || trim(sym_suffix) END`;
+const SYMBOL = SYMBOL_SQL;
+const T = `(epoch_us(time_m) * 1000 + coalesce(time_m_nano, 0))::BIGINT`;
+
+/** The statements that clean a day loaded into the raw tables. */
+export function cleanDaySql(w: SessionWindow): string[] {
+  return [
+    `CREATE OR REPLACE TABLE tq_symbols AS SELECT DISTINCT ${SYMBOL} AS symbol FROM raw_master`,
+    `CREATE OR REPLACE TABLE tq_trades AS
+       SELECT symbol, t, tr_seqnum AS seq, ex, coalesce(trim(tr_scond), '') AS cond, size, price
+       FROM (SELECT ${SYMBOL} AS symbol, ${T} AS t, * FROM raw_ctm)
+       WHERE ${keepTradeSql(w)}`,
+    `CREATE OR REPLACE TABLE tq_quotes AS
+       SELECT symbol, t, seq, ex, bid, bidsiz, ask, asksiz, qu_source, natbbo_ind FROM (
+         SELECT ${SYMBOL} AS symbol, ${T} AS t, qu_seqnum AS seq, ex,
+                ${sideSql('bid', 'bidsiz', 'bid')} AS bid, ${sideSql('bid', 'bidsiz', 'bidsiz')} AS bidsiz,
+                ${sideSql('ask', 'asksiz', 'ask')} AS ask, ${sideSql('ask', 'asksiz', 'asksiz')} AS asksiz,
+                qu_cond, qu_cancel, qu_source, natbbo_ind
+         FROM raw_cqm)
+       WHERE ${quoteWindowSql('t', w)} AND ${normalQuoteSql('qu_cond', 'qu_cancel')} AND ${saneTwoSidedQuoteSql('bid', 'ask')}`,
+    `CREATE OR REPLACE TABLE tq_nbbo AS
+       SELECT symbol, t, seq, bid, bidsize, ask, asksize, ${usableNbboSql('bid', 'ask')} AS usable, (bid + ask) / 2 AS mid FROM (
+         SELECT *, row_number() OVER (PARTITION BY symbol, t ORDER BY seq DESC NULLS LAST) AS rn FROM (
+           SELECT ${SYMBOL} AS symbol, ${T} AS t, qu_seqnum AS seq,
+                  ${sideSql('best_bid', 'best_bidsizeshares', 'best_bid')} AS bid, ${sideSql('best_bid', 'best_bidsizeshares', 'best_bidsizeshares')} AS bidsize,
+                  ${sideSql('best_ask', 'best_asksizeshares', 'best_ask')} AS ask, ${sideSql('best_ask', 'best_asksizeshares', 'best_asksizeshares')} AS asksize
+           FROM raw_nbbo WHERE ${quoteWindowSql(T, w)} AND ${normalQuoteSql('qu_cond', "''")}
+           UNION ALL
+           SELECT symbol, t, seq, bid, bidsiz * ${ROUND_LOT}, ask, asksiz * ${ROUND_LOT} FROM tq_quotes WHERE ${carriesNbboSql('qu_source', 'natbbo_ind')}))
+       WHERE rn = 1`,
+    `CREATE OR REPLACE TABLE tq_minute AS
+       SELECT symbol, (t // ${NS_PER_MINUTE}) * ${NS_PER_MINUTE} AS m, (t // ${NS_PER_MINUTE}) * ${NS_PER_MINUTE} + ${NS_PER_MINUTE} AS m_end,
+              first(price ORDER BY t, seq) AS open, max(price) AS high, min(price) AS low, last(price ORDER BY t, seq) AS close,
+              sum(size)::BIGINT AS volume, sum(price * size) / sum(size) AS vwap, count(*)::BIGINT AS trades
+       FROM tq_trades GROUP BY ALL`,
+    `CREATE OR REPLACE TABLE tq_matched AS
+       WITH ticked AS (
+         SELECT *, ${tickTestSql('tick', 'PARTITION BY symbol ORDER BY t, seq')} AS tick_test FROM (
+           SELECT *, ${tickSql('price - lag(price) OVER (PARTITION BY symbol ORDER BY t, seq)')} AS tick FROM tq_trades)),
+       m AS (
+         SELECT tr.*, least(tr.t + ${REALIZED_HORIZON_NS}, ${w.closeNs}) AS t5,
+                CASE WHEN n.usable THEN n.bid END AS bid, CASE WHEN n.usable THEN n.ask END AS ask, CASE WHEN n.usable THEN n.mid END AS mid
+         FROM ticked tr ASOF LEFT JOIN tq_nbbo n ON tr.symbol = n.symbol AND ${matchingNbboSql('n.t', 'tr.t')}),
+       m5 AS (
+         SELECT m.*, CASE WHEN n5.usable THEN n5.mid END AS mid5
+         FROM m ASOF LEFT JOIN tq_nbbo n5 ON m.symbol = n5.symbol AND n5.t <= m.t5)
+       SELECT symbol, t, seq, ex, cond, size, price, bid, ask, mid, mid5, tick_test,
+              ${leeReadySql('price', 'bid', 'ask', 'tick_test')} AS d_lr,
+              ${emoSql('price', 'bid', 'ask', 'tick_test')} AS d_emo,
+              ${clnvSql('price', 'bid', 'ask', 'tick_test')} AS d_clnv
+       FROM m5`,
+  ];
+}
+
+/** Clean the day already loaded into the raw tables. */
+export async function cleanDay(duck: Duck, w: SessionWindow): Promise<void> {
+  for (const sql of cleanDaySql(w)) await duck.run(sql);
+}

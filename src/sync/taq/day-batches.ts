@@ -1,0 +1,48 @@
+/**
+ * A day aggregated a batch of symbols at a time, so memory depends on the batch, not on how many
+ * symbols the day has: each batch is loaded into the raw tables, cleaned (clean-day.ts) and its
+ * rows of every dataset appended to `acc_<dataset>`; the raw and cleaned tables are then
+ * dropped. `acc_symbols` holds the master's symbols and `acc_orphans` symbols traded or quoted
+ * but missing from the master (the validation gate reads both).
+ */
+import { quoteIdent, type Duck } from '../../engine/index.js';
+import type { TaqDataset } from './aggregates.js';
+import { cleanDay } from './clean-day.js';
+import type { SessionWindow } from './rules.js';
+
+/** Symbols per batch: a few hundred MB of DuckDB memory at the sample's busiest intensity. */
+export const DEFAULT_BATCH_SYMBOLS = 100;
+
+const TRANSIENT = ['raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'tq_symbols', 'tq_trades', 'tq_quotes', 'tq_nbbo', 'tq_minute', 'tq_matched'];
+
+/** `symbols` cut into batches of `size`. */
+export function batchesOf<T>(symbols: readonly T[], size: number = DEFAULT_BATCH_SYMBOLS): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < symbols.length; i += Math.max(1, size)) out.push(symbols.slice(i, i + Math.max(1, size)));
+  return out;
+}
+
+/** The SELECT reading a dataset's accumulated day, in its sort order. */
+export function accumulatedSelect(d: TaqDataset): string {
+  return `SELECT * FROM ${quoteIdent(`acc_${d.name}`)} ORDER BY ${d.sortKey.map((c) => `${quoteIdent(c)} NULLS FIRST`).join(', ')}`;
+}
+
+/**
+ * Aggregate the day: for each batch, `load(batch)` fills the raw tables (raw_ctm, raw_cqm,
+ * raw_nbbo, raw_master) with that batch's rows; then the batch is cleaned and appended.
+ */
+export async function aggregateInBatches<B>(duck: Duck, day: string, w: SessionWindow, datasets: readonly TaqDataset[], batches: readonly B[], load: (batch: B) => Promise<void>): Promise<void> {
+  for (const d of datasets) {
+    await duck.run(`CREATE OR REPLACE TABLE ${quoteIdent(`acc_${d.name}`)} (${d.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
+  }
+  await duck.run('CREATE OR REPLACE TABLE acc_symbols (symbol VARCHAR)');
+  await duck.run('CREATE OR REPLACE TABLE acc_orphans (symbol VARCHAR)');
+  for (const batch of batches) {
+    await load(batch);
+    await cleanDay(duck, w);
+    await duck.run('INSERT INTO acc_symbols SELECT symbol FROM tq_symbols');
+    await duck.run('INSERT INTO acc_orphans SELECT DISTINCT symbol FROM (SELECT symbol FROM tq_trades UNION ALL SELECT symbol FROM tq_nbbo) WHERE symbol NOT IN (SELECT symbol FROM tq_symbols)');
+    for (const d of datasets) await duck.run(`INSERT INTO ${quoteIdent(`acc_${d.name}`)} ${d.select(day, w)}`);
+    for (const t of TRANSIENT) await duck.run(`DROP TABLE IF EXISTS ${t}`);
+  }
+}

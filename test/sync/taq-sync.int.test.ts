@@ -1,0 +1,242 @@
+/**
+ * `syncTaq` against a real PostgreSQL holding the generated WRDS sample's TAQ days: full,
+ * rerun (no event), incremental, resume after a failure mid-run, tiers, validation → quarantine.
+ * Figures are checked against counts PostgreSQL computes itself from the raw tables.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWrdsSample } from '../../src/dev/wrds-sample/index.js';
+import { initWarehouse, openWarehouseLog } from '../../src/store/index.js';
+import { manifestAt, quarantineAt } from '../../src/projections/index.js';
+import { runQuery } from '../../src/query/index.js';
+import { connectWrds, Secret, syncTaq, type SqlSource, type TaqSyncOptions } from '../../src/sync/index.js';
+import type { EventLog } from '../../src/log/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/pg-test-database.js';
+
+let db: TestDatabase;
+let days: readonly string[];
+
+beforeAll(async () => {
+  db = await createTestDatabase('taq_sync');
+  const r = await generateWrdsSample(db.session, { seed: 4, fromYear: 2021, toYear: 2023, taqDays: 3, taqSymbols: 6 });
+  days = r.taqDays;
+}, 300_000);
+afterAll(() => db?.drop());
+
+interface Env {
+  dir: string;
+  log: EventLog;
+  source: SqlSource;
+  sync: (extra?: Partial<TaqSyncOptions>) => ReturnType<typeof syncTaq>;
+  close: () => Promise<void>;
+}
+
+async function setup(symbols: string[]): Promise<Env> {
+  const dir = join(mkdtempSync(join(tmpdir(), 'wh-taq-')), 'wh');
+  initWarehouse(dir, 'test');
+  const log = openWarehouseLog(dir);
+  const c = db.config;
+  const source = await connectWrds({ settings: { host: c.host, port: c.port, database: c.database, user: c.user, sslmode: 'disable' }, password: new Secret(c.password), retryBaseMs: 10, maxRetries: 1 });
+  return {
+    dir,
+    log,
+    source,
+    sync: (extra = {}) => syncTaq({ dir, log, source, symbols: { kind: 'list', symbols }, start: days[0]!, end: days.at(-1)!, whVersion: 'test', threads: 1, batchSymbols: 2, ...extra }),
+    close: async () => {
+      log.close();
+      await source.close();
+    },
+  };
+}
+
+async function symbolsOf(day: string, n: number): Promise<string[]> {
+  const t = `taqm_${day.slice(0, 4)}.mastm_${day.replace(/-/g, '')}`;
+  const r = await db.session.query<{ s: string }>(`SELECT sym_root AS s FROM ${t} ORDER BY 1 LIMIT ${n}`);
+  return r.rows.map((x) => x.s);
+}
+
+/** Clean trades per symbol, counted by PostgreSQL itself from ctm_ with DATA-RULES' filters. */
+async function pgCleanTrades(day: string, symbols: string[], close: string): Promise<Record<string, { n: number; vol: number }>> {
+  const t = `taqm_${day.slice(0, 4)}.ctm_${day.replace(/-/g, '')}`;
+  const r = await db.session.query<{ s: string; n: string; vol: string }>(
+    `SELECT sym_root AS s, count(*) AS n, sum(size) AS vol FROM ${t}
+     WHERE sym_root = ANY($1) AND tr_corr = '00' AND price > 0 AND size > 0 AND time_m >= '09:30' AND time_m < $2::time
+       AND coalesce(trim(tr_scond), '') IN ('', '@', 'E', '@E', 'F', 'FI', '@F', '@FI', 'I', '@I') GROUP BY 1`,
+    [symbols, close],
+  );
+  return Object.fromEntries(r.rows.map((x) => [x.s, { n: Number(x.n), vol: Number(x.vol) }]));
+}
+
+describe('wh taq sync against a real PostgreSQL', () => {
+  it('a full sync writes one partition per day per dataset, equal to PostgreSQL\'s own counts; a rerun writes no event', async () => {
+    const symbols = await symbolsOf(days[0]!, 4);
+    const env = await setup(symbols);
+    try {
+      const r = await env.sync();
+      expect(r.status).toBe('synced');
+      expect(r.days.filter((d) => d.status !== 'missing').map((d) => d.status)).toEqual(days.map(() => 'written'));
+      for (const name of ['taq_minute_bars', 'taq_daily_rv', 'taq_spreads']) {
+        expect(manifestAt(env.log, undefined, name).map((m) => m.partition)).toEqual([...days]);
+      }
+      expect(manifestAt(env.log, undefined, 'taq_ticks')).toHaveLength(0);
+      for (const day of days) {
+        const close = day === '2023-11-24' ? '13:00' : '16:00';
+        const pg = await pgCleanTrades(day, symbols, close);
+        const wh = await runQuery(env.dir, env.log, `SELECT symbol, count(*)::INT AS bars, sum(trades)::INT AS n, sum(volume)::BIGINT AS vol FROM taq_minute_bars WHERE date = DATE '${day}' GROUP BY 1 ORDER BY 1`);
+        const minutes = close === '13:00' ? 210 : 390;
+        for (const row of wh.rows as { symbol: string; bars: number; n: number; vol: number }[]) {
+          expect(row.bars).toBe(minutes);
+          expect({ n: row.n, vol: Number(row.vol) }).toEqual(pg[row.symbol] ?? { n: 0, vol: 0 });
+        }
+        expect(wh.rows.length).toBe(symbols.length);
+        const rv = await runQuery(env.dir, env.log, `SELECT min(obs_5m) AS lo, max(obs_5m) AS hi FROM taq_daily_rv WHERE date = DATE '${day}'`);
+        expect(rv.rows[0]).toEqual({ lo: minutes / 5, hi: minutes / 5 });
+        const sp = await runQuery(env.dir, env.log, `SELECT count(*)::INT AS n FROM taq_spreads WHERE date = DATE '${day}' AND quoted_pct_tw > 0 AND quoted_pct_tw < 0.05 AND effective_pct >= 0`);
+        expect(sp.rows[0]).toEqual({ n: symbols.length });
+      }
+      const written = env.log.read({ types: ['PartitionWritten'] });
+      expect(written).toHaveLength(3 * days.length);
+      for (const e of written) {
+        if (e.type !== 'PartitionWritten') continue;
+        expect(e.lease?.scope).toBe(`dataset:${e.data.dataset}`);
+        expect(e.data.lineage).toMatchObject({ kind: 'sync', vintage: '2024-02-08' });
+        expect(e.data.lineage.sql).toContain(`"ctm_${e.data.partition.replace(/-/g, '')}"`);
+      }
+      const head = env.log.head().seq;
+      const again = await env.sync();
+      expect(again.status).toBe('unchanged');
+      expect(env.log.head().seq).toBe(head);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('is incremental and resumes: a run that fails after its first day keeps it; the next run does only the rest', async () => {
+    const symbols = await symbolsOf(days[0]!, 2);
+    const env = await setup(symbols);
+    try {
+      await env.sync({ end: days[0]! });
+      expect(manifestAt(env.log, undefined, 'taq_daily_rv').map((m) => m.partition)).toEqual([days[0]]);
+      // Kill the connection after the first day of the next run is written.
+      await expect(
+        env.sync({
+          onProgress: (p) => {
+            if (p.status === 'written' && p.day === days[1]) throw new Error('killed');
+          },
+        }),
+      ).rejects.toThrow(/killed/);
+      expect(manifestAt(env.log, undefined, 'taq_daily_rv').map((m) => m.partition)).toEqual(days.slice(0, 2));
+      const failed = env.log.read({ types: ['SyncFailed'] });
+      expect(failed.length).toBe(3);
+      const before = env.log.read({ types: ['PartitionWritten'] }).length;
+      const r = await env.sync();
+      expect(r.days.filter((d) => d.status !== 'missing').map((d) => d.status)).toEqual(['skipped', 'skipped', 'written']);
+      expect(env.log.read({ types: ['PartitionWritten'] }).length - before).toBe(3);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('tier samples writes cleaned ticks; --dry-run writes nothing', async () => {
+    const symbols = await symbolsOf(days[0]!, 2);
+    const env = await setup(symbols);
+    try {
+      const head = env.log.head().seq;
+      const plan = await env.sync({ tier: 'both', dryRun: true, end: days[0]! });
+      expect(plan.status).toBe('planned');
+      expect(Object.keys(plan.days[0]!.datasets)).toEqual(['taq_minute_bars', 'taq_daily_rv', 'taq_spreads', 'taq_ticks']);
+      expect(env.log.head().seq).toBe(head);
+      await env.sync({ tier: 'samples', end: days[0]! });
+      const close = days[0] === '2023-11-24' ? '13:00' : '16:00';
+      const pg = await pgCleanTrades(days[0]!, symbols, close);
+      const wh = await runQuery(env.dir, env.log, `SELECT symbol, count(*)::INT AS n, sum(size)::BIGINT AS vol FROM taq_ticks WHERE kind = 'trade' GROUP BY 1 ORDER BY 1`);
+      for (const row of wh.rows as { symbol: string; n: number; vol: number }[]) expect({ n: row.n, vol: Number(row.vol) }).toEqual(pg[row.symbol]);
+      expect(manifestAt(env.log, undefined, 'taq_minute_bars')).toHaveLength(0);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('a symbol traded but missing from the master file fails validation: quarantined, nothing committed for that day', async () => {
+    const day = days.at(-1)!;
+    const symbols = await symbolsOf(day, 3);
+    const mast = `taqm_${day.slice(0, 4)}.mastm_${day.replace(/-/g, '')}`;
+    const saved = await db.session.query(`SELECT * FROM ${mast} WHERE sym_root = $1`, [symbols[1]]);
+    await db.session.query(`DELETE FROM ${mast} WHERE sym_root = $1`, [symbols[1]]);
+    const env = await setup(symbols);
+    try {
+      await expect(env.sync({ start: day, end: day })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+      const q = quarantineAt(env.log, undefined);
+      expect(q).toHaveLength(1);
+      expect(q[0]).toMatchObject({ dataset: 'taq_minute_bars', partition: day, rule: 'symbol_not_in_master' });
+      expect(env.log.read({ types: ['PartitionWritten'] })).toHaveLength(0);
+      expect(env.log.read({ types: ['SyncFailed'] }).length).toBe(3);
+    } finally {
+      await env.close();
+      const cols = Object.keys(saved.rows[0] as object);
+      await db.session.query(`INSERT INTO ${mast} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`, cols.map((c) => (saved.rows[0] as Record<string, unknown>)[c]));
+    }
+  });
+
+  it('--symbols sp500 resolves the members as of each day from crsp.dsp500list and the names history', async () => {
+    const env = await setup([]);
+    try {
+      const r = await env.sync({ symbols: { kind: 'sp500' } });
+      expect(r.status).toBe('synced');
+      const spells = (await db.session.query<{ permno: number; start: Date; ending: Date }>('SELECT permno, start, ending FROM crsp.dsp500list')).rows;
+      const names = (await db.session.query<{ permno: number; namedt: Date; nameendt: Date | null; ticker: string }>('SELECT permno, namedt, nameendt, ticker FROM crsp.dsenames')).rows;
+      const iso = (d: Date | string | null) => (d === null ? '9999-12-31' : typeof d === 'string' ? d.slice(0, 10) : d.toISOString().slice(0, 10));
+      let checked = 0;
+      let listedTotal = 0;
+      for (const day of days) {
+        const members = new Set(spells.filter((x) => iso(x.start) <= day && day <= iso(x.ending)).map((x) => x.permno));
+        const tickers = new Set(names.filter((n) => members.has(n.permno) && iso(n.namedt) <= day && day <= iso(n.nameendt)).map((n) => n.ticker));
+        const listed = (await db.session.query<{ s: string }>(`SELECT sym_root AS s FROM taqm_${day.slice(0, 4)}.mastm_${day.replace(/-/g, '')}`)).rows.map((x) => x.s);
+        const expected = listed.filter((x) => tickers.has(x)).sort();
+        const got = await runQuery(env.dir, env.log, `SELECT DISTINCT symbol FROM taq_daily_rv WHERE date = DATE '${day}' ORDER BY 1`);
+        expect(got.rows.map((x) => x.symbol)).toEqual(expected);
+        listedTotal += listed.length;
+        checked += expected.length;
+      }
+      expect(checked).toBeGreaterThan(0);
+      expect(checked).toBeLessThan(listedTotal); // not every listed symbol is a member: the filter bites
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('the batch size does not change a single byte of any partition', async () => {
+    const symbols = await symbolsOf(days[0]!, 5);
+    const objects = async (batchSymbols: number) => {
+      const env = await setup(symbols);
+      try {
+        await env.sync({ batchSymbols, tier: 'both', end: days[0]! });
+        return manifestAt(env.log).map((m) => `${m.dataset}/${m.partition}:${m.object}`).sort();
+      } finally {
+        await env.close();
+      }
+    };
+    const one = await objects(1);
+    expect(one).toHaveLength(4);
+    expect(await objects(100)).toEqual(one);
+  });
+
+  it('refuses to start without twice the estimated bytes free, before taking any lease', async () => {
+    const symbols = await symbolsOf(days[0]!, 2);
+    const env = await setup(symbols);
+    try {
+      const head = env.log.head().seq;
+      // 3 days x 3 datasets x at least 1 MiB each, doubled: 18 MiB needed. A 100 MiB volume with 10 MiB free (90 %):
+      const MiB = 2 ** 20;
+      await expect(env.sync({ statfs: () => ({ bsize: 4096, blocks: (100 * MiB) / 4096, bavail: (10 * MiB) / 4096 }) })).rejects.toMatchObject({ code: 'DISK_FULL' });
+      // A 1 GiB volume at 96 %: the blocked watermark.
+      await expect(env.sync({ statfs: () => ({ bsize: 4096, blocks: (1024 * MiB) / 4096, bavail: (40 * MiB) / 4096 }) })).rejects.toMatchObject({ code: 'DISK_WATERMARK_BLOCKED' });
+      expect(env.log.read({ types: ['LeaseAcquired', 'SyncStarted', 'PartitionWritten'] })).toHaveLength(0);
+      expect(env.log.head().seq).toBe(head);
+    } finally {
+      await env.close();
+    }
+  });
+});
