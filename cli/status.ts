@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { currentLeases } from '../src/log/index.js';
 import { backupHealth, backupsState, datasetsAt, liveObjects, quarantineAt, tagsAt } from '../src/projections/index.js';
-import { describeFault, objectFaults, OBJECT_RUNBOOK, QUARANTINE_RETENTION_DAYS, quarantineDirs, recordedDamage, warehousePaths } from '../src/store/index.js';
+import { anchorProblems, describeFault, objectFaults, readAnchor, OBJECT_RUNBOOK, QUARANTINE_RETENTION_DAYS, quarantineDirs, recordedDamage, warehousePaths } from '../src/store/index.js';
 import { diskUsage } from '../src/store/index.js';
 import { action, emit, formatBytes, table, withLog } from './context.js';
 
@@ -17,6 +17,8 @@ export function register(program: Command): void {
           const disk = diskUsage(warehousePaths(g.warehouse).root);
           // Missing, resized or recorded-damaged objects (one stat each; `wh audit --verify` re-hashes).
           const damaged = objectFaults(g.warehouse, liveObjects(log), recordedDamage(log));
+          // The log against its tail anchor (one small file read): lost events are named here too.
+          const lost = anchorProblems(log, readAnchor(g.warehouse));
           const status = {
             warehouse: g.warehouse,
             head: { seq: head.seq, time: head.time > 0 ? new Date(head.time).toISOString() : null },
@@ -27,6 +29,7 @@ export function register(program: Command): void {
             /** Every quarantine directory on disk, recorded or not (a full disk may have left no room to record one). */
             quarantineDirs: quarantineDirs(g.warehouse, log),
             damaged,
+            lostEvents: lost,
             disk,
             backups: [...backupsState(log).values()].map((t) => ({ name: t.name, lastBackup: t.lastCompleted?.at ?? null, lastDrill: t.lastDrill, ...backupHealth(t, log.now(), 24 * 3600_000) })),
             recent: log.read({ reverse: true, limit: Math.max(0, Number(opts.events) || 5) }).map((e) => ({ seq: e.seq, time: new Date(e.time).toISOString(), type: e.type })),
@@ -42,6 +45,9 @@ export function register(program: Command): void {
               status.leases.length === 0
                 ? 'leases: none held'
                 : 'leases:\n' + table(status.leases.map((l) => ({ scope: l.scope, epoch: l.epoch, holder: `${l.holder.writerId.slice(0, 8)} pid ${l.holder.pid}@${l.holder.host}`, since: l.since, expires: l.expiresAt, purpose: l.purpose }))),
+              ...(lost.length === 0
+                ? []
+                : [`LOG LOST EVENTS (${lost.length}): ${lost[0]!.problem}; writes are refused; see docs/runbooks/log-recovery.md`, '']),
               ...(damaged.length === 0
                 ? []
                 : [`DAMAGED OR MISSING OBJECTS (${damaged.length}); queries over these datasets are refused; see ${OBJECT_RUNBOOK}:`, ...damaged.map((f) => `  ${describeFault(f)}`), '']),

@@ -109,7 +109,46 @@ export async function openSession(dir: string, log: EventLog, options: QueryOpti
     throw e;
   }
   const datasets = [...new Set(all.map((e) => e.dataset))].sort();
-  return { dir, point, duck, datasets, entries, faults, close: () => duck.close() };
+  return { dir, point, duck: guarded(duck, faults), datasets, entries, faults, close: () => duck.close() };
+}
+
+/** The named OBJECT_MISSING/OBJECT_DAMAGED error when `e` is DuckDB failing to find a refused dataset's view, else null. */
+export function faultError(e: unknown, faults: readonly ObjectFault[]): WarehouseError | null {
+  if (faults.length === 0) return null;
+  const msg = (e as Error)?.message ?? String(e);
+  const missingView = /Table with name "?([^\s"!]+)"? does not exist/.exec(msg)?.[1];
+  const fault = faults.find((f) => f.dataset.toLowerCase() === missingView?.toLowerCase());
+  if (fault === undefined) return null;
+  const more = faults.filter((f) => f.dataset === fault.dataset).length - 1;
+  return new WarehouseError(fault.kind === 'missing' ? 'OBJECT_MISSING' : 'OBJECT_DAMAGED', `${describeFault(fault)}${more > 0 ? ` (and ${more} more object(s) of this dataset)` : ''}; its data is not served`, {
+    suggestion: faultSuggestion,
+    cause: e,
+    details: { dataset: fault.dataset, partition: fault.partition, object: fault.object, kind: fault.kind },
+  });
+}
+
+/**
+ * The session's Duck, with a refused dataset's missing view reported as the named OBJECT_* error
+ * for every caller (providers included), other errors passed through unchanged.
+ */
+function guarded(duck: Duck, faults: readonly ObjectFault[]): Duck {
+  const rethrow = (e: unknown): never => {
+    throw faultError(e, faults) ?? e;
+  };
+  return {
+    run: (sql, params) => duck.run(sql, params).catch(rethrow),
+    all: (sql, params) => duck.all(sql, params).catch(rethrow),
+    columns: (sql, params) => duck.columns(sql, params).catch(rethrow),
+    statementTypes: (sql) => duck.statementTypes(sql).catch(rethrow),
+    async *chunks(sql, params) {
+      try {
+        yield* duck.chunks(sql, params);
+      } catch (e) {
+        rethrow(e);
+      }
+    },
+    close: () => duck.close(),
+  };
 }
 
 /** The datasets a query's SQL names, at its point. */
@@ -127,17 +166,9 @@ export function referencedDatasets(sql: string, names: readonly string[]): strin
 /** Map a DuckDB failure to a WarehouseError; a refused dataset's view becomes OBJECT_MISSING/OBJECT_DAMAGED. */
 export function queryError(e: unknown, datasets: readonly string[], faults: readonly ObjectFault[] = []): WarehouseError {
   if (e instanceof WarehouseError) return e;
+  const fault = faultError(e, faults);
+  if (fault !== null) return fault;
   const msg = (e as Error).message ?? String(e);
-  const missingView = /Table with name "?([^\s"!]+)"? does not exist/.exec(msg)?.[1];
-  const fault = faults.find((f) => f.dataset.toLowerCase() === missingView?.toLowerCase());
-  if (fault !== undefined) {
-    const more = faults.filter((f) => f.dataset === fault.dataset).length - 1;
-    return new WarehouseError(fault.kind === 'missing' ? 'OBJECT_MISSING' : 'OBJECT_DAMAGED', `${describeFault(fault)}${more > 0 ? ` (and ${more} more object(s) of this dataset)` : ''}; its data is not served`, {
-      suggestion: faultSuggestion,
-      cause: e,
-      details: { dataset: fault.dataset, partition: fault.partition, object: fault.object, kind: fault.kind },
-    });
-  }
   if (/Permission Error|disabled by configuration|configuration has been locked/.test(msg)) {
     return new WarehouseError('QUERY_REFUSED', `query refused: ${msg.split('\n')[0]}`, {
       suggestion: 'queries read the warehouse only; to read your own file pass --allow-read <path> (allowRead in the library), to export use --out <file>',

@@ -71,6 +71,8 @@ export interface WrittenObject {
   readonly bytes: number;
   readonly rows: number;
   readonly path: string;
+  /** This call created the file (false: identical content was already stored). */
+  readonly created: boolean;
 }
 
 /** Thrown (with the temporary's path) when a write fails part-way, so the caller can quarantine it. */
@@ -131,7 +133,8 @@ export async function writeObject(options: WriteObjectOptions): Promise<WrittenO
     mkdirSync(shard, { recursive: true });
     await fsyncPath(paths.objects);
   }
-  if (existsSync(finalPath)) {
+  const created = !existsSync(finalPath);
+  if (!created) {
     // Same content already stored (content addressing deduplicates): drop the temporary.
     await unlink(tmpPath);
   } else {
@@ -143,7 +146,7 @@ export async function writeObject(options: WriteObjectOptions): Promise<WrittenO
   await hook('renamed', { tmpPath, finalPath });
   await fsyncPath(shard);
   await hook('dir-fsynced', { tmpPath, finalPath });
-  return { hash, bytes, rows, path: finalPath };
+  return { hash, bytes, rows, path: finalPath, created };
 }
 
 /** Move a failed temporary into `quarantine/<id>/` (same volume: a rename). */

@@ -15,7 +15,7 @@ import {
   type Lineage,
   type StoredEvent,
 } from '../log/index.js';
-import { manifestAt, schemaOf, type ManifestEntry } from '../projections/index.js';
+import { manifestAt, manifestHistory, schemaOf, type ManifestEntry } from '../projections/index.js';
 import { warehousePaths } from './layout.js';
 import type { Duck } from '../engine/index.js';
 import { assertRoomFor, diskUsage, isNoSpace, type StatFs } from './disk.js';
@@ -103,7 +103,7 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
 
   // Decide the schema events and commit in one transaction: concurrent writers of the same
   // dataset (a sync's partition workers) then register a new schema exactly once.
-  const committed = ctx.log.transaction((tx) => {
+  const commit = () => ctx.log.transaction((tx) => {
     const schemaDrafts = schemaEvents(ctx, w, logger, false);
     const current = manifestAt(ctx.log, undefined, w.dataset).find((m) => m.partition === w.partition);
     if (current !== undefined && current.object === obj.hash && schemaDrafts.length === 0) return { unchanged: current, events: [] as StoredEvent[] };
@@ -128,6 +128,19 @@ export async function writePartition(ctx: WriteContext, w: PartitionWrite): Prom
     );
     return { unchanged: undefined, events };
   });
+  let committed: ReturnType<typeof commit>;
+  try {
+    committed = commit();
+  } catch (e) {
+    // The log itself could not grow: nothing was committed. The object this call created is named
+    // by no event: remove it, so that the lease release (an append) has room.
+    if (!isNoSpace(e)) throw e;
+    const removed = obj.created && manifestHistory(ctx.log).every((r) => r.value.object !== obj.hash) && (await rm(obj.path, { force: true }).then(() => true, () => false));
+    throw new WarehouseError('DISK_FULL', `the disk filled up while committing ${w.dataset}/${w.partition}; the partition was not recorded and the previous state is intact`, {
+      suggestion: `free space (docs/runbooks/disk-space.md) and rerun${removed ? '' : `; the written object ${obj.hash.slice(0, 12)}… is an orphan that \`wh gc --apply\` removes`}`,
+      cause: e,
+    });
+  }
   if (committed.unchanged !== undefined) {
     // A crash after an earlier commit may have left catalog.duckdb behind: bring it up to date.
     if (w.refreshCatalog !== false) await refreshCatalogQuietly(ctx.dir, ctx.log, logger);

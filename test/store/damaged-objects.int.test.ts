@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { manifestAt, type ManifestEntry } from '../../src/projections/index.js';
 import { objectPath, openWarehouseLog } from '../../src/store/index.js';
+import { isWarehouseError } from '../../src/log/index.js';
+import { openSession } from '../../src/query/index.js';
 import { twoDatasetWarehouse } from '../support/damage.js';
 import { cleanupTempDirs, ensureBuilt, runWh, tempDir } from '../support/wh-cli.js';
 
@@ -108,6 +110,18 @@ describe('a missing object', () => {
     expect(u.code, u.stderr).toBe(0);
     expect(u.json<{ n: number }[]>()[0]!.n).toBe(300);
     expectNamedRefusal(await q(sumT), 'OBJECT_MISSING');
+    // Library sessions (what the providers use) name it too, whatever SQL reaches the view.
+    const log = openWarehouseLog(W, { readonly: true });
+    const s = await openSession(W, log);
+    try {
+      const e = await s.duck.all('SELECT * FROM t WHERE id = 1').then(() => null, (err: unknown) => err);
+      expect(isWarehouseError(e) && e.code).toBe('OBJECT_MISSING');
+      expect((e as Error).message).toContain(`dataset t partition 2022: object ${t2022.object} is missing`);
+      expect((await s.duck.all('SELECT count(*) AS n FROM u')).rows).toEqual([{ n: 300 }]);
+    } finally {
+      s.close();
+      log.close();
+    }
     const status = await runWh(['--json', 'status'], { warehouse: W });
     expect(status.code).toBe(0);
     expect(status.json<{ damaged: { kind: string; object: string }[] }>().damaged).toEqual([expect.objectContaining({ kind: 'missing', object: t2022.object })]);

@@ -116,6 +116,30 @@ describe('a real full disk, every command (2 MiB tmpfs)', () => {
     }
   });
 
+  it.skipIf(!tmpfs.ok)(`the disk filling between the object write and the commit: DISK_FULL, nothing recorded, the orphan removed, the lease released${skipReason}`, async () => {
+    const csv = writeCsv(join(files, 'commit.csv'), 20_000, 9);
+    const filler = join(tmpfs.ok ? tmpfs.dir : '', 'filler');
+    const log = openWarehouseLog(W);
+    const seq = log.head().seq;
+    try {
+      const e = await ingestFile({
+        dir: W, log, dataset: 'late', partition: 'all', file: csv, key: ['id'], whVersion: 'test', statfs: volume(0.1),
+        // Another process takes the last byte right after the object is durable, before the commit.
+        onStep: (step) => void (step === 'dir-fsynced' ? fill(filler) : undefined),
+      }).then(() => new Error('expected DISK_FULL'), (err: unknown) => err);
+      if (!isWarehouseError(e)) throw e;
+      expect(e.code).toBe('DISK_FULL');
+      expect(e.message).toBe('the disk filled up while committing late/all; the partition was not recorded and the previous state is intact');
+      expect(log.read({ fromSeq: seq + 1, types: ['PartitionWritten', 'SchemaRegistered'] })).toEqual([]);
+      expect(currentLeases(log)).toEqual([]);
+      rmSync(filler);
+      expect(planGc(W, log).orphans).toEqual([]);
+    } finally {
+      rmSync(filler, { force: true });
+      log.close();
+    }
+  });
+
   it.skipIf(!tmpfs.ok)(`every quarantine directory, recorded or not, is listed by status and collected by gc after the retention${skipReason}`, async () => {
     const q = warehousePaths(W).quarantine;
     const unrecorded = join(q, '2020-01-01T00-00-00-000Z_deadbeef');

@@ -102,6 +102,9 @@ describe('tail anchors', () => {
     const lost = report.chain.filter((p) => p.problem.startsWith('event lost'));
     expect(lost.map((p) => p.seq)).toEqual(Array.from({ length: anchor.seq - written.seq + 1 }, (_, i) => written.seq + i));
     expect((await runWh(['audit', '--verify'], { warehouse: W })).stdout).toContain('docs/runbooks/log-recovery.md');
+    const status = await runWh(['--json', 'status'], { warehouse: W });
+    expect(status.json<{ lostEvents: { seq: number }[] }>().lostEvents.map((p) => p.seq)).toEqual(lost.map((p) => p.seq));
+    expect((await runWh(['status'], { warehouse: W })).stdout).toContain('LOG LOST EVENTS');
 
     // The lost seqs are not reused.
     const again = await ingest('2025', 13);
