@@ -14,7 +14,8 @@ const layers = {
   query: ['store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
   providers: ['query', 'store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
   sync: ['store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
-  api: ['providers', 'query', 'sync', 'store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
+  backup: ['store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
+  api: ['providers', 'query', 'backup', 'sync', 'store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
   dev: ['sync', 'store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
 };
 const folders = Object.keys(layers);

@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { openDuck, quoteLiteral } from '../src/engine/index.js';
 import { resolvePoint } from '../src/projections/index.js';
-import { directoryTarget, initWarehouse, loadKey, newKeyText, openWarehouseLog, restoreBackup, runBackup, warehousePaths, writeDiffParquet, diffSummary } from '../src/store/index.js';
+import { directoryTarget, loadKey, newKeyText, restoreBackup, runBackup } from '../src/backup/index.js';
+import { initWarehouse, openWarehouseLog, warehousePaths, writeDiffParquet, diffSummary } from '../src/store/index.js';
 import { ingestFile } from '../src/sync/index.js';
 import { isMain, nowMs, parseCli, report, row, say, tempDir, type BenchRow, type CommonOptions } from './harness.js';
 

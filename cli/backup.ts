@@ -4,23 +4,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { WarehouseError, type EventLog } from '../src/log/index.js';
 import { backupHealth, backupsState, type BackupTargetState } from '../src/projections/index.js';
-import {
-  isRcloneSpec,
-  listBackups,
-  loadKey,
-  newKeyText,
-  openTarget,
-  rotateKey,
-  runBackup,
-  runDrill,
-  verifyBackup,
-  warehousePaths,
-  type BackupKey,
-  type BackupResult,
-  type BackupTarget,
-  type BackupVerifyReport,
-  type DrillResult,
-} from '../src/store/index.js';
+import { isRcloneSpec, listBackups, loadKey, newKeyText, openTarget, rotateKey, runBackup, runDrill, verifyBackup, type BackupKey, type BackupResult, type BackupTarget, type BackupVerifyReport, type DrillResult } from '../src/backup/index.js';
+import { warehousePaths } from '../src/store/index.js';
 import { EXIT, action, emit, formatBytes, makeLogger, parseOptions, table, withLog, type GlobalOptions } from './context.js';
 
 const nameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - only');

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { isRcloneSpec, openTarget, restoreBackup, warehousePaths, type BackupTarget } from '../src/store/index.js';
+import { isRcloneSpec, openTarget, restoreBackup, type BackupTarget } from '../src/backup/index.js';
+import { warehousePaths } from '../src/store/index.js';
 import { resolveKey, targetNamed } from './backup.js';
 import { action, emit, openLog, parseOptions, type GlobalOptions } from './context.js';
 

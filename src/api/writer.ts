@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { EventLog } from '../log/index.js';
-import { initWarehouse, listSnapshots, openWarehouseLog, deleteSnapshot, holdSnapshot, tagSnapshot, unholdSnapshot, verifyWarehouse, type SnapshotInfo, type VerifyReport } from '../store/index.js';
+import { initWarehouse, listSnapshots, openWarehouseLog, deleteSnapshot, holdSnapshot, tagSnapshot, unholdSnapshot, verifyWarehouse, recordAnchor, type SnapshotInfo, type VerifyReport } from '../store/index.js';
 import {
   connectWrds,
   findDatasets,
@@ -105,38 +105,61 @@ export function openWriter(dir: string, options: WriterOptions = {}): WarehouseW
   }
   const log: EventLog = openWarehouseLog(dir);
   const logger = options.logger;
+  // After each write, record the log's head outside the log (the tail anchor), as the CLI does.
+  const anchor = (before: number): void => {
+    const head = log.head();
+    if (head.seq > before) recordAnchor(dir, head);
+  };
+  const anchored = <T>(fn: () => T): T => {
+    const before = log.head().seq;
+    try {
+      return fn();
+    } finally {
+      anchor(before);
+    }
+  };
+  const anchoredAsync = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const before = log.head().seq;
+    try {
+      return await fn();
+    } finally {
+      anchor(before);
+    }
+  };
   return {
     dir,
-    tag: (name, o) => tagSnapshot(log, name, o),
-    deleteTag: (name, reason) => deleteSnapshot(log, name, reason),
-    hold: (ref, tag, reason) => holdSnapshot(log, ref, tag, reason),
-    unhold: (ref) => unholdSnapshot(log, ref),
+    tag: (name, o) => anchored(() => tagSnapshot(log, name, o)),
+    deleteTag: (name, reason) => anchored(() => deleteSnapshot(log, name, reason)),
+    hold: (ref, tag, reason) => anchored(() => holdSnapshot(log, ref, tag, reason)),
+    unhold: (ref) => anchored(() => unholdSnapshot(log, ref)),
     snapshots: () => listSnapshots(log),
-    ingest: (o) => ingestFile({ dir, log, dataset: o.dataset, partition: o.partition, file: o.file, key: o.key, acceptDrift: o.acceptSchemaChange, whVersion, logger }),
-    async syncWrds(o) {
-      const env = o.env ?? {};
-      const settings = resolveSettings(o.settings ?? {}, settingsFromEnv(env), readWarehouseSettings(dir));
-      const password = resolvePassword(settings, env, o.home ?? '');
-      const source = await connectWrds({ settings, password, logger });
-      try {
-        return await syncDatasets({
-          dir,
-          log,
-          source,
-          datasets: o.datasets === 'all' ? findDatasets([], true) : findDatasets(o.datasets),
-          years: o.years,
-          full: o.full,
-          force: o.force,
-          dryRun: o.dryRun,
-          acceptDrift: o.acceptSchemaChange,
-          whVersion,
-          logger,
-        });
-      } finally {
-        await source.close();
-      }
-    },
-    verify: () => verifyWarehouse(dir, log),
+    ingest: (o) => anchoredAsync(() => ingestFile({ dir, log, dataset: o.dataset, partition: o.partition, file: o.file, key: o.key, acceptDrift: o.acceptSchemaChange, whVersion, logger })),
+    syncWrds: (o) => anchoredAsync(() => syncWrds(o)),
+    verify: () => anchoredAsync(() => verifyWarehouse(dir, log)),
     close: () => log.close(),
   };
+
+  async function syncWrds(o: SyncWrdsOptions): Promise<DatasetSyncResult[]> {
+    const env = o.env ?? {};
+    const settings = resolveSettings(o.settings ?? {}, settingsFromEnv(env), readWarehouseSettings(dir));
+    const password = resolvePassword(settings, env, o.home ?? '');
+    const source = await connectWrds({ settings, password, logger });
+    try {
+      return await syncDatasets({
+        dir,
+        log,
+        source,
+        datasets: o.datasets === 'all' ? findDatasets([], true) : findDatasets(o.datasets),
+        years: o.years,
+        full: o.full,
+        force: o.force,
+        dryRun: o.dryRun,
+        acceptDrift: o.acceptSchemaChange,
+        whVersion,
+        logger,
+      });
+    } finally {
+      await source.close();
+    }
+  }
 }

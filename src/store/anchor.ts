@@ -7,7 +7,6 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
 import type { ChainProblem, EventLog } from '../log/index.js';
 import { warehousePaths } from './layout.js';
 
@@ -18,7 +17,12 @@ export interface Anchor {
   readonly at: string;
 }
 
-const anchorSchema = z.object({ seq: z.number().int().nonnegative(), hash: z.string(), at: z.string() });
+/** An anchor read back from disk, or null when its shape is wrong (checked by hand: the read path loads no zod). */
+function asAnchor(v: unknown): Anchor | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const { seq, hash, at } = v as Record<string, unknown>;
+  return typeof seq === 'number' && Number.isInteger(seq) && seq >= 0 && typeof hash === 'string' && typeof at === 'string' ? { seq, hash, at } : null;
+}
 
 /** `<warehouse>/anchor.json`. */
 export const anchorPath = (dir: string): string => join(warehousePaths(dir).root, 'anchor.json');
@@ -26,8 +30,7 @@ export const anchorPath = (dir: string): string => join(warehousePaths(dir).root
 /** The newest anchor, or null when none was written (a warehouse from before anchors) or it is unreadable. */
 export function readAnchor(dir: string, path = anchorPath(dir)): Anchor | null {
   try {
-    const r = anchorSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-    return r.success ? r.data : null;
+    return asAnchor(JSON.parse(readFileSync(path, 'utf8')));
   } catch {
     return null;
   }

@@ -21,4 +21,3 @@ export * from './catalog-file.js';
 export * from './snapshots.js';
 export * from './retention.js';
 export * from './diff.js';
-export * from './backup/index.js';

@@ -5,7 +5,8 @@
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { manifestHistory } from '../../src/projections/index.js';
-import { newKeyText, objectPath, openWarehouseLog, warehousePaths } from '../../src/store/index.js';
+import { newKeyText } from '../../src/backup/index.js';
+import { objectPath, openWarehouseLog, warehousePaths } from '../../src/store/index.js';
 import { ingestFile } from '../../src/sync/index.js';
 import { tempDir } from '../support/wh-cli.js';
 import { newWarehouse, writeCsv } from './crash-invariants.js';

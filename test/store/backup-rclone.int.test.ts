@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listBackups, loadKey, openWarehouseLog, rcloneTarget, restoreBackup, runBackup, verifyBackup } from '../../src/store/index.js';
+import { listBackups, loadKey, rcloneTarget, restoreBackup, runBackup, verifyBackup } from '../../src/backup/index.js';
+import { openWarehouseLog } from '../../src/store/index.js';
 import { cleanupTempDirs, runWh, tempDir } from '../support/wh-cli.js';
 import { keyFile, plaintextFound, plaintextProbes, sampleWarehouse } from './backup-fixture.js';
 

@@ -9,22 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isWarehouseError, type EventLog } from '../../src/log/index.js';
 import { backupHealth, backupsState, manifestAt } from '../../src/projections/index.js';
-import {
-  directoryTarget,
-  listBackups,
-  loadKey,
-  objectPath,
-  openWarehouseLog,
-  repairLog,
-  repairObjects,
-  restoreBackup,
-  rotateKey,
-  runBackup,
-  runDrill,
-  verifyBackup,
-  verifyWarehouse,
-  warehousePaths,
-} from '../../src/store/index.js';
+import { directoryTarget, listBackups, loadKey, repairLog, repairObjects, restoreBackup, rotateKey, runBackup, runDrill, verifyBackup } from '../../src/backup/index.js';
+import { objectPath, openWarehouseLog, verifyWarehouse, warehousePaths } from '../../src/store/index.js';
 import { cleanupTempDirs, repoRoot, runWh, spawnNode, tempDir } from '../support/wh-cli.js';
 import { arrowAt } from './retention-fixture.js';
 import { keyFile, plaintextFound, plaintextProbes, sampleWarehouse } from './backup-fixture.js';

@@ -5,9 +5,9 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { withLease, WarehouseError, type EventLog } from '../../log/index.js';
-import { objectPath, warehousePaths } from '../layout.js';
-import { verifyWarehouse } from '../verify.js';
+import { withLease, WarehouseError, type EventLog } from '../log/index.js';
+import { objectPath, warehousePaths } from '../store/index.js';
+import { verifyWarehouse } from '../store/index.js';
 import type { BackupKey } from './crypto.js';
 import { authenticateManifest, type BackupManifest } from './manifest.js';
 import { chooseBackup, fetchObject, listBackups, restoreLogFile } from './restore.js';

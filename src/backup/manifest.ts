@@ -4,7 +4,7 @@
  * uploaded last: a backup without its manifest is incomplete and never offered for restore.
  */
 import { z } from 'zod';
-import { WarehouseError, canonicalJson } from '../../log/index.js';
+import { WarehouseError, canonicalJson } from '../log/index.js';
 import { macOf, type BackupKey } from './crypto.js';
 
 const hash = z.string().regex(/^[0-9a-f]{64}$/);

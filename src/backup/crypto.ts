@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import { relative, resolve, isAbsolute } from 'node:path';
-import { WarehouseError } from '../../log/index.js';
+import { WarehouseError } from '../log/index.js';
 
 const MAGIC = Buffer.from('WHB1');
 const KEY_ID_BYTES = 8;

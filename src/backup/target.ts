@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { WarehouseError } from '../../log/index.js';
+import { WarehouseError } from '../log/index.js';
 
 export interface RemoteFile {
   readonly name: string;

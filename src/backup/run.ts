@@ -7,15 +7,15 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventLog, WarehouseError, isWarehouseError } from '../../log/index.js';
-import { collectedObjects, manifestHistory } from '../../projections/index.js';
-import { objectPath } from '../layout.js';
-import { makeOwnedTempDir } from '../owned-temp.js';
-import { projections } from '../warehouse-log.js';
+import { EventLog, WarehouseError, isWarehouseError } from '../log/index.js';
+import { collectedObjects, manifestHistory } from '../projections/index.js';
+import { objectPath } from '../store/index.js';
+import { makeOwnedTempDir } from '../store/index.js';
+import { projections } from '../store/index.js';
 import { ENCRYPTION_OVERHEAD, encryptFile, type BackupKey } from './crypto.js';
 import { backupIdFor, logAad, logName, manifestName, objectAad, objectName, sealManifest, type BackupManifest } from './manifest.js';
 import type { BackupTarget } from './target.js';
-import { hashFile } from '../fsync.js';
+import { hashFile } from '../store/index.js';
 
 export interface BackupProgress {
   readonly phase: 'log' | 'objects' | 'manifest';

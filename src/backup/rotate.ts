@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventLog } from '../../log/index.js';
+import type { EventLog } from '../log/index.js';
 import { decryptFile, encryptFile, keyIdOfFile, type BackupKey } from './crypto.js';
 import { authenticateManifest, logAad, manifestName, objectAad, sealManifest } from './manifest.js';
 import { listBackups } from './restore.js';

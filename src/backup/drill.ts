@@ -6,13 +6,13 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDuck } from '../../engine/index.js';
-import type { EventLog } from '../../log/index.js';
-import { manifestAt, type ManifestEntry } from '../../projections/index.js';
-import { viewStatements } from '../views.js';
-import { openWarehouseLog } from '../warehouse-log.js';
-import { warehousePaths } from '../layout.js';
-import { verifyWarehouse } from '../verify.js';
+import { openDuck } from '../engine/index.js';
+import type { EventLog } from '../log/index.js';
+import { manifestAt, type ManifestEntry } from '../projections/index.js';
+import { viewStatements } from '../store/index.js';
+import { openWarehouseLog } from '../store/index.js';
+import { warehousePaths } from '../store/index.js';
+import { verifyWarehouse } from '../store/index.js';
 import type { BackupKey } from './crypto.js';
 import { restoreBackup } from './restore.js';
 import type { BackupTarget } from './target.js';
