@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { WarehouseError, isWarehouseError } from '../log/index.js';
 import type { WarehouseSession } from '../query/index.js';
 import { identify, type SplitSymbol } from './series.js';
+import { yahooPrices } from './yahoo.js';
 
 export type { SplitSymbol };
 import { Params, isoDateSchema, MAX_SYMBOLS, ordered, parseProviderOptions, planPrices, requireDatasets, REVERSED, runRows, runTable, tickerSchema, universe, type CrspFormat } from './crsp.js';
@@ -312,9 +313,10 @@ export type YahooProviderFactory = (session: WarehouseSession, options?: YahooPr
 
 /**
  * Yahoo daily bars already synced into the warehouse (`yahoo_daily`: date, symbol, open, high, low,
- * close, adjclose, volume), a development-only source (gated in production). adj_close is the
- * dataset's `adjclose` (or `adj_close`; `close` when neither exists); ret is adj_close over the
- * previous bar's, minus 1. Yahoo has no universe: `getUniverse` returns none.
+ * close, volume), a development-only source (gated in production). adj_close has CRSP's meaning
+ * (the CRSP provider's `adjustTo = end`) and `wh yahoo prices --adjusted`'s: back-adjusted locally
+ * from `yahoo_events` (src/pricing), in terms of the last bar on or before `end`; ret is adj_close
+ * over the previous bar's, minus 1. Yahoo has no universe: `getUniverse` returns none.
  */
 export const createYahooProvider: YahooProviderFactory = (session, options = {}) => {
   const dataset = options.dataset ?? 'yahoo_daily';
@@ -336,15 +338,44 @@ export const createYahooProvider: YahooProviderFactory = (session, options = {})
     async getDailyPrices(symbols, start, end) {
       const p = new Params();
       const e = p.date(end);
-      const s = p.date(start);
       const c = await columns();
-      const sql = `WITH y AS (
-          SELECT CAST(date AS DATE) AS date, upper(symbol) AS symbol, CAST(NULL AS INTEGER) AS permno, ${c.exchange} AS exchange, CAST(open AS DOUBLE) AS open, CAST(high AS DOUBLE) AS high,
-            CAST(low AS DOUBLE) AS low, CAST(close AS DOUBLE) AS close, CAST(${c.adj} AS DOUBLE) AS adj_close, CAST(volume AS DOUBLE) AS volume
-          FROM ${dataset} WHERE upper(symbol) IN (${p.list(symbols)}) AND CAST(date AS DATE) <= ${e})
-        SELECT ${UNIFIED_SELECT} FROM (SELECT *, adj_close / lag(adj_close) OVER (PARTITION BY symbol ORDER BY date) - 1 AS ret FROM y)
-        WHERE date >= ${s} ORDER BY symbol, date`;
-      return runTable(session, p.query(sql));
+      const sql = `SELECT CAST(CAST(date AS DATE) AS VARCHAR) AS date, upper(symbol) AS symbol, ${c.exchange} AS exchange, CAST(open AS DOUBLE) AS open, CAST(high AS DOUBLE) AS high,
+            CAST(low AS DOUBLE) AS low, CAST(close AS DOUBLE) AS close, CAST(volume AS DOUBLE) AS volume
+          FROM ${dataset} WHERE upper(symbol) IN (${p.list(symbols)}) AND CAST(date AS DATE) <= ${e} ORDER BY symbol, date`;
+      const bars = await runRows(session, p.query(sql));
+      // adj_close means what it means for CRSP (adjustTo = end) and for `wh yahoo prices --adjusted`:
+      // back-adjusted locally for dividends (and splits when stored as traded), in terms of `end`.
+      const stored = [...new Set(bars.map((b) => String(b['symbol'])))];
+      const factors = new Map<string, number>();
+      if (dataset === 'yahoo_daily') {
+        for (const r of await yahooPrices(session, { symbols: stored, adjusted: true })) factors.set(`${r.symbol}|${r.date}`, Number(r['factor']));
+      }
+      const atEnd = new Map<string, number>();
+      for (const b of bars) atEnd.set(String(b['symbol']), factors.get(`${String(b['symbol'])}|${String(b['date'])}`) ?? 1);
+      const cols: Record<string, unknown[]> = { date: [], symbol: [], permno: [], exchange: [], open: [], high: [], low: [], close: [], adj_close: [], volume: [], ret: [] };
+      let prev: { symbol: string; adj: number } | undefined;
+      for (const b of bars) {
+        const symbol = String(b['symbol']);
+        const date = String(b['date']);
+        const close = b['close'] === null ? null : Number(b['close']);
+        const adj = close === null ? null : (close * (factors.get(`${symbol}|${date}`) ?? 1)) / atEnd.get(symbol)!;
+        const ret = adj !== null && prev?.symbol === symbol && prev.adj !== 0 ? adj / prev.adj - 1 : null;
+        prev = adj === null ? undefined : { symbol, adj };
+        if (date < start) continue;
+        cols['date']!.push(new Date(`${date}T00:00:00Z`));
+        cols['symbol']!.push(symbol);
+        cols['permno']!.push(null);
+        cols['exchange']!.push(b['exchange'] ?? null);
+        for (const k of ['open', 'high', 'low', 'volume']) cols[k]!.push(b[k] === null || b[k] === undefined ? null : Number(b[k]));
+        cols['close']!.push(close);
+        cols['adj_close']!.push(adj);
+        cols['ret']!.push(ret);
+      }
+      const f = (k: string) => vectorFromArray(cols[k]!, new Float64());
+      return makeTable({
+        date: vectorFromArray(cols['date']!, new DateDay()), symbol: vectorFromArray(cols['symbol']!, new Utf8()), permno: vectorFromArray(cols['permno']!, new Int32()),
+        exchange: vectorFromArray(cols['exchange']!, new Utf8()), open: f('open'), high: f('high'), low: f('low'), close: f('close'), adj_close: f('adj_close'), volume: f('volume'), ret: f('ret'),
+      } as never) as unknown as Table;
     },
     async getUniverse() {
       return [];

@@ -42,8 +42,10 @@ export async function yahooPrices(s: WarehouseSession, o: YahooPriceOptions): Pr
 }
 
 async function pricesOf(s: WarehouseSession, symbol: string, o: YahooPriceOptions): Promise<YahooPriceRow[]> {
+  const names = new Set((await s.duck.all('SELECT column_name FROM (DESCRIBE yahoo_daily)')).rows.map((r) => String(r['column_name'])));
+  const opt = (c: string): string => (names.has(c) ? c : `NULL AS ${c}`);
   const bars = (
-    await s.duck.all('SELECT CAST(date AS VARCHAR) AS date, open, high, low, close, volume, currency, price_basis FROM yahoo_daily WHERE symbol = $1 ORDER BY date', [symbol])
+    await s.duck.all(`SELECT CAST(date AS VARCHAR) AS date, open, high, low, close, volume, ${opt('currency')}, ${opt('price_basis')} FROM yahoo_daily WHERE symbol = $1 ORDER BY date`, [symbol])
   ).rows.map((r) => ({
     date: String(r['date']),
     open: num(r['open']),

@@ -15,6 +15,7 @@ import {
   createFetcher,
   createProviderRegistry,
   createYahooProvider,
+  yahooPrices,
   unifiedPriceColumns,
   fetchedPriceColumns,
   type DataProvider,
@@ -36,6 +37,9 @@ beforeAll(async () => {
   ];
   const f = writeCsv(fx.files, 'yahoo.csv', ['date', 'symbol', 'open', 'high', 'low', 'close', 'adjclose', 'volume'], rows);
   await ingestCsv(fx.dir, fx.log, 'yahoo_daily', 'all', f, ['symbol', 'date']);
+  // A cash dividend of 0.77 going ex on 2020-01-06 (as `wh yahoo sync` stores events).
+  const ev = writeCsv(fx.files, 'yahoo-events.csv', ['symbol', 'date', 'kind', 'numerator', 'denominator', 'amount'], [['AAPL', '2020-01-06', 'dividend', '', '', 0.77]]);
+  await ingestCsv(fx.dir, fx.log, 'yahoo_events', 'all', ev, ['symbol', 'date', 'kind']);
   wh = await openWarehouse(fx.dir);
 });
 afterAll(() => {
@@ -126,11 +130,20 @@ describe('protocol compliance', () => {
     expect(await createCrspProvider(wh.session).getUniverse('2020-02-03')).toEqual(['IPO', 'NEG', 'OLD', 'SHRX', 'SPL']);
   });
 
-  it('yahoo: adj_close from adjclose, ret from consecutive adj_close, no universe', async () => {
+  it('yahoo: adj_close back-adjusted locally in terms of the end date (as CRSP and `wh yahoo prices --adjusted`), ret from consecutive adj_close, no universe', async () => {
     const t = plain(await createYahooProvider(wh.session).getDailyPrices(['AAPL'], '2020-01-03', '2020-01-06'));
     expect(t.map((r) => r['date'])).toEqual(['2020-01-03', '2020-01-06']);
-    expect(t[0]!['adj_close']).toBe(73.27);
-    expect(t[0]!['ret']).toBeCloseTo(73.27 / 73.99 - 1, 12); // from the bar before the window
+    // Dividend factor before 2020-01-06: 1 - 0.77 / 74.36 (the close of the last session before the ex-date).
+    expect(t[0]!['adj_close']).toBeCloseTo(74.36 - 0.77, 10);
+    expect(t[1]!['adj_close']).toBe(74.95); // the end date keeps its stored price
+    expect(t[0]!['ret']).toBeCloseTo(74.36 / 75.09 - 1, 12); // from the bar before the window; the factor cancels
+    expect(t[1]!['ret']).toBeCloseTo(74.95 / (74.36 - 0.77) - 1, 12);
+    // The same numbers as the Yahoo price query with --adjusted (whose last stored bar is the end here).
+    const local = await yahooPrices(wh.session, { symbols: ['AAPL'], adjusted: true, start: '2020-01-03' });
+    expect(local.map((r) => r['adj_close'])).toEqual(t.map((r) => r['adj_close']));
+    // An earlier end restates the series in that day's terms: the dividend is after it, so adj_close = close.
+    const early = plain(await createYahooProvider(wh.session).getDailyPrices(['AAPL'], '2020-01-02', '2020-01-03'));
+    expect(early.map((r) => r['adj_close'])).toEqual([75.09, 74.36]);
     expect(await createYahooProvider(wh.session).getUniverse('2024-01-02')).toEqual([]);
   });
 });
