@@ -5,7 +5,8 @@
 //   node backup-child.mjs restore <targetDir> <keyFile> <outDir> <killAfterObjects>
 //   node backup-child.mjs gc <warehouse>                 (killed between ObjectsCollected and unlink)
 //   node backup-child.mjs repair <warehouse> <targetDir> <keyFile>  (killed once the first damaged object is quarantined)
-import { openWarehouseLog, directoryTarget, loadKey, runBackup, restoreBackup, applyRetention, repairObjects } from '../../dist/src/store/index.js';
+import { openWarehouseLog, applyRetention } from '../../dist/src/store/index.js';
+import { directoryTarget, loadKey, runBackup, restoreBackup, repairObjects } from '../../dist/src/backup/index.js';
 
 const [mode, ...a] = process.argv.slice(2);
 const die = () => process.kill(process.pid, 'SIGKILL');

@@ -8,7 +8,7 @@
 //     ingest <file> with the given lease TTL; after write step <step> print {"event":"paused",...}
 //     and wait for "go" on stdin; then print {"event":"result",...} and exit 0 (written) or 1.
 import { createInterface } from 'node:readline';
-import { acquireLease, releaseLease } from '../../dist/src/log/index.js';
+import { acquireLease, leaseProjection, releaseLease } from '../../dist/src/log/index.js';
 import { openWarehouseLog } from '../../dist/src/store/index.js';
 import { ingestFile } from '../../dist/src/sync/index.js';
 
@@ -58,7 +58,7 @@ if (mode === 'hold') {
       leaseTtlMs: Number(ttl),
       onStep: async (step, info) => {
         if (step !== pauseAt) return;
-        const lease = log.table('leases').current(`dataset:${dataset}`)?.value ?? null;
+        const lease = log.table(leaseProjection).current(`dataset:${dataset}`)?.value ?? null;
         say({ event: 'paused', step, pid: process.pid, writerId: me.writerId, lease, ...info });
         while ((await nextLine()) !== 'go');
       },
