@@ -47,7 +47,7 @@ const optionsSchema = z.object({
 });
 
 const DAY = '2024-03-15';
-type Kind = keyof typeof RAW_COLUMNS;
+type Kind = Exclude<keyof typeof RAW_COLUMNS, 'qcount'>;
 
 function hms(ns: number): string {
   const us = Math.floor(ns / 1000);

@@ -95,6 +95,16 @@ describe('wh taq sync against a real PostgreSQL', () => {
         expect(rv.rows[0]).toEqual({ lo: minutes / 5, hi: minutes / 5 });
         const sp = await runQuery(env.dir, env.log, `SELECT count(*)::INT AS n FROM taq_spreads WHERE date = DATE '${day}' AND quoted_pct_tw > 0 AND quoted_pct_tw < 0.05 AND effective_pct >= 0`);
         expect(sp.rows[0]).toEqual({ n: symbols.length });
+        // Only NBBO-carrying quotes travel; the quote counts are computed at the source. Count them here by hand.
+        const cqm = `taqm_${day.slice(0, 4)}.cqm_${day.replace(/-/g, '')}`;
+        const pgq = await db.session.query<{ s: string; n: string }>(
+          `SELECT sym_root AS s, count(*) AS n FROM ${cqm} WHERE sym_root = ANY($1) AND time_m >= '09:30' AND time_m < $2::time
+             AND trim(qu_cond) IN ('A', 'B', 'H', 'O', 'R', 'W') AND coalesce(qu_cancel, '') <> 'B'
+             AND NOT (bid > 0 AND bidsiz > 0 AND ask > 0 AND asksiz > 0 AND (bid > ask OR ask - bid > 5)) GROUP BY 1 ORDER BY 1`,
+          [symbols, close],
+        );
+        const whq = await runQuery(env.dir, env.log, `SELECT symbol AS s, quotes AS n FROM taq_spreads WHERE date = DATE '${day}' ORDER BY 1`);
+        expect(whq.rows.map((x) => [x.s, Number(x.n)])).toEqual(pgq.rows.map((x) => [x.s, Number(x.n)]));
       }
       const written = env.log.read({ types: ['PartitionWritten'] });
       expect(written).toHaveLength(3 * days.length);
