@@ -105,6 +105,23 @@ describe('wh taq sync against a real PostgreSQL', () => {
         );
         const whq = await runQuery(env.dir, env.log, `SELECT symbol AS s, quotes AS n FROM taq_spreads WHERE date = DATE '${day}' ORDER BY 1`);
         expect(whq.rows.map((x) => [x.s, Number(x.n)])).toEqual(pgq.rows.map((x) => [x.s, Number(x.n)]));
+        // The sample's WRDS Intraday Indicators, computed row by row in TypeScript: the SQL agrees.
+        const iid = await db.session.query<Record<string, number | string | null>>(
+          `SELECT sym_root, quotedspread_percent_tw AS q, effectivespread_percent_ave AS e, total_vol_m AS v, total_n_trades_m AS n, oprc, cprc
+             FROM taqmsec.wrds_iid_${day.slice(0, 4)} WHERE date = $1 AND sym_root = ANY($2) ORDER BY 1`, [day, symbols]);
+        const mine = await runQuery(env.dir, env.log, `SELECT s.symbol, s.quoted_pct_tw AS q, s.effective_pct AS e, s.trades AS n,
+            (SELECT sum(volume) FROM taq_minute_bars b WHERE b.symbol = s.symbol AND b.date = s.date)::DOUBLE AS v,
+            (SELECT first(open ORDER BY minute) FILTER (WHERE open IS NOT NULL) FROM taq_minute_bars b WHERE b.symbol = s.symbol AND b.date = s.date) AS oprc,
+            (SELECT last(close ORDER BY minute) FILTER (WHERE close IS NOT NULL) FROM taq_minute_bars b WHERE b.symbol = s.symbol AND b.date = s.date) AS cprc
+          FROM taq_spreads s WHERE s.date = DATE '${day}' ORDER BY 1`);
+        expect(iid.rows).toHaveLength(symbols.length);
+        iid.rows.forEach((r, i) => {
+          const m = mine.rows[i] as Record<string, number | string | null>;
+          expect(m.symbol).toBe(r.sym_root);
+          expect(m.q as number).toBeCloseTo(r.q as number, 12);
+          expect(m.e as number).toBeCloseTo(r.e as number, 12);
+          expect([Number(m.n), Number(m.v), m.oprc, m.cprc]).toEqual([Number(r.n), Number(r.v), r.oprc, r.cprc]);
+        });
       }
       const written = env.log.read({ types: ['PartitionWritten'] });
       expect(written).toHaveLength(3 * days.length);

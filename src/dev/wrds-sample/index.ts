@@ -27,3 +27,4 @@ export type { ColumnSpec, TableSpec } from './catalog.js';
 export { sp500Rows, sp500Spells, sp500Tables } from './rows-sp500.js';
 export { simulateSymbolDay, uShapedTime } from './rows-taq.js';
 export type { TaqSymbol, SymbolDay } from './rows-taq.js';
+export { iidOf, iidRows, iidTable } from './rows-iid.js';
