@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWrdsSample } from '../../src/dev/wrds-sample/index.js';
-import { initWarehouse, openWarehouseLog } from '../../src/store/index.js';
+import { initWarehouse, openWarehouseLog, warehousePaths } from '../../src/store/index.js';
+import { openDuck } from '../../src/engine/index.js';
 import { manifestAt, quarantineAt } from '../../src/projections/index.js';
 import { runQuery } from '../../src/query/index.js';
 import { connectWrds, Secret, syncTaq, type SqlSource, type TaqSyncOptions } from '../../src/sync/index.js';
@@ -130,6 +131,16 @@ describe('wh taq sync against a real PostgreSQL', () => {
         expect(e.lease?.scope).toBe(`dataset:${e.data.dataset}`);
         expect(e.data.lineage).toMatchObject({ kind: 'sync', vintage: '2024-02-08' });
         expect(e.data.lineage.sql).toContain(`"ctm_${e.data.partition.replace(/-/g, '')}"`);
+      }
+      // The catalog file other tools open has a view per TAQ dataset.
+      const cat = await openDuck({ path: warehousePaths(env.dir).catalog, readonly: true });
+      try {
+        const views = (await cat.all(`SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'taq_%' ORDER BY 1`)).rows.map((x) => x.table_name);
+        expect(views).toEqual(['taq_daily_rv', 'taq_minute_bars', 'taq_spreads']);
+        const [n] = (await cat.all(`SELECT count(*)::INT AS n FROM taq_minute_bars`)).rows;
+        expect(n!.n).toBe(symbols.length * days.reduce((a, d) => a + (d === '2023-11-24' ? 210 : 390), 0));
+      } finally {
+        cat.close();
       }
       const head = env.log.head().seq;
       const again = await env.sync();
