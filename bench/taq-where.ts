@@ -33,7 +33,8 @@ export async function runWhere(o: CommonOptions & z.infer<typeof optionsSchema>)
     const count = async (t: string) => Number((await s.query<{ n: string }>(`SELECT count(*) AS n FROM taqm_2024.${t}_20241231`)).rows[0]!.n);
     const rows = { ctm: await count('ctm'), cqm: await count('cqm'), nbbo: await count('complete_nbbo') };
     const total = rows.ctm + rows.cqm + rows.nbbo;
-    say(`day ${day}: ${rows.ctm} trades, ${rows.cqm} quotes, ${rows.nbbo} NBBO rows`);
+    const carrying = Number((await s.query<{ n: string }>(`SELECT count(*) AS n FROM taqm_2024.cqm_20241231 WHERE (qu_source = 'C' AND natbbo_ind = '1') OR (qu_source = 'N' AND natbbo_ind = '4')`)).rows[0]!.n);
+    say(`day ${day}: ${rows.ctm} trades, ${rows.cqm} quotes (${carrying} carry the NBBO: the only ones the sync pulls), ${rows.nbbo} NBBO rows`);
     const source = await connectWrds({ settings: { host: db.host, port: db.port, database: db.database, user: db.user, sslmode: 'disable' }, password: new Secret(db.password), queriesPerMinute: 1e6 });
     try {
       let t0 = nowMs();

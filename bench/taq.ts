@@ -30,7 +30,7 @@ import { simulateSymbolDay, type TaqSymbol } from '../src/dev/wrds-sample/index.
 import { isMain, parseCli, report, row, say, stats, tempDir, timeAsync, type BenchRow, type CommonOptions } from './harness.js';
 
 const USAGE = `usage: node dist/bench/taq.js [options]
-  --quick          40 symbols, intensity 5, 3 repetitions
+  --quick          100 symbols (one full batch), intensity 2, 3 repetitions
   --symbols N      symbols in the day (default 200)
   --intensity K    times the sample's per-symbol trade and quote counts (default 10)
   --reps N         timed repetitions (default 5)
@@ -47,7 +47,7 @@ const optionsSchema = z.object({
 });
 
 const DAY = '2024-03-15';
-type Kind = keyof typeof RAW_COLUMNS;
+type Kind = Exclude<keyof typeof RAW_COLUMNS, 'qcount'>;
 
 function hms(ns: number): string {
   const us = Math.floor(ns / 1000);
@@ -124,8 +124,8 @@ function peakRssMiB(batches: readonly Files[], threads: number): number {
 }
 
 export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchema>): Promise<BenchRow[]> {
-  const n = o.symbols ?? (o.quick ? 40 : 200);
-  const k = o.intensity ?? (o.quick ? 5 : 10);
+  const n = o.symbols ?? (o.quick ? 100 : 200);
+  const k = o.intensity ?? (o.quick ? 2 : 10);
   const reps = o.reps ?? (o.quick ? 3 : 5);
   const threads = o.threads ?? 2;
   const tmp = tempDir('taq', o.keep);

@@ -118,6 +118,14 @@ describe('the TAQ provider', () => {
 });
 
 describe('wh taq (CLI)', () => {
+  it('--help works on every taq subcommand', async () => {
+    for (const c of [['taq'], ['taq', 'sync'], ['taq', 'bars'], ['taq', 'rv'], ['taq', 'spreads'], ['taq', 'ticks']]) {
+      const r = await runWh([...c, '--help']);
+      expect(r.code, c.join(' ')).toBe(0);
+      expect(r.stdout).toContain(`Usage: wh ${c.join(' ')}`);
+    }
+  });
+
   it('syncs with the WRDS settings of `wh sync`, then queries bars, rv, spreads and ticks', async () => {
     const c = db.config;
     const env = { WRDS_HOST: c.host, WRDS_PORT: String(c.port), WRDS_DATABASE: c.database, WRDS_USERNAME: c.user, WRDS_SSLMODE: 'disable', PGPASSWORD: c.password };

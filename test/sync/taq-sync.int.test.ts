@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWrdsSample } from '../../src/dev/wrds-sample/index.js';
-import { initWarehouse, openWarehouseLog } from '../../src/store/index.js';
+import { initWarehouse, openWarehouseLog, warehousePaths } from '../../src/store/index.js';
+import { openDuck } from '../../src/engine/index.js';
 import { manifestAt, quarantineAt } from '../../src/projections/index.js';
 import { runQuery } from '../../src/query/index.js';
 import { connectWrds, Secret, syncTaq, type SqlSource, type TaqSyncOptions } from '../../src/sync/index.js';
@@ -95,6 +96,33 @@ describe('wh taq sync against a real PostgreSQL', () => {
         expect(rv.rows[0]).toEqual({ lo: minutes / 5, hi: minutes / 5 });
         const sp = await runQuery(env.dir, env.log, `SELECT count(*)::INT AS n FROM taq_spreads WHERE date = DATE '${day}' AND quoted_pct_tw > 0 AND quoted_pct_tw < 0.05 AND effective_pct >= 0`);
         expect(sp.rows[0]).toEqual({ n: symbols.length });
+        // Only NBBO-carrying quotes travel; the quote counts are computed at the source. Count them here by hand.
+        const cqm = `taqm_${day.slice(0, 4)}.cqm_${day.replace(/-/g, '')}`;
+        const pgq = await db.session.query<{ s: string; n: string }>(
+          `SELECT sym_root AS s, count(*) AS n FROM ${cqm} WHERE sym_root = ANY($1) AND time_m >= '09:30' AND time_m < $2::time
+             AND trim(qu_cond) IN ('A', 'B', 'H', 'O', 'R', 'W') AND coalesce(qu_cancel, '') <> 'B'
+             AND NOT (bid > 0 AND bidsiz > 0 AND ask > 0 AND asksiz > 0 AND (bid > ask OR ask - bid > 5)) GROUP BY 1 ORDER BY 1`,
+          [symbols, close],
+        );
+        const whq = await runQuery(env.dir, env.log, `SELECT symbol AS s, quotes AS n FROM taq_spreads WHERE date = DATE '${day}' ORDER BY 1`);
+        expect(whq.rows.map((x) => [x.s, Number(x.n)])).toEqual(pgq.rows.map((x) => [x.s, Number(x.n)]));
+        // The sample's WRDS Intraday Indicators, computed row by row in TypeScript: the SQL agrees.
+        const iid = await db.session.query<Record<string, number | string | null>>(
+          `SELECT sym_root, quotedspread_percent_tw AS q, effectivespread_percent_ave AS e, total_vol_m AS v, total_n_trades_m AS n, oprc, cprc
+             FROM taqmsec.wrds_iid_${day.slice(0, 4)} WHERE date = $1 AND sym_root = ANY($2) ORDER BY 1`, [day, symbols]);
+        const mine = await runQuery(env.dir, env.log, `SELECT s.symbol, s.quoted_pct_tw AS q, s.effective_pct AS e, s.trades AS n,
+            (SELECT sum(volume) FROM taq_minute_bars b WHERE b.symbol = s.symbol AND b.date = s.date)::DOUBLE AS v,
+            (SELECT first(open ORDER BY minute) FILTER (WHERE open IS NOT NULL) FROM taq_minute_bars b WHERE b.symbol = s.symbol AND b.date = s.date) AS oprc,
+            (SELECT last(close ORDER BY minute) FILTER (WHERE close IS NOT NULL) FROM taq_minute_bars b WHERE b.symbol = s.symbol AND b.date = s.date) AS cprc
+          FROM taq_spreads s WHERE s.date = DATE '${day}' ORDER BY 1`);
+        expect(iid.rows).toHaveLength(symbols.length);
+        iid.rows.forEach((r, i) => {
+          const m = mine.rows[i] as Record<string, number | string | null>;
+          expect(m.symbol).toBe(r.sym_root);
+          expect(m.q as number).toBeCloseTo(r.q as number, 12);
+          expect(m.e as number).toBeCloseTo(r.e as number, 12);
+          expect([Number(m.n), Number(m.v), m.oprc, m.cprc]).toEqual([Number(r.n), Number(r.v), r.oprc, r.cprc]);
+        });
       }
       const written = env.log.read({ types: ['PartitionWritten'] });
       expect(written).toHaveLength(3 * days.length);
@@ -103,6 +131,16 @@ describe('wh taq sync against a real PostgreSQL', () => {
         expect(e.lease?.scope).toBe(`dataset:${e.data.dataset}`);
         expect(e.data.lineage).toMatchObject({ kind: 'sync', vintage: '2024-02-08' });
         expect(e.data.lineage.sql).toContain(`"ctm_${e.data.partition.replace(/-/g, '')}"`);
+      }
+      // The catalog file other tools open has a view per TAQ dataset.
+      const cat = await openDuck({ path: warehousePaths(env.dir).catalog, readonly: true });
+      try {
+        const views = (await cat.all(`SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'taq_%' ORDER BY 1`)).rows.map((x) => x.table_name);
+        expect(views).toEqual(['taq_daily_rv', 'taq_minute_bars', 'taq_spreads']);
+        const [n] = (await cat.all(`SELECT count(*)::INT AS n FROM taq_minute_bars`)).rows;
+        expect(n!.n).toBe(symbols.length * days.reduce((a, d) => a + (d === '2023-11-24' ? 210 : 390), 0));
+      } finally {
+        cat.close();
       }
       const head = env.log.head().seq;
       const again = await env.sync();

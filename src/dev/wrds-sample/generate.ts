@@ -21,6 +21,7 @@ import { delistRows, distRows, dsfRows, dsiRows, msfRows, namesRows, stocknamesR
 import { factorsDailyRows, factorsMonthlyRows, fiveFactorsDailyRows } from './rows-ff.js';
 import { masterRows, nbboRows, quoteRows, tradeRows } from './rows-taq.js';
 import { sp500Rows, sp500Tables } from './rows-sp500.js';
+import { iidRows, iidTable } from './rows-iid.js';
 import type { TaqSymbol } from './rows-taq.js';
 import { spellOn } from './universe.js';
 
@@ -99,7 +100,8 @@ export async function generateWrdsSample(target: WrdsSampleTarget, options: Wrds
   try {
     const specs = [...crspLegacyTables, ...crspCizTables, ...ccmTables, ...compTables, ...ffTables, ...sp500Tables];
     const days = taqDaysOf(ctx, o.taqDays);
-    const taqSpecs = days.flatMap(taqTables);
+    const iidSpecs = [...new Set(days.map((d) => d.slice(0, 4)))].map(iidTable);
+    const taqSpecs = [...days.flatMap(taqTables), ...iidSpecs];
     await createStorage(session, [...specs, ...taqSpecs]);
     const tables: { name: string; rows: number; ms: number }[] = [];
     const timed = async (spec: TableSpec, rows: Iterable<readonly Cell[]>): Promise<void> => {
@@ -119,6 +121,7 @@ export async function generateWrdsSample(target: WrdsSampleTarget, options: Wrds
       await timed(cqm, quoteRows(o.seed, day, symbols));
       await timed(nbbo, nbboRows(o.seed, day, symbols));
       await timed(mast, masterRows(day, symbols));
+      await timed(iidSpecs.find((x) => x.name === `wrds_iid_${day.slice(0, 4)}`)!, iidRows(o.seed, day, symbols));
     }
     await finishRelations(session, [...specs, ...taqSpecs], vintage);
     return {

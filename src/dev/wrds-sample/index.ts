@@ -29,3 +29,4 @@ export type { FrenchSampleOptions } from './french-files.js';
 export { sp500Rows, sp500Spells, sp500Tables } from './rows-sp500.js';
 export { simulateSymbolDay, uShapedTime } from './rows-taq.js';
 export type { TaqSymbol, SymbolDay } from './rows-taq.js';
+export { iidOf, iidRows, iidTable } from './rows-iid.js';

@@ -111,7 +111,7 @@ export const spreads: TaqDataset = {
              avg(2 * abs(price - mid)) AS effective, avg(2 * abs(price - mid) / mid) AS effective_pct,
              ${signedSelect}
       FROM tq_matched GROUP BY symbol),
-    qc AS (SELECT symbol, count(*)::BIGINT AS quotes FROM tq_quotes WHERE t >= ${w.openNs} GROUP BY symbol),
+    qc AS (SELECT symbol, quotes FROM tq_quote_counts),
     nc AS (SELECT symbol, count(*)::BIGINT AS nbbo_changes FROM tq_nbbo WHERE t >= ${w.openNs} GROUP BY symbol),
     counts AS (SELECT s.symbol, coalesce(qc.quotes, 0)::BIGINT AS quotes, coalesce(nc.nbbo_changes, 0)::BIGINT AS nbbo_changes FROM tq_symbols s LEFT JOIN qc USING (symbol) LEFT JOIN nc USING (symbol))
     SELECT DATE '${day}' AS date, s.symbol, q.quoted_tw, q.quoted_pct_tw, tr.effective, tr.effective_pct,

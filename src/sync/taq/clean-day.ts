@@ -3,7 +3,8 @@
  * `raw_master` (WRDS's columns, as pulled) to
  * - `tq_symbols`: the master's symbols (every symbol gets bars, even without trades);
  * - `tq_trades`: trades passing the trade filter;
- * - `tq_quotes`: quotes passing the quote filter, withdrawn sides NULL;
+ * - `tq_quotes`: quotes passing the quote filter, withdrawn sides NULL (the sync pulls only those
+ *   carrying the NBBO; `tq_quote_counts` has every symbol's count of clean quotes);
  * - `tq_nbbo`: the official complete NBBO (one row per symbol and timestamp), with `usable`;
  * - `tq_minute`: per symbol and minute with trades, OHLC, volume, VWAP and count (bars and RV read it);
  * - `tq_matched`: each trade with the NBBO in force 1 ns before it and 5 minutes later, and its
@@ -16,6 +17,7 @@ import {
   carriesNbboSql,
   keepTradeSql,
   NS_PER_MINUTE,
+  quoteCountSql,
   matchingNbboSql,
   normalQuoteSql,
   quoteWindowSql,
@@ -36,13 +38,15 @@ export const RAW_COLUMNS = {
   cqm: ['time_m', 'time_m_nano', 'ex', 'sym_root', 'sym_suffix', 'bid', 'bidsiz', 'ask', 'asksiz', 'qu_cond', 'qu_seqnum', 'natbbo_ind', 'qu_cancel', 'qu_source'],
   nbbo: ['time_m', 'time_m_nano', 'sym_root', 'sym_suffix', 'qu_cond', 'qu_seqnum', 'best_bid', 'best_bidsizeshares', 'best_ask', 'best_asksizeshares'],
   master: ['sym_root', 'sym_suffix'],
+  /** Not a source table: the quote counts the source computes (quoteCountSql). */
+  qcount: ['sym_root', 'sym_suffix', 'quotes'],
 } as const;
 
 /** DuckDB types of the raw columns. */
 export const RAW_TYPES: Record<string, string> = {
   time_m: 'TIME', time_m_nano: 'SMALLINT', ex: 'VARCHAR', sym_root: 'VARCHAR', sym_suffix: 'VARCHAR', tr_scond: 'VARCHAR', size: 'BIGINT', price: 'DOUBLE',
   tr_corr: 'VARCHAR', tr_seqnum: 'BIGINT', bid: 'DOUBLE', bidsiz: 'BIGINT', ask: 'DOUBLE', asksiz: 'BIGINT', qu_cond: 'VARCHAR', qu_seqnum: 'BIGINT',
-  natbbo_ind: 'VARCHAR', qu_cancel: 'VARCHAR', qu_source: 'VARCHAR', best_bid: 'DOUBLE', best_bidsizeshares: 'BIGINT', best_ask: 'DOUBLE', best_asksizeshares: 'BIGINT',
+  quotes: 'BIGINT', natbbo_ind: 'VARCHAR', qu_cancel: 'VARCHAR', qu_source: 'VARCHAR', best_bid: 'DOUBLE', best_bidsizeshares: 'BIGINT', best_ask: 'DOUBLE', best_asksizeshares: 'BIGINT',
 };
 
 /** `CREATE TABLE raw_<kind>` with every raw column (so a test can insert hand-made rows). */
@@ -59,6 +63,9 @@ const T = `(epoch_us(time_m) * 1000 + coalesce(time_m_nano, 0))::BIGINT`;
 export function cleanDaySql(w: SessionWindow): string[] {
   return [
     `CREATE OR REPLACE TABLE tq_symbols AS SELECT DISTINCT ${SYMBOL} AS symbol FROM raw_master`,
+    // Pulled from the source by the sync; computed here when the raw quotes are all present (tests, benchmarks).
+    `CREATE TABLE IF NOT EXISTS raw_qcount AS ${quoteCountSql('raw_cqm', w)}`,
+    `CREATE OR REPLACE TABLE tq_quote_counts AS SELECT ${SYMBOL} AS symbol, sum(quotes)::BIGINT AS quotes FROM raw_qcount GROUP BY ALL`,
     `CREATE OR REPLACE TABLE tq_trades AS
        SELECT symbol, t, tr_seqnum AS seq, ex, coalesce(trim(tr_scond), '') AS cond, size, price
        FROM (SELECT ${SYMBOL} AS symbol, ${T} AS t, * FROM raw_ctm)

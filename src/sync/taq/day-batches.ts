@@ -13,7 +13,7 @@ import type { SessionWindow } from './rules.js';
 /** Symbols per batch: a few hundred MB of DuckDB memory at the sample's busiest intensity. */
 export const DEFAULT_BATCH_SYMBOLS = 100;
 
-const TRANSIENT = ['raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'tq_symbols', 'tq_trades', 'tq_quotes', 'tq_nbbo', 'tq_minute', 'tq_matched'];
+const TRANSIENT = ['raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_quotes', 'tq_nbbo', 'tq_minute', 'tq_matched'];
 
 /** `symbols` cut into batches of `size`. */
 export function batchesOf<T>(symbols: readonly T[], size: number = DEFAULT_BATCH_SYMBOLS): T[][] {

@@ -7,15 +7,16 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { WarehouseError } from '../../log/index.js';
+import { SourceUnavailableError, WarehouseError } from '../../log/index.js';
 import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import type { SqlSource } from '../wrds/client.js';
 import { RAW_COLUMNS, RAW_TYPES, SYMBOL_SQL } from './clean-day.js';
+import { carriesNbboSql, quoteCountSql, type SessionWindow } from './rules.js';
 
 export type RawKind = keyof typeof RAW_COLUMNS;
 
 /** The source relation of each raw table on `day`. */
-export function taqRelations(day: string): Record<RawKind, { schema: string; table: string }> {
+export function taqRelations(day: string): Record<Exclude<RawKind, 'qcount'>, { schema: string; table: string }> {
   const schema = `taqm_${day.slice(0, 4)}`;
   const ymd = day.replace(/-/g, '');
   return {
@@ -32,17 +33,25 @@ export function splitSymbol(symbol: string): { root: string; suffix: string | nu
   return i < 0 ? { root: symbol, suffix: null } : { root: symbol.slice(0, i), suffix: symbol.slice(i + 1) };
 }
 
-/** The SELECT pulling `kind` for `symbols`, given the columns the source relation has. */
-export function pullSelect(kind: RawKind, day: string, symbols: readonly string[], present: ReadonlySet<string>): string {
-  const rel = taqRelations(day)[kind];
-  const cols = RAW_COLUMNS[kind].map((c) => (present.has(c) ? quoteIdent(c) : `NULL AS ${quoteIdent(c)}`)).join(', ');
+/**
+ * The SELECT pulling `kind` for `symbols`, given the columns the source relation has. Of the
+ * quotes, only those carrying the NBBO travel (nothing else of cqm_ feeds a dataset); `qcount`
+ * is the quote counts computed at the source.
+ */
+export function pullSelect(kind: RawKind, day: string, symbols: readonly string[], present: ReadonlySet<string>, w: SessionWindow): string {
   const roots = [...new Set(symbols.map((s) => splitSymbol(s).root))].sort();
-  return `SELECT ${cols} FROM ${quoteIdent(rel.schema)}.${quoteIdent(rel.table)} WHERE sym_root IN (${roots.map(quoteLiteral).join(', ')})`;
+  const inRoots = `sym_root IN (${roots.map(quoteLiteral).join(', ')})`;
+  const rels = taqRelations(day);
+  if (kind === 'qcount') return quoteCountSql(`${quoteIdent(rels.cqm.schema)}.${quoteIdent(rels.cqm.table)}`, w, inRoots);
+  const rel = rels[kind];
+  const cols = RAW_COLUMNS[kind].map((c) => (present.has(c) ? quoteIdent(c) : `NULL AS ${quoteIdent(c)}`)).join(', ');
+  const carrying = kind === 'cqm' ? ` AND ${carriesNbboSql('qu_source', 'natbbo_ind')}` : '';
+  return `SELECT ${cols} FROM ${quoteIdent(rel.schema)}.${quoteIdent(rel.table)} WHERE ${inRoots}${carrying}`;
 }
 
 export interface DayPlan {
   readonly day: string;
-  /** The four SELECTs, in the order ctm, cqm, nbbo, master. */
+  /** The SELECTs, in the order ctm, cqm, nbbo, master, qcount. */
   readonly selects: Record<RawKind, string>;
   /** The ctm_ relation's comment and vintage. */
   readonly vintage: string | null;
@@ -64,7 +73,7 @@ export async function pullDay(source: SqlSource, duck: Duck, plan: DayPlan, symb
       const n = Number(r?.n ?? 0);
       const expected = (stream as { rowCount?: number }).rowCount;
       if (expected !== undefined && expected !== n) {
-        throw new WarehouseError('SOURCE_UNAVAILABLE', `${plan.selects[kind]}: the server sent ${expected} rows but ${n} arrived`, {
+        throw new SourceUnavailableError(`${plan.selects[kind]}: the server sent ${expected} rows but ${n} arrived`, {
           suggestion: 'the connection was cut mid-transfer; rerun (committed days are kept)',
         });
       }

@@ -112,6 +112,24 @@ export function isQuoteWindow(t: number, w: SessionWindow): boolean {
 }
 export const quoteWindowSql = (t: string, w: SessionWindow): string => `(${t} >= ${w.quotesFromNs} AND ${t} < ${w.closeNs})`;
 
+/** 'HH:MM:SS' of `ns` after midnight. */
+const clock = (ns: number): string => {
+  const s = Math.floor(ns / NS_PER_SECOND);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}`;
+};
+
+/**
+ * SQL valid in PostgreSQL and DuckDB alike: per (sym_root, sym_suffix) of `from`, the quotes that
+ * pass the quote filter between the open and the close (taq_spreads' `quotes`). The sync runs it
+ * at the source, so only the quotes carrying the NBBO need to travel.
+ */
+export function quoteCountSql(from: string, w: SessionWindow, where = 'TRUE'): string {
+  const bid = `(${sideSql('bid', 'bidsiz', 'bid')})`;
+  const ask = `(${sideSql('ask', 'asksiz', 'ask')})`;
+  return `SELECT sym_root, sym_suffix, count(*) AS quotes FROM ${from} WHERE ${where} AND time_m >= TIME '${clock(w.openNs)}' AND time_m < TIME '${clock(w.closeNs)}' AND ${normalQuoteSql('qu_cond', 'qu_cancel')} AND ${saneTwoSidedQuoteSql(bid, ask)} GROUP BY sym_root, sym_suffix`;
+}
+
 /** The quote filter on a row whose withdrawn sides are already NULL. */
 export function keepQuote(q: RawQuote, w: SessionWindow): boolean {
   return isQuoteWindow(q.t, w) && isNormalQuote(q.cond, q.cancel) && isSaneTwoSidedQuote(q.bid, q.ask);

@@ -87,14 +87,16 @@ interface DayWork {
 async function planDay(o: TaqSyncOptions, day: string, datasets: readonly TaqDataset[]): Promise<DayWork | null> {
   const rels = taqRelations(day);
   const present = {} as Record<RawKind, Set<string>>;
-  for (const kind of Object.keys(RAW_COLUMNS) as RawKind[]) {
+  for (const kind of Object.keys(rels) as (keyof typeof rels)[]) {
     const cols = await o.source.columns(rels[kind].schema, rels[kind].table);
     if (cols.length === 0) return null;
     present[kind] = new Set(cols.map((c) => c.name));
   }
+  present.qcount = present.cqm;
+  const win = sessionWindow(sessionClose(day));
   const symbols = o.symbols.kind === 'list' ? [...new Set(o.symbols.symbols)].sort() : await sp500On(o.source, day);
   if (symbols.length === 0) return null;
-  const selects = Object.fromEntries((Object.keys(RAW_COLUMNS) as RawKind[]).map((k) => [k, pullSelect(k, day, symbols, present[k])])) as Record<RawKind, string>;
+  const selects = Object.fromEntries((Object.keys(RAW_COLUMNS) as RawKind[]).map((k) => [k, pullSelect(k, day, symbols, present[k], win)])) as Record<RawKind, string>;
   const vintage = parseVintage(await o.source.comment(rels.ctm.schema, rels.ctm.table));
   const lineageSql = `-- wh taq rules v${TAQ_RULES_VERSION}, symbols ${symbols.join(',')}\n${Object.values(selects).join(';\n')}`;
   const todo = datasets.filter((d) => {
@@ -201,7 +203,7 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
     let pull = 0;
     const t0 = Date.now();
     await aggregateInBatches(duck, day, win, w.todo, batchesOf(w.symbols, o.batchSymbols ?? DEFAULT_BATCH_SYMBOLS), async (batch) => {
-      const selects = Object.fromEntries(kinds.map((k) => [k, pullSelect(k, day, batch, w.present[k])])) as Record<RawKind, string>;
+      const selects = Object.fromEntries(kinds.map((k) => [k, pullSelect(k, day, batch, w.present[k], win)])) as Record<RawKind, string>;
       const p0 = Date.now();
       await pullDay(o.source, duck, { ...w.plan, selects }, batch, tmp);
       pull += Date.now() - p0;
