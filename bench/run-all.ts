@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { nowMs, parseCli, renderTable, say, type BenchRow } from './harness.js';
 
-const BENCHES = ['append', 'asof', 'query', 'provider', 'verify', 'cli'] as const;
+const BENCHES = ['append', 'asof', 'query', 'provider', 'verify', 'cli', 'taq'] as const;
 
 const USAGE = `usage: node dist/bench/run-all.js [options]
   --quick        pass --quick to every benchmark (a smoke run of a minute or so)

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { WarehouseError } from '../src/log/index.js';
-import { createCrspProvider, createFetcher, createProviderRegistry, createYahooProvider, type Attempt } from '../src/providers/index.js';
+import { createCrspProvider, createFetcher, createProviderRegistry, createTaqProvider, createYahooProvider, type Attempt } from '../src/providers/index.js';
 import { action, makeLogger, parseOptions } from './context.js';
 import { listOf, outputFlags, outputSchema, withWarehouse, writeArrow } from './prices.js';
 
@@ -49,7 +49,7 @@ export function register(program: Command): void {
         const env = process.env['WH_ENV'];
         const logger = makeLogger(g);
         await withWarehouse(g, o.asOf, async (wh) => {
-          const registry = createProviderRegistry([createCrspProvider(wh.session, { format: o.crsp ?? 'legacy' }), createYahooProvider(wh.session)]);
+          const registry = createProviderRegistry([createCrspProvider(wh.session, { format: o.crsp ?? 'legacy' }), createYahooProvider(wh.session), createTaqProvider(wh.session)]);
           const fetcher = createFetcher({ registry, priority: o.priority, env, allowDevelopmentInProduction: o.allowDevInProduction, onMissing: o.allowMissing ? 'report' : 'error', logger });
           const note = (lines: string[]): void => void (g.quiet ? undefined : process.stderr.write(lines.join('\n') + '\n'));
           if (o.universeDate !== undefined) {

@@ -18,9 +18,12 @@ export function syncStatus(log: EventLog): DatasetSyncStatus[] {
   const leases = currentLeases(log);
   const summary = new Map(datasetsAt(log).map((d) => [d.dataset, d]));
   const runs = new Map(syncRunsAt(log).map((r) => [r.dataset, r]));
-  return catalogue
-    .map((def) => {
-      const lease = leases.find((l) => l.scope === `dataset:${def.name}`);
+  // The WRDS catalogue in its order, then every other dataset a sync has run for (TAQ, ...).
+  const names = [...catalogue.map((d) => d.name), ...[...runs.keys()].filter((n) => !catalogue.some((d) => d.name === n)).sort()];
+  return names
+    .map((name) => {
+      const def = { name };
+      const lease = leases.find((l) => l.scope === `dataset:${def.name}` || (def.name.startsWith('taq_') && l.scope === 'dataset:taq'));
       const run = runs.get(def.name);
       const lastRun: DatasetSyncStatus['lastRun'] =
         run === undefined
