@@ -81,7 +81,7 @@ describe.skipIf(!haveRclone)('backup through rclone (skipped: rclone not install
     expect(await listBackups(rcloneTarget(remote))).toHaveLength(2);
     expect(plaintextFound(remote.slice(4), plaintextProbes(dir))).toEqual([]);
     const out = join(tempDir('wh-r-'), 'wh');
-    await restoreBackup({ target: rcloneTarget(remote), key, out });
+    await restoreBackup({ target: rcloneTarget(remote), key, out, batchBytes: 1 }); // one rclone call per object batch
     expect((await runWh(['audit', '--verify'], { warehouse: out })).code).toBe(0);
   }, 120_000);
 

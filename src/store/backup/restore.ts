@@ -57,13 +57,20 @@ async function fsyncFile(path: string): Promise<void> {
 }
 
 /** Fetch, decrypt and hash-check one object into place at `dest` (via a temporary). */
-export async function fetchObject(target: BackupTarget, key: BackupKey, hash: string, dest: string, scratch: string, options: { deferSync?: boolean } = {}): Promise<void> {
+export async function fetchObject(
+  target: BackupTarget,
+  key: BackupKey,
+  hash: string,
+  dest: string,
+  scratch: string,
+  options: { deferSync?: boolean; prefetched?: string } = {},
+): Promise<void> {
   const enc = join(scratch, `${hash}.whenc`);
   const plain = join(dirname(dest), `.${hash}.restoring-${process.pid}`);
   mkdirSync(dirname(dest), { recursive: true });
   try {
     // A directory target is read in place; a remote is fetched to scratch first.
-    const src = target.localPath?.(objectName(hash)) ?? enc;
+    const src = options.prefetched ?? target.localPath?.(objectName(hash)) ?? enc;
     if (src === enc) await target.get(objectName(hash), enc);
     else if (!existsSync(src)) throw new WarehouseError('BACKUP_FAILED', `backup object ${objectName(hash)} is missing from ${target.location}`, { suggestion: 'restore from another backup with --at; run `wh backup verify`' });
     const got = await decryptFile(src, plain, key, objectAad(hash), objectName(hash));
@@ -77,6 +84,7 @@ export async function fetchObject(target: BackupTarget, key: BackupKey, hash: st
   } finally {
     rmSync(enc, { force: true });
     rmSync(plain, { force: true });
+    if (options.prefetched !== undefined) rmSync(options.prefetched, { force: true });
   }
 }
 
@@ -86,8 +94,10 @@ export interface RestoreOptions {
   readonly out: string;
   readonly at?: string;
   readonly onProgress?: (done: number, total: number) => void;
-  /** Objects fetched at once (default 3). */
+  /** Objects decrypted at once (default 3). */
   readonly concurrency?: number;
+  /** Remotes: bytes downloaded per rclone call (default 256 MB). */
+  readonly batchBytes?: number;
 }
 
 export interface RestoreResult {
@@ -117,22 +127,38 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
   try {
     let fetched = 0;
     let done = 0;
-    let next = 0;
-    // A few objects at a time: decryption, hashing and fsync of one overlap the I/O of another.
-    const worker = async (): Promise<void> => {
-      while (next < m.objects.length) {
-        const obj = m.objects[next++]!;
-        const dest = objectPath(o.out, obj.hash);
-        // Resuming: an object already in place with the right content is kept.
-        if (!(existsSync(dest) && (await hashFile(dest)).hash === obj.hash)) {
-          await fetchObject(o.target, o.key, obj.hash, dest, scratch, { deferSync: true });
-          fetched += 1;
-        }
-        done += 1;
-        o.onProgress?.(done, m.objects.length);
+    // Resuming: an object already in place with the right content is kept.
+    const todo: BackupManifest['objects'] = [];
+    for (const obj of m.objects) {
+      const dest = objectPath(o.out, obj.hash);
+      if (existsSync(dest) && (await hashFile(dest)).hash === obj.hash) o.onProgress?.(++done, m.objects.length);
+      else todo.push(obj);
+    }
+    // A remote is downloaded in batches (one rclone call each); a directory is read in place.
+    const batchBytes = o.batchBytes ?? 256 * 1024 * 1024;
+    for (let i = 0; i < todo.length; ) {
+      const batch: BackupManifest['objects'][number][] = [];
+      let size = 0;
+      while (i < todo.length && (batch.length === 0 || size < batchBytes)) {
+        batch.push(todo[i]!);
+        size += todo[i++]!.bytes;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 3, Math.max(1, m.objects.length)) }, worker));
+      const local = o.target.getTree === undefined ? null : join(scratch, `batch-${i}`);
+      if (local !== null) await o.target.getTree!(batch.map((b) => objectName(b.hash)), local);
+      let next = 0;
+      // A few objects at a time: decryption, hashing and writing of one overlap the I/O of another.
+      const worker = async (): Promise<void> => {
+        while (next < batch.length) {
+          const obj = batch[next++]!;
+          const prefetched = local === null ? undefined : join(local, objectName(obj.hash));
+          await fetchObject(o.target, o.key, obj.hash, objectPath(o.out, obj.hash), scratch, { deferSync: true, prefetched });
+          fetched += 1;
+          o.onProgress?.(++done, m.objects.length);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 3, batch.length) }, worker));
+      if (local !== null) rmSync(local, { recursive: true, force: true });
+    }
     // Every object is flushed (files, then their directories) before the log that names them.
     await fsyncMany(m.objects.map((x) => objectPath(o.out, x.hash)));
     await fsyncPath(paths.objects);
