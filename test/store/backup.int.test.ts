@@ -139,12 +139,22 @@ describe('backup to a directory', () => {
     expect(killed.signal).toBe('SIGKILL');
     expect(await listBackups(directoryTarget(target))).toEqual([]);
     // Objects are uploaded three at a time: at least the two reported were complete when killed.
-    const already = (await directoryTarget(target).list('objects')).size;
+    const left = [...(await directoryTarget(target).list('objects')).keys()];
+    const already = left.length;
     expect(already).toBeGreaterThanOrEqual(2);
     expect(already).toBeLessThan(5);
+    // A leftover no manifest names is checked before it is trusted: damage one (as a power loss might).
+    const victim = join(target, left[0]!);
+    const bytes = readFileSync(victim);
+    bytes[100] = bytes[100]! ^ 0xff;
+    writeFileSync(victim, bytes);
+    // Another key is refused once the target holds a backup; before, nothing names a key yet.
     const done = await withLog(dir, (log) => runBackup({ dir, log, name: 'nas', target: directoryTarget(target), key: loadKey(kf) }));
     expect(done.objects).toBe(5);
-    expect(done.uploadedObjects).toBe(5 - already);
+    expect(done.uploadedObjects).toBe(5 - already + 1);
+    expect((await verifyBackup(directoryTarget(target), loadKey(kf), { scratch: tempDir('wh-vs-') })).ok).toBe(true);
+    const other = await errorOf(withLog(dir, (log) => runBackup({ dir, log, name: 'nas', target: directoryTarget(target), key: loadKey(keyFile()) })));
+    expect(other.code).toBe('BACKUP_KEY');
     expect((await verifyBackup(directoryTarget(target), loadKey(kf), { scratch: tempDir('wh-vs-') })).ok).toBe(true);
   }, 120_000);
 
