@@ -2,7 +2,7 @@
  * Backup test fixtures: a warehouse with a few partitions, a key file, a directory target, and
  * the plaintext fragments that must never appear in a target.
  */
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { manifestHistory } from '../../src/projections/index.js';
 import { newKeyText, objectPath, openWarehouseLog, warehousePaths } from '../../src/store/index.js';
@@ -56,7 +56,6 @@ export function plaintextProbes(dir: string): Buffer[] {
     }
     const logBytes = readFileSync(warehousePaths(dir).log);
     probes.push(logBytes.subarray(0, 16));
-    void statSync;
     return probes;
   } finally {
     log.close();

@@ -4,7 +4,7 @@
  * event, error or log line). Skipped with the reason when rclone is missing; fails under CI=true.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +83,15 @@ describe.skipIf(!haveRclone)('backup through rclone (skipped: rclone not install
     const out = join(tempDir('wh-r-'), 'wh');
     await restoreBackup({ target: rcloneTarget(remote), key, out, batchBytes: 1 }); // one rclone call per object batch
     expect((await runWh(['audit', '--verify'], { warehouse: out })).code).toBe(0);
+    // A flipped byte on the remote is found by a full verify (downloaded in batches) and named.
+    const [m] = await listBackups(rcloneTarget(remote));
+    const h = m!.objects[0]!.hash;
+    const file = join(remote.slice(4), 'objects', h.slice(0, 2), `${h}.whenc`);
+    const bytes = readFileSync(file);
+    bytes[64] = bytes[64]! ^ 1;
+    writeFileSync(file, bytes);
+    const report = await verifyBackup(rcloneTarget(remote), key, { at: m!.backupId, scratch: tempDir('wh-vs-'), batchBytes: 1 });
+    expect(report.problems).toEqual([{ file: `objects/${h.slice(0, 2)}/${h}.whenc`, problem: expect.stringContaining('failed authentication') }]);
   }, 120_000);
 
   it('backs up over the network to rclone serve webdav on loopback, through the CLI; the password reaches no event or output', async () => {

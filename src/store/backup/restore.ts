@@ -209,7 +209,7 @@ export interface BackupVerifyReport {
  * Verify a backup: every file its manifest names is present with the right size and, unless
  * `quick`, fetched, authenticated and re-hashed.
  */
-export async function verifyBackup(target: BackupTarget, key: BackupKey, options: { at?: string; quick?: boolean; scratch: string }): Promise<BackupVerifyReport> {
+export async function verifyBackup(target: BackupTarget, key: BackupKey, options: { at?: string; quick?: boolean; scratch: string; batchBytes?: number }): Promise<BackupVerifyReport> {
   const m = await chooseBackup(target, key, options.at);
   const listing = new Map([...(await target.list('objects')), ...(await target.list('logs'))]);
   const problems: { file: string; problem: string }[] = [];
@@ -217,29 +217,40 @@ export async function verifyBackup(target: BackupTarget, key: BackupKey, options
     ...m.objects.map((o) => ({ name: objectName(o.hash), aad: objectAad(o.hash), hash: o.hash, bytes: o.bytes })),
     { name: m.log.name, aad: logAad(m.backupId), hash: m.log.sha256, bytes: m.log.bytes },
   ];
-  for (const f of files) {
+  const present = files.filter((f) => {
     const remote = listing.get(f.name);
-    if (remote === undefined) {
-      problems.push({ file: f.name, problem: 'missing' });
-      continue;
-    }
-    if (remote.size !== f.bytes + ENCRYPTION_OVERHEAD) {
-      problems.push({ file: f.name, problem: `size ${remote.size}, expected ${f.bytes + ENCRYPTION_OVERHEAD}` });
-      continue;
-    }
-    if (options.quick) continue;
-    const enc = join(options.scratch, 'verify.whenc');
-    const plain = join(options.scratch, 'verify.plain');
-    try {
-      await target.get(f.name, enc);
-      const got = await decryptFile(enc, plain, key, f.aad, f.name);
-      if (got.sha256 !== f.hash) problems.push({ file: f.name, problem: `decrypts to sha256 ${got.sha256}, expected ${f.hash}` });
-    } catch (e) {
-      if (!(e instanceof WarehouseError) || e.code === 'BACKUP_KEY') throw e;
-      problems.push({ file: f.name, problem: e.message });
-    } finally {
-      rmSync(enc, { force: true });
-      rmSync(plain, { force: true });
+    if (remote === undefined) problems.push({ file: f.name, problem: 'missing' });
+    else if (remote.size !== f.bytes + ENCRYPTION_OVERHEAD) problems.push({ file: f.name, problem: `size ${remote.size}, expected ${f.bytes + ENCRYPTION_OVERHEAD}` });
+    else return true;
+    return false;
+  });
+  if (!options.quick) {
+    // Remotes are downloaded in batches (one rclone call each); directories are read in place.
+    for (let i = 0; i < present.length; ) {
+      const batch: typeof present = [];
+      let size = 0;
+      while (i < present.length && (batch.length === 0 || size < (options.batchBytes ?? 256 * 1024 * 1024))) {
+        batch.push(present[i]!);
+        size += present[i++]!.bytes;
+      }
+      const local = target.getTree === undefined ? null : join(options.scratch, `verify-${i}`);
+      if (local !== null) await target.getTree!(batch.map((b) => b.name), local);
+      for (const f of batch) {
+        const src = local !== null ? join(local, f.name) : (target.localPath?.(f.name) ?? join(options.scratch, 'verify.whenc'));
+        const plain = join(options.scratch, 'verify.plain');
+        try {
+          if (local === null && target.localPath === undefined) await target.get(f.name, src);
+          const got = await decryptFile(src, plain, key, f.aad, f.name);
+          if (got.sha256 !== f.hash) problems.push({ file: f.name, problem: `decrypts to sha256 ${got.sha256}, expected ${f.hash}` });
+        } catch (e) {
+          if (!(e instanceof WarehouseError) || e.code === 'BACKUP_KEY') throw e;
+          problems.push({ file: f.name, problem: e.message });
+        } finally {
+          rmSync(plain, { force: true });
+          if (local === null && target.localPath === undefined) rmSync(src, { force: true });
+        }
+      }
+      if (local !== null) rmSync(local, { recursive: true, force: true });
     }
   }
   return { backupId: m.backupId, ok: problems.length === 0, objects: m.objects.length, problems };
