@@ -16,6 +16,7 @@ import { projections } from '../warehouse-log.js';
 import { ENCRYPTION_OVERHEAD, decryptFile, type BackupKey } from './crypto.js';
 import { authenticateManifest, logAad, manifestName, objectAad, objectName, parseManifest, type BackupManifest } from './manifest.js';
 import { fsyncMany, readRemoteText, type BackupTarget } from './target.js';
+import { settleAll } from './settle.js';
 
 /** Complete backups on a target, oldest first (unauthenticated: listing needs no key). */
 export async function listBackups(target: BackupTarget): Promise<BackupManifest[]> {
@@ -146,9 +147,10 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
       const local = o.target.getTree === undefined ? null : join(scratch, `batch-${i}`);
       if (local !== null) await o.target.getTree!(batch.map((b) => objectName(b.hash)), local);
       let next = 0;
+      let failed = false;
       // A few objects at a time: decryption, hashing and writing of one overlap the I/O of another.
       const worker = async (): Promise<void> => {
-        while (next < batch.length) {
+        while (next < batch.length && !failed) {
           const obj = batch[next++]!;
           const prefetched = local === null ? undefined : join(local, objectName(obj.hash));
           await fetchObject(o.target, o.key, obj.hash, objectPath(o.out, obj.hash), scratch, { deferSync: true, prefetched });
@@ -156,7 +158,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
           o.onProgress?.(++done, m.objects.length);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 3, batch.length) }, worker));
+      await settleAll(Array.from({ length: Math.min(o.concurrency ?? 3, batch.length) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
       if (local !== null) rmSync(local, { recursive: true, force: true });
     }
     // Every object is flushed (files, then their directories) before the log that names them.

@@ -14,6 +14,7 @@ import { makeOwnedTempDir } from '../owned-temp.js';
 import { projections } from '../warehouse-log.js';
 import { ENCRYPTION_OVERHEAD, decryptFile, encryptFile, type BackupKey } from './crypto.js';
 import { listBackups } from './restore.js';
+import { settleAll } from './settle.js';
 import { backupIdFor, logAad, logName, manifestName, objectAad, objectName, sealManifest, type BackupManifest } from './manifest.js';
 import type { BackupTarget } from './target.js';
 import { hashFile } from '../fsync.js';
@@ -128,8 +129,9 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
     if (putWith !== undefined) {
       // A directory: encrypt straight into the target's temporary, one write per object.
       let next = 0;
+      let failed = false;
       const worker = async (): Promise<void> => {
-        while (next < todo.length) {
+        while (next < todo.length && !failed) {
           const [h] = todo[next++]!;
           await putWith(
             objectName(h),
@@ -145,7 +147,7 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
       };
       // A few at a time: one object's encryption overlaps another's write. All are flushed together
       // before the manifest (which alone makes them part of a backup) is written.
-      await Promise.all(Array.from({ length: Math.min(3, Math.max(1, todo.length)) }, worker));
+      await settleAll(Array.from({ length: Math.min(3, Math.max(1, todo.length)) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
       await o.target.syncNames?.(todo.map(([h]) => objectName(h)));
     } else {
       const limit = o.batchBytes ?? 256 * 1024 * 1024;
