@@ -180,9 +180,16 @@ function rclone(args: readonly string[], location: string): Promise<string> {
   });
 }
 
-/** A remote spec without inline options (`:webdav,url=...,pass=...:x` → `:webdav,…:x`), and URLs without user:password. */
+/**
+ * Text without credentials: a remote spec's inline options (`:webdav,url=...,pass=...:x` becomes
+ * `:webdav,…:x`), `name=value` options that look like secrets, and `user:password@` in URLs.
+ */
 export function redactSpec(text: string): string {
-  return text.replace(/(^|\s)(:?[A-Za-z0-9_][A-Za-z0-9_. -]*),[^:\s]*:/g, '$1$2,…:').replace(/\/\/[^/@\s]+@/g, '//…@');
+  let out = text
+    .replace(/\b(pass|password|user|key|secret|token|account|client_secret|bearer_token|sas_url)=('[^']*'|"[^"]*"|[^,:\s'"]+)/gi, '$1=…')
+    .replace(/\/\/[^/@\s]+@/g, '//…@');
+  if (!/\s/.test(text)) out = out.replace(/^(:?[A-Za-z0-9_][A-Za-z0-9_.-]*),.*:([^:]*)$/, '$1,…:$2');
+  return out;
 }
 
 /** An rclone remote target, `remote:path` (or an on-the-fly `:backend,opt=...:path`). */
