@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listBackups, loadKey, openWarehouseLog, rcloneTarget, restoreBackup, runBackup, verifyBackup } from '../../src/store/index.js';
+import { listBackups, loadKey, openWarehouseLog, rcloneTarget, restoreBackup, rotateKey, runBackup, verifyBackup } from '../../src/store/index.js';
 import { cleanupTempDirs, runWh, tempDir } from '../support/wh-cli.js';
 import { keyFile, plaintextFound, plaintextProbes, sampleWarehouse } from './backup-fixture.js';
 
@@ -92,6 +92,21 @@ describe.skipIf(!haveRclone)('backup through rclone (skipped: rclone not install
     writeFileSync(file, bytes);
     const report = await verifyBackup(rcloneTarget(remote), key, { at: m!.backupId, scratch: tempDir('wh-vs-'), batchBytes: 1 });
     expect(report.problems).toEqual([{ file: `objects/${h.slice(0, 2)}/${h}.whenc`, problem: expect.stringContaining('failed authentication') }]);
+    writeFileSync(file, (bytes[64] = bytes[64]! ^ 1, bytes));
+
+    // Key rotation on a remote: batched download and upload; the new key restores, the old is refused.
+    const newKey = loadKey(keyFile());
+    const log2 = openWarehouseLog(dir);
+    try {
+      const rot = await rotateKey(log2, 'loc', rcloneTarget(remote), key, newKey, tempDir('wh-rot-'));
+      expect(rot).toMatchObject({ files: 5, manifests: 2, newKeyId: newKey.id });
+    } finally {
+      log2.close();
+    }
+    const out2 = join(tempDir('wh-r-'), 'wh');
+    await restoreBackup({ target: rcloneTarget(remote), key: newKey, out: out2 });
+    expect((await runWh(['audit', '--verify'], { warehouse: out2 })).code).toBe(0);
+    await expect(restoreBackup({ target: rcloneTarget(remote), key, out: join(tempDir('wh-r-'), 'wh') })).rejects.toThrow(/not under the key given/);
   }, 120_000);
 
   it('backs up over the network to rclone serve webdav on loopback, through the CLI; the password reaches no event or output', async () => {
