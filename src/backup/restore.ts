@@ -16,6 +16,7 @@ import { projections } from '../store/index.js';
 import { ENCRYPTION_OVERHEAD, decryptFile, type BackupKey } from './crypto.js';
 import { authenticateManifest, logAad, manifestName, objectAad, objectName, parseManifest, type BackupManifest } from './manifest.js';
 import { fsyncMany, readRemoteText, type BackupTarget } from './target.js';
+import { settleAll } from './settle.js';
 
 /** Complete backups on a target, oldest first (unauthenticated: listing needs no key). */
 export async function listBackups(target: BackupTarget): Promise<BackupManifest[]> {
@@ -57,13 +58,20 @@ async function fsyncFile(path: string): Promise<void> {
 }
 
 /** Fetch, decrypt and hash-check one object into place at `dest` (via a temporary). */
-export async function fetchObject(target: BackupTarget, key: BackupKey, hash: string, dest: string, scratch: string, options: { deferSync?: boolean } = {}): Promise<void> {
+export async function fetchObject(
+  target: BackupTarget,
+  key: BackupKey,
+  hash: string,
+  dest: string,
+  scratch: string,
+  options: { deferSync?: boolean; prefetched?: string } = {},
+): Promise<void> {
   const enc = join(scratch, `${hash}.whenc`);
   const plain = join(dirname(dest), `.${hash}.restoring-${process.pid}`);
   mkdirSync(dirname(dest), { recursive: true });
   try {
     // A directory target is read in place; a remote is fetched to scratch first.
-    const src = target.localPath?.(objectName(hash)) ?? enc;
+    const src = options.prefetched ?? target.localPath?.(objectName(hash)) ?? enc;
     if (src === enc) await target.get(objectName(hash), enc);
     else if (!existsSync(src)) throw new WarehouseError('BACKUP_FAILED', `backup object ${objectName(hash)} is missing from ${target.location}`, { suggestion: 'restore from another backup with --at; run `wh backup verify`' });
     const got = await decryptFile(src, plain, key, objectAad(hash), objectName(hash));
@@ -77,6 +85,7 @@ export async function fetchObject(target: BackupTarget, key: BackupKey, hash: st
   } finally {
     rmSync(enc, { force: true });
     rmSync(plain, { force: true });
+    if (options.prefetched !== undefined) rmSync(options.prefetched, { force: true });
   }
 }
 
@@ -86,8 +95,10 @@ export interface RestoreOptions {
   readonly out: string;
   readonly at?: string;
   readonly onProgress?: (done: number, total: number) => void;
-  /** Objects fetched at once (default 3). */
+  /** Objects decrypted at once (default 3). */
   readonly concurrency?: number;
+  /** Remotes: bytes downloaded per rclone call (default 256 MB). */
+  readonly batchBytes?: number;
 }
 
 export interface RestoreResult {
@@ -117,22 +128,39 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
   try {
     let fetched = 0;
     let done = 0;
-    let next = 0;
-    // A few objects at a time: decryption, hashing and fsync of one overlap the I/O of another.
-    const worker = async (): Promise<void> => {
-      while (next < m.objects.length) {
-        const obj = m.objects[next++]!;
-        const dest = objectPath(o.out, obj.hash);
-        // Resuming: an object already in place with the right content is kept.
-        if (!(existsSync(dest) && (await hashFile(dest)).hash === obj.hash)) {
-          await fetchObject(o.target, o.key, obj.hash, dest, scratch, { deferSync: true });
-          fetched += 1;
-        }
-        done += 1;
-        o.onProgress?.(done, m.objects.length);
+    // Resuming: an object already in place with the right content is kept.
+    const todo: BackupManifest['objects'] = [];
+    for (const obj of m.objects) {
+      const dest = objectPath(o.out, obj.hash);
+      if (existsSync(dest) && (await hashFile(dest)).hash === obj.hash) o.onProgress?.(++done, m.objects.length);
+      else todo.push(obj);
+    }
+    // A remote is downloaded in batches (one rclone call each); a directory is read in place.
+    const batchBytes = o.batchBytes ?? 256 * 1024 * 1024;
+    for (let i = 0; i < todo.length; ) {
+      const batch: BackupManifest['objects'][number][] = [];
+      let size = 0;
+      while (i < todo.length && (batch.length === 0 || size < batchBytes)) {
+        batch.push(todo[i]!);
+        size += todo[i++]!.bytes;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 3, Math.max(1, m.objects.length)) }, worker));
+      const local = o.target.getTree === undefined ? null : join(scratch, `batch-${i}`);
+      if (local !== null) await o.target.getTree!(batch.map((b) => objectName(b.hash)), local);
+      let next = 0;
+      let failed = false;
+      // A few objects at a time: decryption, hashing and writing of one overlap the I/O of another.
+      const worker = async (): Promise<void> => {
+        while (next < batch.length && !failed) {
+          const obj = batch[next++]!;
+          const prefetched = local === null ? undefined : join(local, objectName(obj.hash));
+          await fetchObject(o.target, o.key, obj.hash, objectPath(o.out, obj.hash), scratch, { deferSync: true, prefetched });
+          fetched += 1;
+          o.onProgress?.(++done, m.objects.length);
+        }
+      };
+      await settleAll(Array.from({ length: Math.min(o.concurrency ?? 3, batch.length) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
+      if (local !== null) rmSync(local, { recursive: true, force: true });
+    }
     // Every object is flushed (files, then their directories) before the log that names them.
     await fsyncMany(m.objects.map((x) => objectPath(o.out, x.hash)));
     await fsyncPath(paths.objects);
@@ -183,7 +211,7 @@ export interface BackupVerifyReport {
  * Verify a backup: every file its manifest names is present with the right size and, unless
  * `quick`, fetched, authenticated and re-hashed.
  */
-export async function verifyBackup(target: BackupTarget, key: BackupKey, options: { at?: string; quick?: boolean; scratch: string }): Promise<BackupVerifyReport> {
+export async function verifyBackup(target: BackupTarget, key: BackupKey, options: { at?: string; quick?: boolean; scratch: string; batchBytes?: number }): Promise<BackupVerifyReport> {
   const m = await chooseBackup(target, key, options.at);
   const listing = new Map([...(await target.list('objects')), ...(await target.list('logs'))]);
   const problems: { file: string; problem: string }[] = [];
@@ -191,29 +219,40 @@ export async function verifyBackup(target: BackupTarget, key: BackupKey, options
     ...m.objects.map((o) => ({ name: objectName(o.hash), aad: objectAad(o.hash), hash: o.hash, bytes: o.bytes })),
     { name: m.log.name, aad: logAad(m.backupId), hash: m.log.sha256, bytes: m.log.bytes },
   ];
-  for (const f of files) {
+  const present = files.filter((f) => {
     const remote = listing.get(f.name);
-    if (remote === undefined) {
-      problems.push({ file: f.name, problem: 'missing' });
-      continue;
-    }
-    if (remote.size !== f.bytes + ENCRYPTION_OVERHEAD) {
-      problems.push({ file: f.name, problem: `size ${remote.size}, expected ${f.bytes + ENCRYPTION_OVERHEAD}` });
-      continue;
-    }
-    if (options.quick) continue;
-    const enc = join(options.scratch, 'verify.whenc');
-    const plain = join(options.scratch, 'verify.plain');
-    try {
-      await target.get(f.name, enc);
-      const got = await decryptFile(enc, plain, key, f.aad, f.name);
-      if (got.sha256 !== f.hash) problems.push({ file: f.name, problem: `decrypts to sha256 ${got.sha256}, expected ${f.hash}` });
-    } catch (e) {
-      if (!(e instanceof WarehouseError) || e.code === 'BACKUP_KEY') throw e;
-      problems.push({ file: f.name, problem: e.message });
-    } finally {
-      rmSync(enc, { force: true });
-      rmSync(plain, { force: true });
+    if (remote === undefined) problems.push({ file: f.name, problem: 'missing' });
+    else if (remote.size !== f.bytes + ENCRYPTION_OVERHEAD) problems.push({ file: f.name, problem: `size ${remote.size}, expected ${f.bytes + ENCRYPTION_OVERHEAD}` });
+    else return true;
+    return false;
+  });
+  if (!options.quick) {
+    // Remotes are downloaded in batches (one rclone call each); directories are read in place.
+    for (let i = 0; i < present.length; ) {
+      const batch: typeof present = [];
+      let size = 0;
+      while (i < present.length && (batch.length === 0 || size < (options.batchBytes ?? 256 * 1024 * 1024))) {
+        batch.push(present[i]!);
+        size += present[i++]!.bytes;
+      }
+      const local = target.getTree === undefined ? null : join(options.scratch, `verify-${i}`);
+      if (local !== null) await target.getTree!(batch.map((b) => b.name), local);
+      for (const f of batch) {
+        const src = local !== null ? join(local, f.name) : (target.localPath?.(f.name) ?? join(options.scratch, 'verify.whenc'));
+        const plain = join(options.scratch, 'verify.plain');
+        try {
+          if (local === null && target.localPath === undefined) await target.get(f.name, src);
+          const got = await decryptFile(src, plain, key, f.aad, f.name);
+          if (got.sha256 !== f.hash) problems.push({ file: f.name, problem: `decrypts to sha256 ${got.sha256}, expected ${f.hash}` });
+        } catch (e) {
+          if (!(e instanceof WarehouseError) || e.code === 'BACKUP_KEY') throw e;
+          problems.push({ file: f.name, problem: e.message });
+        } finally {
+          rmSync(plain, { force: true });
+          if (local === null && target.localPath === undefined) rmSync(src, { force: true });
+        }
+      }
+      if (local !== null) rmSync(local, { recursive: true, force: true });
     }
   }
   return { backupId: m.backupId, ok: problems.length === 0, objects: m.objects.length, problems };

@@ -5,8 +5,8 @@
  * atomically, and every file header names its key, so a half-rotated target stays readable with
  * both keys at hand.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { EventLog } from '../log/index.js';
 import { decryptFile, encryptFile, keyIdOfFile, type BackupKey } from './crypto.js';
 import { authenticateManifest, logAad, manifestName, objectAad, sealManifest } from './manifest.js';
@@ -32,20 +32,36 @@ export async function rotateKey(log: EventLog, name: string, target: BackupTarge
       for (const o of m.objects) aadOf.set(`objects/${o.hash.slice(0, 2)}/${o.hash}.whenc`, objectAad(o.hash));
     }
     let files = 0;
-    for (const [file, aad] of aadOf) {
-      const enc = join(scratch, 'in.whenc');
-      const plain = join(scratch, 'plain');
-      const out = join(scratch, 'out.whenc');
-      try {
-        await target.get(file, enc);
-        if (keyIdOfFile(enc) === newKey.id) continue;
-        await decryptFile(enc, plain, oldKey, aad, file);
-        await encryptFile(plain, out, newKey, aad);
-        await target.put(out, file);
-        files += 1;
-      } finally {
-        for (const f of [enc, plain, out]) rmSync(f, { force: true });
+    const names = [...aadOf.keys()];
+    const BATCH = 64;
+    for (let i = 0; i < names.length; i += BATCH) {
+      const batch = names.slice(i, i + BATCH);
+      // A remote: one download and one upload per batch; a directory: each file in place.
+      const inDir = target.getTree === undefined ? null : join(scratch, `in-${i}`);
+      const outDir = join(scratch, `out-${i}`);
+      if (inDir !== null) await target.getTree!(batch, inDir);
+      const redone: string[] = [];
+      for (const file of batch) {
+        const enc = inDir !== null ? join(inDir, file) : (target.localPath?.(file) ?? join(scratch, 'in.whenc'));
+        if (inDir === null && target.localPath === undefined) await target.get(file, enc);
+        const plain = join(scratch, 'plain');
+        const out = join(outDir, file);
+        try {
+          if (keyIdOfFile(enc) === newKey.id) continue;
+          mkdirSync(dirname(out), { recursive: true });
+          await decryptFile(enc, plain, oldKey, aadOf.get(file)!, file);
+          await encryptFile(plain, out, newKey, aadOf.get(file)!);
+          redone.push(file);
+        } finally {
+          rmSync(plain, { force: true });
+          if (inDir === null && target.localPath === undefined) rmSync(enc, { force: true });
+        }
       }
+      if (target.putWith === undefined) await target.putTree(outDir, redone);
+      else for (const f of redone) await target.put(join(outDir, f), f);
+      files += redone.length;
+      rmSync(outDir, { recursive: true, force: true });
+      if (inDir !== null) rmSync(inDir, { recursive: true, force: true });
     }
     // Manifests last: each is resealed only once everything it names is under the new key.
     let resealed = 0;

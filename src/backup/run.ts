@@ -12,7 +12,9 @@ import { collectedObjects, manifestHistory } from '../projections/index.js';
 import { objectPath } from '../store/index.js';
 import { makeOwnedTempDir } from '../store/index.js';
 import { projections } from '../store/index.js';
-import { ENCRYPTION_OVERHEAD, encryptFile, type BackupKey } from './crypto.js';
+import { ENCRYPTION_OVERHEAD, decryptFile, encryptFile, type BackupKey } from './crypto.js';
+import { listBackups } from './restore.js';
+import { settleAll } from './settle.js';
 import { backupIdFor, logAad, logName, manifestName, objectAad, objectName, sealManifest, type BackupManifest } from './manifest.js';
 import type { BackupTarget } from './target.js';
 import { hashFile } from '../store/index.js';
@@ -62,6 +64,44 @@ function neededObjects(logCopy: string): { warehouseId: string; objects: Map<str
 }
 
 /**
+ * The objects the target lacks. A file a complete backup's manifest names was flushed before that
+ * manifest was written, so its name and size are trusted. A file no manifest names is left by a run
+ * that was killed (or lost power) before its manifest: a directory target's copy is decrypted and
+ * hash-checked in place, a remote one is uploaded again.
+ */
+async function objectsToUpload(target: BackupTarget, key: BackupKey, objects: ReadonlyMap<string, number>, scratch: string): Promise<[string, number][]> {
+  const remote = await target.list('objects');
+  const manifests = await listBackups(target);
+  const newest = manifests[manifests.length - 1];
+  if (newest !== undefined && newest.keyId !== key.id) {
+    throw new WarehouseError('BACKUP_KEY', `${target.location} holds backups under key ${newest.keyId}, not under the key given (${key.id}, from ${key.file})`, {
+      suggestion: 'use the key the target was written with, or move the target to the new key with `wh backup rotate-key`',
+    });
+  }
+  const inManifest = new Set(manifests.flatMap((m) => m.objects.map((x) => x.hash)));
+  const todo: [string, number][] = [];
+  for (const [h, bytes] of objects) {
+    const name = objectName(h);
+    if (remote.get(name)?.size !== bytes + ENCRYPTION_OVERHEAD) todo.push([h, bytes]);
+    else if (!inManifest.has(h) && !(await intactInPlace(target, key, h, scratch))) todo.push([h, bytes]);
+  }
+  return todo;
+}
+
+async function intactInPlace(target: BackupTarget, key: BackupKey, h: string, scratch: string): Promise<boolean> {
+  const path = target.localPath?.(objectName(h));
+  if (path === undefined) return false;
+  const out = join(scratch, 'check.plain');
+  try {
+    return (await decryptFile(path, out, key, objectAad(h), objectName(h))).sha256 === h;
+  } catch {
+    return false;
+  } finally {
+    rmSync(out, { force: true });
+  }
+}
+
+/**
  * Run one backup and record BackupCompleted (or BackupFailed, then rethrow).
  * @throws WarehouseError `BACKUP_FAILED`, `DISK_FULL` (target full), `OBJECT_MISSING`.
  */
@@ -80,8 +120,7 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
         });
       }
     }
-    const remote = await o.target.list('objects');
-    const todo = [...objects].filter(([h, bytes]) => remote.get(objectName(h))?.size !== bytes + ENCRYPTION_OVERHEAD);
+    const todo = await objectsToUpload(o.target, o.key, objects, staging);
     let uploadedBytes = 0;
     let done = 0;
     const progress = (phase: BackupProgress['phase']) => o.onProgress?.({ phase, done, total: todo.length, bytes: uploadedBytes });
@@ -90,8 +129,9 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
     if (putWith !== undefined) {
       // A directory: encrypt straight into the target's temporary, one write per object.
       let next = 0;
+      let failed = false;
       const worker = async (): Promise<void> => {
-        while (next < todo.length) {
+        while (next < todo.length && !failed) {
           const [h] = todo[next++]!;
           await putWith(
             objectName(h),
@@ -107,7 +147,7 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
       };
       // A few at a time: one object's encryption overlaps another's write. All are flushed together
       // before the manifest (which alone makes them part of a backup) is written.
-      await Promise.all(Array.from({ length: Math.min(3, Math.max(1, todo.length)) }, worker));
+      await settleAll(Array.from({ length: Math.min(3, Math.max(1, todo.length)) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
       await o.target.syncNames?.(todo.map(([h]) => objectName(h)));
     } else {
       const limit = o.batchBytes ?? 256 * 1024 * 1024;

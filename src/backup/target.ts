@@ -5,7 +5,7 @@
  * backends), so a listing never shows a half-written file under a final name.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { WarehouseError } from '../log/index.js';
@@ -24,6 +24,8 @@ export interface BackupTarget {
   put(localFile: string, name: string): Promise<void>;
   /** Upload a staged directory tree in one call (rclone); `files` are names relative to `stagingDir`. */
   putTree(stagingDir: string, files: readonly string[]): Promise<void>;
+  /** Remotes: download many files in one call into `localDir` (same relative names). */
+  getTree?(names: readonly string[], localDir: string): Promise<void>;
   get(name: string, localFile: string): Promise<void>;
   remove(name: string): Promise<void>;
   /** Directory targets: write `name` in place (`produce` fills a temporary, then it is fsynced and renamed). */
@@ -178,9 +180,16 @@ function rclone(args: readonly string[], location: string): Promise<string> {
   });
 }
 
-/** A remote spec without inline options (`:webdav,url=...,pass=...:x` → `:webdav,…:x`), and URLs without user:password. */
+/**
+ * Text without credentials: a remote spec's inline options (`:webdav,url=...,pass=...:x` becomes
+ * `:webdav,…:x`), `name=value` options that look like secrets, and `user:password@` in URLs.
+ */
 export function redactSpec(text: string): string {
-  return text.replace(/(^|\s)(:?[A-Za-z0-9_][A-Za-z0-9_. -]*),[^:\s]*:/g, '$1$2,…:').replace(/\/\/[^/@\s]+@/g, '//…@');
+  let out = text
+    .replace(/\b(pass|password|user|key|secret|token|account|client_secret|bearer_token|sas_url)=('[^']*'|"[^"]*"|[^,:\s'"]+)/gi, '$1=…')
+    .replace(/\/\/[^/@\s]+@/g, '//…@');
+  if (!/\s/.test(text)) out = out.replace(/^(:?[A-Za-z0-9_][A-Za-z0-9_.-]*),.*:([^:]*)$/, '$1,…:$2');
+  return out;
 }
 
 /** An rclone remote target, `remote:path` (or an on-the-fly `:backend,opt=...:path`). */
@@ -211,6 +220,17 @@ export function rcloneTarget(spec: string): BackupTarget {
     async putTree(stagingDir, files) {
       if (files.length === 0) return;
       await rclone(['copy', '--transfers', '4', '--no-traverse', stagingDir, base.endsWith('/') ? base.slice(0, -1) : base], location);
+    },
+    async getTree(names, localDir) {
+      if (names.length === 0) return;
+      const list = join(localDir, '.files-from');
+      await mkdir(localDir, { recursive: true });
+      await writeFile(list, names.join('\n') + '\n');
+      try {
+        await rclone(['copy', '--transfers', '4', '--files-from', list, '--no-traverse', base.endsWith('/') ? base.slice(0, -1) : base, localDir], location);
+      } finally {
+        await rm(list, { force: true });
+      }
     },
     async get(name, localFile) {
       await rclone(['copyto', at(name), localFile], location);

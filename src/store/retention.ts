@@ -9,7 +9,7 @@
  * versions superseded less than `keepDays` ago. With no policy nothing is collected; the log is
  * kept forever.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { WarehouseError, withLease, type EventLog, type RangedRow } from '../log/index.js';
@@ -229,12 +229,4 @@ function nearestTag(tags: readonly TagEntry[], seq: number): TagEntry | null {
   let best: TagEntry | null = null;
   for (const t of tags) if (best === null || Math.abs(t.seq - seq) < Math.abs(best.seq - seq)) best = t;
   return best;
-}
-
-/** Size on disk of the objects still present among `hashes` (what a plan will free). */
-export function presentBytes(dir: string, hashes: readonly string[]): number {
-  return hashes.reduce((s, h) => {
-    const p = objectPath(dir, h);
-    return s + (existsSync(p) ? statSync(p).size : 0);
-  }, 0);
 }

@@ -67,6 +67,10 @@ describe('wh retention, gc, diff and backup', () => {
     expect((await w(['backup', 'verify'])).code).toBe(0);
     expect((await w(['backup', 'drill'])).stdout).toContain('PASSED');
     expect((await w(['backup', 'check'])).code).toBe(0);
+    // Older than the RPO (a tiny one, so no clock is needed): exit 1 and an alert.
+    const stale = await w(['backup', 'check', '--rpo-hours', '0.0000001']);
+    expect(stale.code).toBe(1);
+    expect(stale.stdout).toMatch(/ALERT newest backup to nas \(.*\) is .* h old, beyond the 0 h RPO/);
     const status = await w(['status']);
     expect(status.stdout).toMatch(/backup ok: nas: newest backup .*; last drill passed/);
 

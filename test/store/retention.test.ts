@@ -98,6 +98,24 @@ describe('retention', () => {
     }
   });
 
+  it('keeps an object that a kept version elsewhere shares (identical bytes are one object)', async () => {
+    const w = clockedWarehouse();
+    try {
+      await w.ingest('prices', 'all', 1);
+      const shared = objectOf(w);
+      await w.ingest('prices', 'all', 2);
+      await w.ingest('factors', 'all', 1); // the same bytes: the same object, current in factors
+      expect(manifestAt(w.log, undefined, 'factors')[0]!.object).toBe(shared);
+      w.advanceDays(100);
+      w.log.append([{ type: 'RetentionPolicySet', data: { dataset: null, keepDays: 90, keepLast: 0 } }]);
+      expect(planRetention(w.log, w.dir).objects).toEqual([]);
+      await applyRetention(w.log, w.dir);
+      expect(existsSync(objectPath(w.dir, shared))).toBe(true);
+    } finally {
+      w.close();
+    }
+  });
+
   it('two phases: a crash after ObjectsCollected leaves nothing verify calls damage, and a rerun finishes', async () => {
     const w = clockedWarehouse();
     try {

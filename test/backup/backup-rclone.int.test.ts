@@ -4,11 +4,11 @@
  * event, error or log line). Skipped with the reason when rclone is missing; fails under CI=true.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listBackups, loadKey, rcloneTarget, restoreBackup, runBackup, verifyBackup } from '../../src/backup/index.js';
+import { listBackups, loadKey, rcloneTarget, restoreBackup, rotateKey, runBackup, verifyBackup } from '../../src/backup/index.js';
 import { openWarehouseLog } from '../../src/store/index.js';
 import { cleanupTempDirs, runWh, tempDir } from '../support/wh-cli.js';
 import { keyFile, plaintextFound, plaintextProbes, sampleWarehouse } from './backup-fixture.js';
@@ -82,8 +82,32 @@ describe.skipIf(!haveRclone)('backup through rclone (skipped: rclone not install
     expect(await listBackups(rcloneTarget(remote))).toHaveLength(2);
     expect(plaintextFound(remote.slice(4), plaintextProbes(dir))).toEqual([]);
     const out = join(tempDir('wh-r-'), 'wh');
-    await restoreBackup({ target: rcloneTarget(remote), key, out });
+    await restoreBackup({ target: rcloneTarget(remote), key, out, batchBytes: 1 }); // one rclone call per object batch
     expect((await runWh(['audit', '--verify'], { warehouse: out })).code).toBe(0);
+    // A flipped byte on the remote is found by a full verify (downloaded in batches) and named.
+    const [m] = await listBackups(rcloneTarget(remote));
+    const h = m!.objects[0]!.hash;
+    const file = join(remote.slice(4), 'objects', h.slice(0, 2), `${h}.whenc`);
+    const bytes = readFileSync(file);
+    bytes[64] = bytes[64]! ^ 1;
+    writeFileSync(file, bytes);
+    const report = await verifyBackup(rcloneTarget(remote), key, { at: m!.backupId, scratch: tempDir('wh-vs-'), batchBytes: 1 });
+    expect(report.problems).toEqual([{ file: `objects/${h.slice(0, 2)}/${h}.whenc`, problem: expect.stringContaining('failed authentication') }]);
+    writeFileSync(file, (bytes[64] = bytes[64]! ^ 1, bytes));
+
+    // Key rotation on a remote: batched download and upload; the new key restores, the old is refused.
+    const newKey = loadKey(keyFile());
+    const log2 = openWarehouseLog(dir);
+    try {
+      const rot = await rotateKey(log2, 'loc', rcloneTarget(remote), key, newKey, tempDir('wh-rot-'));
+      expect(rot).toMatchObject({ files: 5, manifests: 2, newKeyId: newKey.id });
+    } finally {
+      log2.close();
+    }
+    const out2 = join(tempDir('wh-r-'), 'wh');
+    await restoreBackup({ target: rcloneTarget(remote), key: newKey, out: out2 });
+    expect((await runWh(['audit', '--verify'], { warehouse: out2 })).code).toBe(0);
+    await expect(restoreBackup({ target: rcloneTarget(remote), key, out: join(tempDir('wh-r-'), 'wh') })).rejects.toThrow(/not under the key given/);
   }, 120_000);
 
   it('backs up over the network to rclone serve webdav on loopback, through the CLI; the password reaches no event or output', async () => {

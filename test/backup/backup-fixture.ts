@@ -2,14 +2,14 @@
  * Backup test fixtures: a warehouse with a few partitions, a key file, a directory target, and
  * the plaintext fragments that must never appear in a target.
  */
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { manifestHistory } from '../../src/projections/index.js';
 import { newKeyText } from '../../src/backup/index.js';
 import { objectPath, openWarehouseLog, warehousePaths } from '../../src/store/index.js';
 import { ingestFile } from '../../src/sync/index.js';
 import { tempDir } from '../support/wh-cli.js';
-import { newWarehouse, writeCsv } from './crash-invariants.js';
+import { newWarehouse, writeCsv } from '../store/crash-invariants.js';
 
 export async function sampleWarehouse(partitions = 4, rows = 2000): Promise<string> {
   const dir = newWarehouse('wh-bk-');
@@ -57,7 +57,6 @@ export function plaintextProbes(dir: string): Buffer[] {
     }
     const logBytes = readFileSync(warehousePaths(dir).log);
     probes.push(logBytes.subarray(0, 16));
-    void statSync;
     return probes;
   } finally {
     log.close();
