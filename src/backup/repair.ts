@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLease, WarehouseError, type EventLog } from '../log/index.js';
-import { objectPath, warehousePaths } from '../store/index.js';
+import { objectPath, recordAnchor, warehousePaths } from '../store/index.js';
 import { verifyWarehouse } from '../store/index.js';
 import type { BackupKey } from './crypto.js';
 import { authenticateManifest, type BackupManifest } from './manifest.js';
@@ -92,6 +92,8 @@ export async function repairLog(dir: string, target: BackupTarget, key: BackupKe
       for (const s of ['-wal', '-shm']) if (existsSync(paths.log + s)) renameSync(paths.log + s, keptAs + s);
     }
     await restoreLogFile(target, key, m, paths.log, scratch);
+    // The operator chose to go back to this backup: its head is the new anchor (the old one is kept aside).
+    recordAnchor(dir, m.head, undefined, { replace: true });
     return { backupId: m.backupId, headSeq: m.head.seq, keptAs };
   } finally {
     rmSync(scratch, { recursive: true, force: true });

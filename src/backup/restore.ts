@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { chmod, open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { EventLog, WarehouseError } from '../log/index.js';
-import { objectPath, warehousePaths } from '../store/index.js';
+import { objectPath, recordAnchor, warehousePaths } from '../store/index.js';
 import { fsyncPath, hashFile } from '../store/index.js';
 import { projections } from '../store/index.js';
 import { ENCRYPTION_OVERHEAD, decryptFile, type BackupKey } from './crypto.js';
@@ -165,6 +165,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
     await fsyncMany(m.objects.map((x) => objectPath(o.out, x.hash)));
     await fsyncPath(paths.objects);
     await restoreLogFile(o.target, o.key, m, paths.log, scratch);
+    recordAnchor(o.out, m.head);
     return { backupId: m.backupId, dir: paths.root, headSeq: m.head.seq, objects: m.objects.length, fetched };
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -39,11 +39,15 @@ export function readAnchor(dir: string, path = anchorPath(dir)): Anchor | null {
 /**
  * Record `head` as the anchor (temp file, fsync, rename, fsync the directory). Never moves the
  * anchor backwards: a head older than the recorded one is ignored. Returns the anchor in force.
- * `path` lets a backup keep its own anchor next to its copy.
+ * `path` lets a backup keep its own anchor next to its copy. `replace` moves it anyway (and keeps
+ * the old file as `anchor.json.replaced-<time>`): only for an operator who restored an older log
+ * on purpose (`wh repair --log`), whose lost tail is then accepted.
  */
-export function recordAnchor(dir: string, head: { seq: number; hash: string }, path = anchorPath(dir)): Anchor {
+export function recordAnchor(dir: string, head: { seq: number; hash: string }, path = anchorPath(dir), options: { replace?: boolean } = {}): Anchor {
   const current = readAnchor(dir, path);
-  if (current !== null && current.seq >= head.seq) return current;
+  if (options.replace === true && current !== null) {
+    renameSync(path, `${path}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  } else if (current !== null && current.seq >= head.seq) return current;
   const anchor: Anchor = { seq: head.seq, hash: head.hash, at: new Date().toISOString() };
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o644);

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isWarehouseError, type EventLog } from '../../src/log/index.js';
 import { backupHealth, backupsState, manifestAt } from '../../src/projections/index.js';
 import { directoryTarget, listBackups, loadKey, repairLog, repairObjects, restoreBackup, rotateKey, runBackup, runDrill, verifyBackup } from '../../src/backup/index.js';
-import { objectPath, openWarehouseLog, verifyWarehouse, warehousePaths } from '../../src/store/index.js';
+import { objectPath, openWarehouseLog, readAnchor, verifyWarehouse, warehousePaths } from '../../src/store/index.js';
 import { cleanupTempDirs, repoRoot, runWh, spawnNode, tempDir } from '../support/wh-cli.js';
 import { arrowAt } from '../store/retention-fixture.js';
 import { keyFile, plaintextFound, plaintextProbes, sampleWarehouse } from './backup-fixture.js';
@@ -62,6 +62,7 @@ describe('backup to a directory', () => {
     const out = join(tempDir('wh-restored-'), 'wh');
     const r = await restoreBackup({ target: directoryTarget(target), key, out });
     expect(r.objects).toBe(5);
+    expect(readAnchor(out)?.seq).toBe(r.headSeq);
     const rlog = openWarehouseLog(out, { readonly: true });
     const live = openWarehouseLog(dir, { readonly: true });
     try {
@@ -265,7 +266,10 @@ describe('backup to a directory', () => {
     expect(lost.code).toBe(1);
     const r = await repairLog(dir, directoryTarget(target), key);
     expect(r.keptAs).toBeNull();
+    // The restored head is the anchor now (the newer one is kept aside), so verify is clean and writers go on.
+    expect(readAnchor(dir)?.seq).toBe(r.headSeq);
     expect((await runWh(['audit', '--verify'], { warehouse: dir })).code).toBe(0);
+    expect((await runWh(['snapshot', 'tag', 'after-repair'], { warehouse: dir })).code).toBe(0);
   }, 120_000);
 
   it('drills, and rotates the key (old key refused afterwards, new key restores)', async () => {
