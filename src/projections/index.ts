@@ -14,3 +14,5 @@ export * from './manifest.js';
 export * from './catalog.js';
 export * from './asof.js';
 export * from './readers.js';
+export * from './citation.js';
+export * from './citation-text.js';
