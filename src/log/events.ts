@@ -53,6 +53,32 @@ export const lineageSchema = z.object({
 });
 export type Lineage = z.infer<typeof lineageSchema>;
 
+/** The kinds of health finding (docs/concepts/health.md). */
+export const healthFindingKinds = [
+  'rows_decreased',
+  'missing_sessions',
+  'non_session_dates',
+  'duplicate_keys',
+  'null_rate_change',
+  'price_jump',
+  'split_without_move',
+  'stale_series',
+  'late_data',
+] as const;
+const sample = z.record(z.string(), z.union([z.string(), z.number(), z.null()]));
+/** One health finding: what, where, how many, a message, and bounded samples for the report page. */
+export const healthFindingSchema = z.object({
+  kind: z.enum(healthFindingKinds),
+  partition: partitionKeySchema.nullable(),
+  count: z.number().int().nonnegative(),
+  message: z.string(),
+  /** At most 400 (a year of sessions for the calendar strip); fewer for the others. */
+  samples: z.array(sample).max(400),
+  /** Short price windows around a jump or split: `[date, value]` points per series. */
+  windows: z.array(z.object({ label: z.string(), points: z.array(z.tuple([z.string(), z.number().nullable()])).max(32) })).max(50),
+});
+export type HealthFinding = z.infer<typeof healthFindingSchema>;
+
 const ev = <T extends string, D extends z.ZodTypeAny>(type: T, data: D) =>
   z.object({ type: z.literal(type), data });
 
@@ -207,6 +233,30 @@ export const eventSchemas = {
       message: z.string(),
     }),
   ),
+  HealthReported: ev(
+    'HealthReported',
+    z.object({
+      dataset: datasetNameSchema,
+      /** What wrote the data the report covers (`manual`: `wh health --record`). */
+      trigger: z.enum(['sync', 'ingest', 'etl', 'manual']),
+      /** The log position the report describes (the manifest as of this seq). */
+      seq: z.number().int().nonnegative(),
+      /** The seq the previous version was read at (rows, null rates and late data compare against it). */
+      previousSeq: z.number().int().nonnegative().nullable(),
+      partitions: z.array(
+        z.object({
+          partition: partitionKeySchema,
+          object: hash,
+          rows: z.number().int().nonnegative(),
+          previousRows: z.number().int().nonnegative().nullable(),
+          /** True when this report examined it; false when its findings were carried over unchanged. */
+          checked: z.boolean(),
+        }),
+      ),
+      findings: z.array(healthFindingSchema),
+      durationMs: z.number().nonnegative(),
+    }),
+  ),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -237,6 +287,7 @@ export const eventVersions: Record<EventType, number> = {
   SyncCompleted: 1,
   SyncFailed: 1,
   SyncAlert: 1,
+  HealthReported: 1,
 };
 
 /**
@@ -272,6 +323,7 @@ export const eventDraftSchema = z.discriminatedUnion('type', [
   eventSchemas.SyncCompleted,
   eventSchemas.SyncFailed,
   eventSchemas.SyncAlert,
+  eventSchemas.HealthReported,
 ]);
 
 /** An event before it is appended: its type and data. */
@@ -337,6 +389,7 @@ export function requiredScope(draft: EventDraft): string | null {
     case 'RetentionRefRemoved':
     case 'DiskWatermarkCrossed':
     case 'SyncAlert':
+    case 'HealthReported':
       return null;
     default: {
       const never: never = draft;

@@ -16,3 +16,4 @@ export * from './asof.js';
 export * from './readers.js';
 export * from './citation.js';
 export * from './citation-text.js';
+export * from './health.js';

@@ -15,3 +15,4 @@ export * from './gc.js';
 export { hashFile, fsyncPath, fsyncAndHash } from './fsync.js';
 export * from './verify.js';
 export * from './catalog-file.js';
+export * from './health/index.js';

@@ -1,0 +1,98 @@
+/**
+ * A dataset's health report after a write: the partitions the write changed are examined (against
+ * their previous version), unchanged partitions keep the findings of the last report, and the
+ * result is recorded as one `HealthReported` event. Runs over the objects through DuckDB; the
+ * write itself never fails because of a finding.
+ */
+import { existsSync } from 'node:fs';
+import { pino, type Logger } from 'pino';
+import type { EventData, EventLog, HealthFinding } from '../../log/index.js';
+import type { Duck } from '../../engine/index.js';
+import { healthAt, manifestAt, schemaOf, type ManifestEntry } from '../../projections/index.js';
+import { objectPath } from '../layout.js';
+import { healthShape } from './shape.js';
+import { calendarGaps, defaultThresholds, duplicateKeys, nullRates, type HealthThresholds, type PartitionInput } from './checks.js';
+import { jumpsAndSplits, lateData, staleSeries } from './price-checks.js';
+
+export type HealthTrigger = EventData<'HealthReported'>['trigger'];
+export type HealthReportData = EventData<'HealthReported'>;
+
+export interface HealthOptions {
+  readonly dir: string;
+  readonly log: EventLog;
+  readonly duck: Duck;
+  readonly dataset: string;
+  readonly trigger: HealthTrigger;
+  /** The seq just before the write (the previous version); null: compare with nothing. */
+  readonly previousSeq: number | null;
+  /** The point the report describes; the head by default. */
+  readonly seq?: number;
+  /** Examine every partition, not only the changed ones. */
+  readonly all?: boolean;
+  /** Append the HealthReported event (default true). */
+  readonly record?: boolean;
+  readonly thresholds?: Partial<HealthThresholds>;
+  readonly logger?: Logger;
+}
+
+const silent = pino({ level: 'silent' });
+
+/**
+ * Compute (and by default record) the health report of `dataset`. Returns null when the dataset
+ * has no partition at the point.
+ */
+export async function reportHealth(o: HealthOptions): Promise<HealthReportData | null> {
+  const started = performance.now();
+  const logger = o.logger ?? silent;
+  const seq = o.seq ?? o.log.head().seq;
+  const current = manifestAt(o.log, seq, o.dataset).sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
+  if (current.length === 0) return null;
+  const previous = new Map<string, ManifestEntry>(o.previousSeq === null ? [] : manifestAt(o.log, o.previousSeq, o.dataset).map((m) => [m.partition, m]));
+  const last = healthAt(o.log, seq, o.dataset)[0];
+  const lastObject = new Map(last?.partitions.map((p) => [p.partition, p.object]) ?? []);
+  const schema = schemaOf(o.log, o.dataset, seq);
+  const shape = healthShape(schema?.columns ?? [], schema?.key ?? []);
+  const t: HealthThresholds = { ...defaultThresholds, ...o.thresholds };
+
+  const findings: HealthFinding[] = [];
+  const partitions: HealthReportData['partitions'] = [];
+  for (const m of current) {
+    const prev = previous.get(m.partition);
+    const carried = o.all !== true && lastObject.get(m.partition) === m.object && (prev === undefined || prev.object === m.object);
+    partitions.push({ partition: m.partition, object: m.object, rows: m.rows, previousRows: prev?.rows ?? null, checked: !carried });
+    if (carried) {
+      findings.push(...(last?.findings.filter((f) => f.partition === m.partition) ?? []));
+      continue;
+    }
+    if (prev !== undefined && m.rows < prev.rows) {
+      findings.push({ kind: 'rows_decreased', partition: m.partition, count: prev.rows - m.rows, message: `rows fell from ${prev.rows.toLocaleString('en-US')} to ${m.rows.toLocaleString('en-US')}`, samples: [{ before: prev.rows, after: m.rows }], windows: [] });
+    }
+    const path = objectPath(o.dir, m.object);
+    if (!existsSync(path)) continue; // verify reports missing objects
+    const previousPath = prev !== undefined && prev.object !== m.object && existsSync(objectPath(o.dir, prev.object)) ? objectPath(o.dir, prev.object) : null;
+    const input: PartitionInput = { partition: m.partition, path, previousPath };
+    try {
+      findings.push(
+        ...(await duplicateKeys(o.duck, shape, input)),
+        ...(await nullRates(o.duck, shape, input, t)),
+        ...(await calendarGaps(o.duck, shape, input)),
+        ...(await jumpsAndSplits(o.duck, shape, input, t)),
+        ...(await staleSeries(o.duck, shape, input, t)),
+        ...(await lateData(o.duck, shape, input)),
+      );
+    } catch (e) {
+      logger.warn({ dataset: o.dataset, partition: m.partition, err: (e as Error).message }, 'a health check failed; the partition is reported without it');
+    }
+  }
+  const report: HealthReportData = {
+    dataset: o.dataset,
+    trigger: o.trigger,
+    seq,
+    previousSeq: o.previousSeq,
+    partitions,
+    findings,
+    durationMs: Math.round(performance.now() - started),
+  };
+  if (o.record !== false) o.log.append([{ type: 'HealthReported', data: report }]);
+  return report;
+}
