@@ -91,7 +91,7 @@ const PAGE_SCRIPT = String.raw`
     var parts = r.partitions;
     var labels = parts.map(function (p) { return p.partition; });
     chart(plots, 'rows', r.dataset, 'rows per partition', {
-      scales: { x: { time: false } },
+      scales: { x: { time: false, range: [-0.5, parts.length - 0.5] }, y: { range: function (u, lo, hi) { return [0, hi * 1.1 || 1]; } } },
       axes: [{ values: function (u, vals) { return vals.map(function (v) { return labels[v] != null && v === Math.round(v) ? labels[v] : ''; }); } }, {}],
       series: [{}, { label: 'this version', stroke: '#2563eb', fill: 'rgba(37,99,235,0.25)', paths: bars, points: { show: false } },
                { label: 'previous version', stroke: '#9ca3af', points: { show: true, size: 7 } }]
@@ -102,15 +102,18 @@ const PAGE_SCRIPT = String.raw`
       }, [r.history.map(function (h) { return Date.parse(h.at) / 1000; }), r.history.map(function (h) { return h.rows; })]);
     }
     r.findings.filter(function (f) { return f.kind === 'missing_sessions'; }).forEach(function (f) {
+      var xs = f.samples.map(function (s) { return ts(s.date); });
+      var year = /^\d{4}$/.test(f.partition || '') ? Number(f.partition) : null;
+      var span = year !== null ? [Date.UTC(year, 0, 1) / 1000, Date.UTC(year, 11, 31) / 1000] : [Math.min.apply(null, xs) - 15 * 86400, Math.max.apply(null, xs) + 15 * 86400];
       chart(plots, 'missing_sessions', r.dataset, 'missing sessions, ' + (f.partition || ''), {
-        height: 160, series: [{}, { label: 'series missing', stroke: '#dc2626', fill: 'rgba(220,38,38,0.5)', paths: bars, points: { show: false } }]
-      }, [f.samples.map(function (s) { return ts(s.date); }), f.samples.map(function (s) { return s.missing; })]);
+        width: 1060, height: 160, scales: { x: { range: function () { return span; } }, y: { range: function (u, lo, hi) { return [0, hi * 1.1 || 1]; } } }, series: [{}, { label: 'series missing', stroke: '#dc2626', fill: 'rgba(220,38,38,0.5)', paths: bars, points: { show: false } }]
+      }, [xs, f.samples.map(function (s) { return s.missing; })]);
     });
     r.findings.filter(function (f) { return f.kind === 'price_jump' || f.kind === 'split_without_move'; }).forEach(function (f) {
       f.windows.forEach(function (w) {
         chart(plots, f.kind, r.dataset, (f.kind === 'price_jump' ? 'jump ' : 'split without move ') + w.label, {
           width: 340, height: 200, series: [{}, { label: 'price', stroke: f.kind === 'price_jump' ? '#b42318' : '#7c3aed', points: { show: true, size: 6 } }],
-          scales: { y: { distr: 3 } }
+          scales: { y: { distr: 3 } }, axes: [{}, { size: 70 }]
         }, [w.points.map(function (p) { return ts(p[0]); }), w.points.map(function (p) { return p[1]; })]);
       });
     });

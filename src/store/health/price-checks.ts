@@ -86,7 +86,10 @@ export async function staleSeries(duck: Duck, shape: HealthShape, p: PartitionIn
   }];
 }
 
-/** Rows new in this version whose date the previous version already covered (back-filled or late-arriving rows). */
+/**
+ * Rows new in this version, of a series the previous version already had, dated on or before the
+ * previous version's last date (late-arriving or back-filled rows). A series new to the dataset is not late.
+ */
 export async function lateData(duck: Duck, shape: HealthShape, p: PartitionInput): Promise<HealthFinding[]> {
   if (p.previousPath === null || shape.date === null || shape.key.length === 0) return [];
   const k = shape.key.map(quoteIdent).join(', ');
@@ -94,7 +97,8 @@ export async function lateData(duck: Duck, shape: HealthShape, p: PartitionInput
   try {
     res = await duck.all(`WITH old AS (SELECT ${k} FROM ${src(p.previousPath)}), cut AS (SELECT max(CAST(${shape.date} AS DATE)) AS d FROM ${src(p.previousPath)})
       SELECT ${shape.key.map((c) => `CAST(n.${quoteIdent(c)} AS VARCHAR) AS ${quoteIdent(c)}`).join(', ')}
-      FROM ${src(p.path)} n ANTI JOIN old USING (${k}) WHERE CAST(n.${shape.date} AS DATE) <= (SELECT d FROM cut) ORDER BY ALL LIMIT 10000`);
+      FROM ${src(p.path)} n ANTI JOIN old USING (${k}) WHERE CAST(n.${shape.date} AS DATE) <= (SELECT d FROM cut)
+      ${shape.id === null ? '' : `AND n.${shape.id} IN (SELECT ${shape.id} FROM ${src(p.previousPath)})`} ORDER BY ALL LIMIT 10000`);
   } catch {
     return []; // key columns changed type between versions: schema drift reports it
   }
