@@ -12,6 +12,7 @@ const layers = {
   store: ['projections', 'log', 'engine', 'calendar'],
   query: ['store', 'projections', 'log', 'engine', 'calendar'],
   sync: ['store', 'projections', 'log', 'engine', 'calendar'],
+  etl: ['query', 'store', 'projections', 'log', 'engine', 'calendar'],
   dev: ['sync', 'store', 'projections', 'log', 'engine', 'calendar'],
 };
 const folders = Object.keys(layers);

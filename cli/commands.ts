@@ -33,6 +33,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'universe', summary: 'the CRSP common-stock universe on a market date', load: () => import('./universe.js') },
   { name: 'fundamentals', summary: 'Compustat fundamentals known on a market date, or the CCM links in force on it', load: () => import('./fundamentals.js') },
   { name: 'fetch', summary: 'daily prices in one schema from the first provider that has each symbol', load: () => import('./fetch.js') },
+  { name: 'etl', summary: 'historical ETL: the unified daily prices dataset through the unified fetcher, by year, incremental', load: () => import('./etl.js') },
   { name: 'health', summary: 'health of each dataset: missing sessions, duplicate keys, null rates, jumps, splits, stale and late data; --html page', load: () => import('./health.js') },
   { name: 'cite', summary: 'a digest and citation of exactly the data a study used; --check finds where a digest holds', load: () => import('./cite.js') },
   { name: 'calendar', summary: 'the NYSE trading calendar: sessions, holidays and early closes (1928-2030)', load: () => import('./calendar.js') },

@@ -233,6 +233,33 @@ export const eventSchemas = {
       message: z.string(),
     }),
   ),
+  EtlStarted: ev(
+    'EtlStarted',
+    z.object({
+      runId: z.string(),
+      dataset: datasetNameSchema,
+      /** `--source`: crsp, yahoo or auto. */
+      source: z.string(),
+      /** The symbols asked for (the plan's input; a resumed run re-fetches an unfinished run's request in full). */
+      symbols: z.array(z.string()),
+      start: z.string(),
+      end: z.string(),
+      /** Partitions (years) this run merges. */
+      partitions: z.array(partitionKeySchema),
+    }),
+  ),
+  EtlCompleted: ev(
+    'EtlCompleted',
+    z.object({
+      runId: z.string(),
+      dataset: datasetNameSchema,
+      written: z.number().int().nonnegative(),
+      unchanged: z.number().int().nonnegative(),
+      /** Rows fetched from the providers. */
+      rows: z.number().int().nonnegative(),
+      durationMs: z.number().nonnegative(),
+    }),
+  ),
   HealthReported: ev(
     'HealthReported',
     z.object({
@@ -288,6 +315,8 @@ export const eventVersions: Record<EventType, number> = {
   SyncFailed: 1,
   SyncAlert: 1,
   HealthReported: 1,
+  EtlStarted: 1,
+  EtlCompleted: 1,
 };
 
 /**
@@ -324,6 +353,8 @@ export const eventDraftSchema = z.discriminatedUnion('type', [
   eventSchemas.SyncFailed,
   eventSchemas.SyncAlert,
   eventSchemas.HealthReported,
+  eventSchemas.EtlStarted,
+  eventSchemas.EtlCompleted,
 ]);
 
 /** An event before it is appended: its type and data. */
@@ -370,6 +401,8 @@ export function requiredScope(draft: EventDraft): string | null {
     case 'SyncStarted':
     case 'SyncCompleted':
     case 'SyncFailed':
+    case 'EtlStarted':
+    case 'EtlCompleted':
       return `dataset:${draft.data.dataset}`;
     case 'ObjectsCollected':
       return 'warehouse';

@@ -23,7 +23,7 @@ export interface HealthShape {
 }
 
 const DATE_COLUMNS = ['date', 'caldt', 'datadate', 'dlstdt'];
-const ID_COLUMNS = ['permno', 'symbol', 'ticker', 'gvkey', 'permco', 'secid'];
+const ID_COLUMNS = ['series', 'permno', 'symbol', 'ticker', 'gvkey', 'permco', 'secid'];
 
 /** The shape of a dataset with `columns` and registered `key`. */
 export function healthShape(columns: readonly Column[], key: readonly string[]): HealthShape {
