@@ -12,6 +12,21 @@ import { cleanupTempDirs, repoRoot, runWh, tempDir } from '../support/wh-cli.js'
 afterAll(() => cleanupTempDirs());
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/** The part of playwright-core this test uses (typed here so the test compiles without the package). */
+interface Page {
+  on(event: string, fn: (arg: never) => void): void;
+  goto(url: string): Promise<unknown>;
+  waitForSelector(selector: string): Promise<unknown>;
+  evaluate(expression: string): Promise<unknown>;
+  locator(selector: string): { count(): Promise<number> };
+  screenshot(options: { path: string; fullPage: boolean }): Promise<unknown>;
+}
+interface Playwright {
+  chromium: {
+    launchPersistentContext(dir: string, options: Record<string, unknown>): Promise<{ newPage(): Promise<Page>; close(): Promise<void> }>;
+  };
+}
 const JAN = sessions('2024-01-02', '2024-01-31');
 
 function csv(dir: string, name: string, rows: string[][]): string {
@@ -59,9 +74,10 @@ describe('wh health', () => {
 
   it('--html: a self-contained page Chromium renders without errors, with the expected marks', async (ctx) => {
     const chromium = existsSync(CHROMIUM);
-    let pw: typeof import('playwright-core') | undefined;
+    let pw: Playwright | undefined;
     try {
-      pw = (await import(process.env['WH_PLAYWRIGHT_CORE'] ?? 'playwright-core')) as typeof import('playwright-core');
+      const name = process.env['WH_PLAYWRIGHT_CORE'] ?? 'playwright-core';
+      pw = (await import(name)) as Playwright;
     } catch {
       pw = undefined;
     }
@@ -90,16 +106,15 @@ describe('wh health', () => {
       const tab = await browser.newPage();
       const errors: string[] = [];
       const requests: string[] = [];
-      tab.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-      tab.on('pageerror', (e) => errors.push(e.message));
-      tab.on('request', (r) => void (r.url().startsWith('file:') || requests.push(r.url())));
+      tab.on('console', (m: { type(): string; text(): string }) => void (m.type() === 'error' && errors.push(m.text())));
+      tab.on('pageerror', (e: Error) => errors.push(e.message));
+      tab.on('request', (r: { url(): string }) => void (r.url().startsWith('file:') || requests.push(r.url())));
       await tab.goto(`file://${page}`);
       await tab.waitForSelector('body[data-ready="true"]');
       expect(errors).toEqual([]);
       expect(requests).toEqual([]);
-      const charts = await tab.evaluate(() =>
-        (window as unknown as { whCharts: { kind: string; points: number; plot: { data: (number | null)[][] } }[] }).whCharts.map((c) => ({ kind: c.kind, points: c.points, y: c.plot.data[1], x: c.plot.data[0] })),
-      );
+      // Evaluated in the page (strings: the test's TypeScript has no DOM types).
+      const charts = (await tab.evaluate('window.whCharts.map((c) => ({ kind: c.kind, points: c.points, y: c.plot.data[1], x: c.plot.data[0] }))')) as { kind: string; points: number; x: number[]; y: (number | null)[] }[];
       const kinds = charts.map((c) => c.kind).sort();
       expect(kinds).toEqual(['history', 'missing_sessions', 'price_jump', 'rows']);
       const rows = charts.find((c) => c.kind === 'rows')!;
@@ -111,13 +126,12 @@ describe('wh health', () => {
       expect(Math.max(...(jump.y as number[])) / Math.min(...(jump.y as number[]))).toBeGreaterThan(100);
       expect(await tab.locator('.uplot canvas').count()).toBe(4);
       // Each canvas holds drawn pixels.
-      const drawn = await tab.evaluate(() => [...document.querySelectorAll('.uplot canvas')].map((c) => {
-        const cv = c as HTMLCanvasElement;
-        const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+      const drawn = (await tab.evaluate(`[...document.querySelectorAll('.uplot canvas')].map((cv) => {
+        const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
         let n = 0;
-        for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
         return n;
-      }));
+      })`)) as number[];
       for (const n of drawn) expect(n).toBeGreaterThan(100);
       if (process.env['WH_SCREENSHOT'] === '1') {
         mkdirSync(join(repoRoot, 'docs', 'images'), { recursive: true });
