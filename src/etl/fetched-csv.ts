@@ -41,8 +41,6 @@ function cell(type: string, v: unknown): string {
  * Returns the number of rows written.
  */
 export async function appendRows(out: WriteStream, table: Table, ord: number, servedBy: Readonly<Record<string, string | null>>): Promise<number> {
-  const vectors = pricesColumns.map((c) => table.getChild(c.name));
-  const symbols = table.getChild('symbol');
   const lines: string[] = [];
   const flush = async () => {
     if (lines.length === 0) return;
@@ -50,16 +48,31 @@ export async function appendRows(out: WriteStream, table: Table, ord: number, se
     lines.length = 0;
     if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   };
-  for (let i = 0; i < table.numRows; i++) {
-    const symbol = symbols?.get(i) as string | null;
-    const fields = pricesColumns.map((c, j) => {
-      const v = vectors[j]?.get(i);
-      if (c.name === 'series' && (v === null || v === undefined)) return symbol === null ? '' : quote(symbol);
-      if (c.name === 'provider' && (v === null || v === undefined)) return symbol === null ? '' : cell('VARCHAR', servedBy[symbol] ?? null);
-      return cell(c.type, v);
+  // Column arrays per record batch (Vector.get per cell is an order of magnitude slower).
+  for (const batch of table.batches) {
+    const cols = pricesColumns.map((c) => {
+      const v = batch.getChild(c.name);
+      if (v === null) return { values: null, valid: () => false };
+      const values = v.toArray() as ArrayLike<unknown>;
+      return { values, valid: v.nullCount === 0 ? () => true : (i: number) => v.isValid(i) };
     });
-    lines.push(`${fields.join(',')},${ord}\n`);
-    if (lines.length >= 4096) await flush();
+    const symbols = cols[1]!;
+    for (let i = 0; i < batch.numRows; i++) {
+      const symbol = symbols.values !== null && symbols.valid(i) ? String(symbols.values[i]) : null;
+      let line = '';
+      for (let j = 0; j < pricesColumns.length; j++) {
+        const c = pricesColumns[j]!;
+        const col = cols[j]!;
+        const v = col.values !== null && col.valid(i) ? col.values[i] : null;
+        let f: string;
+        if (v === null && c.name === 'series') f = symbol === null ? '' : quote(symbol);
+        else if (v === null && c.name === 'provider') f = symbol === null ? '' : cell('VARCHAR', servedBy[symbol] ?? null);
+        else f = cell(c.type, v);
+        line += j === 0 ? f : `,${f}`;
+      }
+      lines.push(`${line},${ord}\n`);
+      if (lines.length >= 8192) await flush();
+    }
   }
   await flush();
   return table.numRows;
