@@ -25,7 +25,9 @@ export const defaultThresholds: HealthThresholds = { jumpRatio: 100, splitFactor
 
 export interface PartitionInput {
   readonly partition: string;
+  /** The partition's rows: its object's absolute path, or a temporary table loaded from it. */
   readonly path: string;
+  /** The previous version's rows (same forms), or null. */
   readonly previousPath: string | null;
 }
 
@@ -34,7 +36,8 @@ const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 const SAMPLE = 20;
 
-const src = (path: string) => `read_parquet(${quoteLiteral(path)})`;
+/** A Parquet file's path, or the name of a temporary table holding its rows. */
+const src = (rel: string) => (rel.startsWith('/') ? `read_parquet(${quoteLiteral(rel)})` : rel);
 
 export async function duplicateKeys(duck: Duck, shape: HealthShape, p: PartitionInput): Promise<HealthFinding[]> {
   if (shape.key.length === 0) return [];

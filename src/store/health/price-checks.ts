@@ -9,7 +9,8 @@ import type { HealthThresholds, PartitionInput } from './checks.js';
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
-const src = (path: string) => `read_parquet(${quoteLiteral(path)})`;
+/** A Parquet file's path, or the name of a temporary table holding its rows. */
+const src = (rel: string) => (rel.startsWith('/') ? `read_parquet(${quoteLiteral(rel)})` : rel);
 const MAX_WINDOWS = 20;
 
 function series(shape: HealthShape, path: string): string {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { EventData, EventLog, HealthFinding } from '../../log/index.js';
-import type { Duck } from '../../engine/index.js';
+import { quoteLiteral, type Duck } from '../../engine/index.js';
 import { healthAt, manifestAt, schemaOf, type ManifestEntry } from '../../projections/index.js';
 import { objectPath } from '../layout.js';
 import { healthShape } from './shape.js';
@@ -70,8 +70,10 @@ export async function reportHealth(o: HealthOptions): Promise<HealthReportData |
     const path = objectPath(o.dir, m.object);
     if (!existsSync(path)) continue; // verify reports missing objects
     const previousPath = prev !== undefined && prev.object !== m.object && existsSync(objectPath(o.dir, prev.object)) ? objectPath(o.dir, prev.object) : null;
-    const input: PartitionInput = { partition: m.partition, path, previousPath };
     try {
+      // Each check scans the rows: decode the Parquet file once into a temporary table.
+      await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_rows AS SELECT * FROM read_parquet(${quoteLiteral(path)})`);
+      const input: PartitionInput = { partition: m.partition, path: 'wh_health_rows', previousPath };
       findings.push(
         ...(await duplicateKeys(o.duck, shape, input)),
         ...(await nullRates(o.duck, shape, input, t)),
@@ -82,6 +84,8 @@ export async function reportHealth(o: HealthOptions): Promise<HealthReportData |
       );
     } catch (e) {
       logger.warn({ dataset: o.dataset, partition: m.partition, err: (e as Error).message }, 'a health check failed; the partition is reported without it');
+    } finally {
+      await o.duck.run('DROP TABLE IF EXISTS wh_health_rows').catch(() => undefined);
     }
   }
   const report: HealthReportData = {
