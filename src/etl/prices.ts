@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { WarehouseError, datasetNameSchema, withLease, type EventLog } from '../log/index.js';
 import { openDuck, quoteLiteral, type Duck } from '../engine/index.js';
 import { manifestAt } from '../projections/index.js';
+import { sessionsBetweenCount } from '../calendar/index.js';
 import { objectPath, refreshCatalogQuietly, reportHealth, warehousePaths, writePartition, type HealthReportData, type StatFs, type StepHook } from '../store/index.js';
 import { createCrspProvider, createFetcher, createProviderRegistry, createYahooProvider, openWarehouse, symbolSchema, type Fetcher } from '../query/index.js';
 import { planFetches, unfinishedRun, type Coverage, type EtlRequest } from './plan.js';
@@ -39,7 +40,7 @@ export interface PricesEtlOptions {
   readonly allowDevelopmentInProduction?: boolean;
   readonly whVersion: string;
   readonly logger?: Logger;
-  /** Symbols per fetcher call (default 1000). */
+  /** Symbols per fetcher call (default: about a million rows per call, at most 5000 symbols). */
   readonly batch?: number;
   readonly leaseTtlMs?: number;
   /** Injected statfs and write-step hook (tests: a full disk, a crash at a step). */
@@ -62,6 +63,17 @@ export interface PricesEtlResult {
 }
 
 const silent = pino({ level: 'silent' });
+const ROWS_PER_FETCH = 1_000_000;
+const MAX_BATCH = 5000;
+
+/** NYSE sessions in [start, end]; outside the calendar's range, weekdays as an estimate. */
+function tradingDays(start: string, end: string): number {
+  try {
+    return sessionsBetweenCount(start, end);
+  } catch {
+    return Math.ceil(((Date.parse(end) - Date.parse(start)) / 86_400_000 + 1) * (5 / 7));
+  }
+}
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
 const COLS = pricesColumns.map((c) => c.name).join(', ');
 
@@ -119,7 +131,9 @@ export async function runPricesEtl(o: PricesEtlOptions): Promise<PricesEtlResult
     }
     const request: EtlRequest = { symbols, start, end };
     const resume = unfinishedRun(o.log, dataset);
-    const fetches = planFetches(request, coverage, resume, o.batch);
+    // Symbols per fetcher call: about a million rows per call (bounded memory), whatever the range.
+    const batch = o.batch ?? Math.max(1, Math.min(MAX_BATCH, Math.floor(ROWS_PER_FETCH / Math.max(1, tradingDays(start, end)))));
+    const fetches = planFetches(request, coverage, resume, batch);
     const base = { dataset, symbols: symbols.length, fetches: fetches.length, resumedRun: resume?.runId ?? null };
     if (fetches.length === 0) {
       logger.info({ dataset }, 'every symbol is up to date; nothing to fetch');
@@ -170,7 +184,11 @@ async function mergeYears(o: PricesEtlOptions, duck: Duck, dataset: string, year
   for (const y of years) {
     const e = current.get(y);
     if (e === undefined) { changed.push(y); continue; }
-    const diff = await duck.all(`SELECT count(*)::BIGINT AS n FROM (SELECT ${COLS} FROM (${mergeSql(o.dir, e.object, y)}) EXCEPT ALL SELECT ${COLS} FROM read_parquet(${quoteLiteral(objectPath(o.dir, e.object))}))`);
+    // A fetched row (the latest fetch of its key) with no identical row in the object changes the year.
+    const same = pricesColumns.map((c) => `f.${c.name} IS NOT DISTINCT FROM x.${c.name}`).join(' AND ');
+    const diff = await duck.all(`SELECT count(*)::BIGINT AS n FROM (
+        SELECT * FROM fetched WHERE year(date) = ${Number(y)} QUALIFY row_number() OVER (PARTITION BY symbol, date ORDER BY ord DESC) = 1) f
+      ANTI JOIN read_parquet(${quoteLiteral(objectPath(o.dir, e.object))}) x ON f.symbol = x.symbol AND f.date = x.date AND ${same}`);
     if (Number(diff.rows[0]?.['n'] ?? 0) > 0) changed.push(y);
   }
   const partitions: { partition: string; status: 'written' | 'unchanged'; rows: number }[] = years
