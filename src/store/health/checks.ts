@@ -1,8 +1,7 @@
 /**
- * The per-partition health checks, each one DuckDB query over the partition's object (and its
- * previous version where the check compares): duplicate keys, null-rate changes, NYSE sessions
- * missing or extra, price jumps without a split, splits without a price move, stale series, and
- * late data (rows that appeared for dates the previous version already covered).
+ * The table-wide health checks, each one DuckDB query over every examined partition at once (a
+ * `wh_part` column says which): duplicate keys, null-rate changes against the previous version,
+ * and NYSE sessions missing or extra. The series checks are in price-checks.ts.
  */
 import type { HealthFinding } from '../../log/index.js';
 import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
@@ -23,89 +22,117 @@ export interface HealthThresholds {
 
 export const defaultThresholds: HealthThresholds = { jumpRatio: 100, splitFactor: 1.5, nullRateDelta: 0.1, staleRun: 10 };
 
-export interface PartitionInput {
-  readonly partition: string;
-  /** The partition's rows: its object's absolute path, or a temporary table loaded from it. */
-  readonly path: string;
-  /** The previous version's rows (same forms), or null. */
-  readonly previousPath: string | null;
+/** The rows a report examines: temporary tables with the dataset's columns plus `wh_part`. */
+export interface CheckInput {
+  /** Rows of every examined partition. */
+  readonly rows: string;
+  /** Rows of the previous versions of those that had one, or null when none had. */
+  readonly previous: string | null;
 }
 
 type Row = Record<string, unknown>;
-const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
-const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+export const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+export const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 const SAMPLE = 20;
 
-/** A Parquet file's path, or the name of a temporary table holding its rows. */
-const src = (rel: string) => (rel.startsWith('/') ? `read_parquet(${quoteLiteral(rel)})` : rel);
+/** Rows grouped by their `wh_part`. */
+export function byPart(rows: readonly Row[]): Map<string, Row[]> {
+  const out = new Map<string, Row[]>();
+  for (const r of rows) {
+    const p = str(r['wh_part']);
+    out.set(p, [...(out.get(p) ?? []), r]);
+  }
+  return out;
+}
 
-export async function duplicateKeys(duck: Duck, shape: HealthShape, p: PartitionInput): Promise<HealthFinding[]> {
+export async function duplicateKeys(duck: Duck, shape: HealthShape, p: CheckInput): Promise<HealthFinding[]> {
   if (shape.key.length === 0) return [];
   const k = shape.key.map(quoteIdent).join(', ');
-  const r = await duck.all(`SELECT ${shape.key.map((c) => `CAST(${quoteIdent(c)} AS VARCHAR) AS ${quoteIdent(c)}`).join(', ')}, count(*)::BIGINT AS copies FROM ${src(p.path)} GROUP BY ${k} HAVING count(*) > 1 ORDER BY copies DESC LIMIT 1000`);
-  if (r.rows.length === 0) return [];
-  const extra = r.rows.reduce((n, x) => n + num(x['copies']) - 1, 0);
-  return [{
-    kind: 'duplicate_keys', partition: p.partition, count: extra,
-    message: `${extra} duplicate row(s) on key (${shape.key.join(', ')}) in ${r.rows.length}${r.rows.length === 1000 ? '+' : ''} key value(s)`,
-    samples: r.rows.slice(0, SAMPLE).map((x) => Object.fromEntries(Object.entries(x).map(([a, b]) => [a, a === 'copies' ? num(b) : str(b)]))), windows: [],
-  }];
+  const r = await duck.all(`SELECT wh_part, ${shape.key.map((c) => `CAST(${quoteIdent(c)} AS VARCHAR) AS ${quoteIdent(c)}`).join(', ')}, count(*)::BIGINT AS copies FROM ${p.rows} GROUP BY wh_part, ${k} HAVING count(*) > 1 ORDER BY wh_part, copies DESC LIMIT 10000`);
+  return [...byPart(r.rows)].map(([part, rows]) => {
+    const extra = rows.reduce((n, x) => n + num(x['copies']) - 1, 0);
+    return {
+      kind: 'duplicate_keys' as const, partition: part, count: extra,
+      message: `${extra} duplicate row(s) on key (${shape.key.join(', ')}) in ${rows.length} key value(s)`,
+      samples: rows.slice(0, SAMPLE).map((x) => Object.fromEntries(Object.entries(x).filter(([a]) => a !== 'wh_part').map(([a, b]) => [a, a === 'copies' ? num(b) : str(b)]))), windows: [],
+    };
+  });
 }
 
-export async function nullRates(duck: Duck, shape: HealthShape, p: PartitionInput, t: HealthThresholds): Promise<HealthFinding[]> {
-  if (p.previousPath === null || shape.columns.length === 0) return [];
-  const sel = `count(*)::BIGINT AS n, ${shape.columns.map((c, i) => `count(${quoteIdent(c.name)})::BIGINT AS c${i}`).join(', ')}`;
-  const [now, before] = await Promise.all([duck.all(`SELECT ${sel} FROM ${src(p.path)}`), duck.all(`SELECT ${sel} FROM ${src(p.previousPath)}`)]).catch(() => [undefined, undefined]);
-  if (now === undefined || before === undefined) return []; // the previous version had other columns: drift reports it
-  const a = now.rows[0]!;
-  const b = before.rows[0]!;
-  const rate = (r: Row, i: number) => (num(r['n']) === 0 ? 0 : (num(r['n']) - num(r[`c${i}`])) / num(r['n']));
-  const changed = shape.columns
-    .map((c, i) => ({ column: c.name, before: rate(b, i), after: rate(a, i) }))
-    .filter((c) => Math.abs(c.after - c.before) >= t.nullRateDelta);
-  if (changed.length === 0) return [];
-  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  return [{
-    kind: 'null_rate_change', partition: p.partition, count: changed.length,
-    message: `null rate changed: ${changed.map((c) => `${c.column} ${pct(c.before)} → ${pct(c.after)}`).join(', ')}`,
-    samples: changed.map((c) => ({ column: c.column, before: c.before, after: c.after })), windows: [],
-  }];
-}
-
-/** Sessions missing and dates that are not sessions, for daily data (≥ half the sessions in its range present). */
-export async function calendarGaps(duck: Duck, shape: HealthShape, p: PartitionInput): Promise<HealthFinding[]> {
-  if (shape.date === null) return [];
-  const d = `CAST(${shape.date} AS DATE)`;
-  const span = (await duck.all(`SELECT CAST(min(${d}) AS VARCHAR) AS lo, CAST(max(${d}) AS VARCHAR) AS hi, count(DISTINCT ${d})::BIGINT AS days FROM ${src(p.path)}`)).rows[0]!;
-  if (span['lo'] === null || span['lo'] === undefined) return [];
-  let days: string[];
+export async function nullRates(duck: Duck, shape: HealthShape, p: CheckInput, t: HealthThresholds): Promise<HealthFinding[]> {
+  if (p.previous === null || shape.columns.length === 0) return [];
+  const sel = `wh_part, count(*)::BIGINT AS n, ${shape.columns.map((c, i) => `count(${quoteIdent(c.name)})::BIGINT AS c${i}`).join(', ')}`;
+  let now;
+  let before;
   try {
-    days = sessions(str(span['lo']), str(span['hi']));
+    now = await duck.all(`SELECT ${sel} FROM ${p.rows} GROUP BY wh_part`);
+    before = await duck.all(`SELECT ${sel} FROM ${p.previous} GROUP BY wh_part`);
   } catch {
-    return []; // outside the calendar's known range
+    return []; // the previous version had other columns: schema drift reports it
   }
-  if (days.length === 0 || num(span['days']) < days.length / 2) return []; // not daily data
-  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_sessions AS SELECT CAST(unnest(${`[${days.map(quoteLiteral).join(',')}]`}) AS DATE) AS date`);
+  const prev = new Map(before.rows.map((r) => [str(r['wh_part']), r]));
+  const rate = (r: Row, i: number) => (num(r['n']) === 0 ? 0 : (num(r['n']) - num(r[`c${i}`])) / num(r['n']));
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const out: HealthFinding[] = [];
-  const extra = await duck.all(`SELECT DISTINCT CAST(${d} AS VARCHAR) AS date FROM ${src(p.path)} WHERE ${d} NOT IN (SELECT date FROM wh_sessions) ORDER BY 1`);
-  if (extra.rows.length > 0) {
-    out.push({ kind: 'non_session_dates', partition: p.partition, count: extra.rows.length, message: `${extra.rows.length} date(s) that are not NYSE sessions, e.g. ${extra.rows.slice(0, 3).map((r) => str(r['date'])).join(', ')}`, samples: extra.rows.slice(0, 400).map((r) => ({ date: str(r['date']) })), windows: [] });
-  }
-  const missing = shape.id === null
-    ? await duck.all(`SELECT CAST(date AS VARCHAR) AS date, 1 AS missing FROM wh_sessions WHERE date NOT IN (SELECT ${d} FROM ${src(p.path)}) ORDER BY 1`)
-    : await duck.all(`WITH t AS (SELECT DISTINCT ${shape.id} AS id, ${d} AS date FROM ${src(p.path)}),
-        span AS (SELECT id, min(date) AS lo, max(date) AS hi FROM t GROUP BY id),
-        expect AS (SELECT s.date, count(*) AS n FROM wh_sessions s JOIN span ON s.date BETWEEN span.lo AND span.hi GROUP BY 1),
-        have AS (SELECT date, count(*) AS n FROM t GROUP BY 1)
-        SELECT CAST(expect.date AS VARCHAR) AS date, (expect.n - coalesce(have.n, 0))::BIGINT AS missing FROM expect LEFT JOIN have USING (date)
-        WHERE expect.n > coalesce(have.n, 0) ORDER BY 1`);
-  if (missing.rows.length > 0) {
-    const total = missing.rows.reduce((n, r) => n + num(r['missing']), 0);
+  for (const a of now.rows) {
+    const b = prev.get(str(a['wh_part']));
+    if (b === undefined) continue;
+    const changed = shape.columns.map((c, i) => ({ column: c.name, before: rate(b, i), after: rate(a, i) })).filter((c) => Math.abs(c.after - c.before) >= t.nullRateDelta);
+    if (changed.length === 0) continue;
     out.push({
-      kind: 'missing_sessions', partition: p.partition, count: total,
-      message: `${total} series-session(s) missing on ${missing.rows.length} NYSE session(s), e.g. ${missing.rows.slice(0, 3).map((r) => str(r['date'])).join(', ')}`,
-      samples: missing.rows.slice(0, 400).map((r) => ({ date: str(r['date']), missing: num(r['missing']) })), windows: [],
+      kind: 'null_rate_change', partition: str(a['wh_part']), count: changed.length,
+      message: `null rate changed: ${changed.map((c) => `${c.column} ${pct(c.before)} → ${pct(c.after)}`).join(', ')}`,
+      samples: changed.map((c) => ({ column: c.column, before: c.before, after: c.after })), windows: [],
     });
   }
+  return out;
+}
+
+/** Sessions missing and dates that are not sessions, for daily data (≥ half the sessions in a partition's range present). */
+export async function calendarGaps(duck: Duck, shape: HealthShape, p: CheckInput): Promise<HealthFinding[]> {
+  if (shape.date === null) return [];
+  const d = `CAST(${shape.date} AS DATE)`;
+  const spans = (await duck.all(`SELECT wh_part, CAST(min(${d}) AS VARCHAR) AS lo, CAST(max(${d}) AS VARCHAR) AS hi, count(DISTINCT ${d})::BIGINT AS days FROM ${p.rows} GROUP BY wh_part`)).rows;
+  const daily: string[] = [];
+  let lo = '';
+  let hi = '';
+  for (const s of spans) {
+    if (s['lo'] === null || s['lo'] === undefined) continue;
+    let n: number;
+    try {
+      n = sessions(str(s['lo']), str(s['hi'])).length;
+    } catch {
+      continue; // outside the calendar's known range
+    }
+    if (n === 0 || num(s['days']) < n / 2) continue; // not daily data
+    daily.push(str(s['wh_part']));
+    if (lo === '' || str(s['lo']) < lo) lo = str(s['lo']);
+    if (hi === '' || str(s['hi']) > hi) hi = str(s['hi']);
+  }
+  if (daily.length === 0) return [];
+  const days = sessions(lo, hi);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_sessions AS SELECT CAST(unnest([${days.map(quoteLiteral).join(',')}]) AS DATE) AS date`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_daily AS SELECT * FROM ${p.rows} WHERE wh_part IN (${daily.map(quoteLiteral).join(', ')})`);
+  const out: HealthFinding[] = [];
+  const extra = await duck.all(`SELECT DISTINCT x.wh_part, CAST(x.dd AS VARCHAR) AS date FROM (SELECT wh_part, ${d} AS dd FROM wh_daily) x ANTI JOIN wh_sessions s ON x.dd = s.date ORDER BY 1, 2`);
+  for (const [part, rows] of byPart(extra.rows)) {
+    out.push({ kind: 'non_session_dates', partition: part, count: rows.length, message: `${rows.length} date(s) that are not NYSE sessions, e.g. ${rows.slice(0, 3).map((r) => str(r['date'])).join(', ')}`, samples: rows.slice(0, 400).map((r) => ({ date: str(r['date']) })), windows: [] });
+  }
+  const id = shape.id ?? `'all'`;
+  const missing = await duck.all(`WITH t AS (SELECT DISTINCT wh_part, ${id} AS id, ${d} AS date FROM wh_daily),
+      span AS (SELECT wh_part, id, min(date) AS lo, max(date) AS hi FROM t GROUP BY wh_part, id),
+      expect AS (SELECT span.wh_part, s.date, count(*) AS n FROM wh_sessions s JOIN span ON s.date BETWEEN span.lo AND span.hi GROUP BY 1, 2),
+      have AS (SELECT wh_part, date, count(*) AS n FROM t GROUP BY 1, 2)
+    SELECT e.wh_part, CAST(e.date AS VARCHAR) AS date, (e.n - coalesce(h.n, 0))::BIGINT AS missing FROM expect e LEFT JOIN have h ON e.wh_part = h.wh_part AND e.date = h.date
+    WHERE e.n > coalesce(h.n, 0) ORDER BY 1, 2`);
+  for (const [part, rows] of byPart(missing.rows)) {
+    const total = rows.reduce((n, r) => n + num(r['missing']), 0);
+    out.push({
+      kind: 'missing_sessions', partition: part, count: total,
+      message: `${total} series-session(s) missing on ${rows.length} NYSE session(s), e.g. ${rows.slice(0, 3).map((r) => str(r['date'])).join(', ')}`,
+      samples: rows.slice(0, 400).map((r) => ({ date: str(r['date']), missing: num(r['missing']) })), windows: [],
+    });
+  }
+  await duck.run('DROP TABLE IF EXISTS wh_daily');
   return out;
 }

@@ -11,7 +11,7 @@ import { quoteLiteral, type Duck } from '../../engine/index.js';
 import { healthAt, manifestAt, schemaOf, type ManifestEntry } from '../../projections/index.js';
 import { objectPath } from '../layout.js';
 import { healthShape } from './shape.js';
-import { calendarGaps, defaultThresholds, duplicateKeys, nullRates, type HealthThresholds, type PartitionInput } from './checks.js';
+import { calendarGaps, defaultThresholds, duplicateKeys, nullRates, type CheckInput, type HealthThresholds } from './checks.js';
 import { jumpsAndSplits, lateData, staleSeries } from './price-checks.js';
 
 export type HealthTrigger = EventData<'HealthReported'>['trigger'];
@@ -54,27 +54,34 @@ export async function reportHealth(o: HealthOptions): Promise<HealthReportData |
   const shape = healthShape(schema?.columns ?? [], schema?.key ?? []);
   const t: HealthThresholds = { ...defaultThresholds, ...o.thresholds };
 
-  const findings: HealthFinding[] = [];
+  const carried: HealthFinding[] = [];
+  const found: HealthFinding[] = [];
   const partitions: HealthReportData['partitions'] = [];
+  const examine: { partition: string; path: string; previousPath: string | null }[] = [];
   for (const m of current) {
     const prev = previous.get(m.partition);
-    const carried = o.all !== true && lastObject.get(m.partition) === m.object && (prev === undefined || prev.object === m.object);
-    partitions.push({ partition: m.partition, object: m.object, rows: m.rows, previousRows: prev?.rows ?? null, checked: !carried });
-    if (carried) {
-      findings.push(...(last?.findings.filter((f) => f.partition === m.partition) ?? []));
+    const keep = o.all !== true && lastObject.get(m.partition) === m.object && (prev === undefined || prev.object === m.object);
+    partitions.push({ partition: m.partition, object: m.object, rows: m.rows, previousRows: prev?.rows ?? null, checked: !keep });
+    if (keep) {
+      carried.push(...(last?.findings.filter((f) => f.partition === m.partition) ?? []));
       continue;
     }
     if (prev !== undefined && m.rows < prev.rows) {
-      findings.push({ kind: 'rows_decreased', partition: m.partition, count: prev.rows - m.rows, message: `rows fell from ${prev.rows.toLocaleString('en-US')} to ${m.rows.toLocaleString('en-US')}`, samples: [{ before: prev.rows, after: m.rows }], windows: [] });
+      found.push({ kind: 'rows_decreased', partition: m.partition, count: prev.rows - m.rows, message: `rows fell from ${prev.rows.toLocaleString('en-US')} to ${m.rows.toLocaleString('en-US')}`, samples: [{ before: prev.rows, after: m.rows }], windows: [] });
     }
     const path = objectPath(o.dir, m.object);
     if (!existsSync(path)) continue; // verify reports missing objects
     const previousPath = prev !== undefined && prev.object !== m.object && existsSync(objectPath(o.dir, prev.object)) ? objectPath(o.dir, prev.object) : null;
+    examine.push({ partition: m.partition, path, previousPath });
+  }
+  if (examine.length > 0) {
     try {
-      // Each check scans the rows: decode the Parquet file once into a temporary table.
-      await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_rows AS SELECT * FROM read_parquet(${quoteLiteral(path)})`);
-      const input: PartitionInput = { partition: m.partition, path: 'wh_health_rows', previousPath };
-      findings.push(
+      // Every check reads all examined partitions at once: decode their Parquet files once.
+      await loadRows(o.duck, 'wh_health_rows', examine.map((e) => [e.partition, e.path]));
+      const withPrev = examine.filter((e) => e.previousPath !== null).map((e) => [e.partition, e.previousPath!] as const);
+      if (withPrev.length > 0) await loadRows(o.duck, 'wh_health_prev', withPrev);
+      const input: CheckInput = { rows: 'wh_health_rows', previous: withPrev.length > 0 ? 'wh_health_prev' : null };
+      found.push(
         ...(await duplicateKeys(o.duck, shape, input)),
         ...(await nullRates(o.duck, shape, input, t)),
         ...(await calendarGaps(o.duck, shape, input)),
@@ -83,11 +90,16 @@ export async function reportHealth(o: HealthOptions): Promise<HealthReportData |
         ...(await lateData(o.duck, shape, input)),
       );
     } catch (e) {
-      logger.warn({ dataset: o.dataset, partition: m.partition, err: (e as Error).message }, 'a health check failed; the partition is reported without it');
+      logger.warn({ dataset: o.dataset, err: (e as Error).message }, 'a health check failed; the partitions are reported without it');
     } finally {
       await o.duck.run('DROP TABLE IF EXISTS wh_health_rows').catch(() => undefined);
+      await o.duck.run('DROP TABLE IF EXISTS wh_health_prev').catch(() => undefined);
     }
   }
+  // Findings in partition order; within a partition, in the order the checks run.
+  const order = new Map(current.map((m, i) => [m.partition, i]));
+  const at = (f: HealthFinding) => order.get(f.partition ?? '') ?? -1;
+  const findings = [...carried, ...found].map((f, i) => ({ f, i })).sort((a, b) => at(a.f) - at(b.f) || a.i - b.i).map((x) => x.f);
   const report: HealthReportData = {
     dataset: o.dataset,
     trigger: o.trigger,
@@ -99,4 +111,11 @@ export async function reportHealth(o: HealthOptions): Promise<HealthReportData |
   };
   if (o.record !== false) o.log.append([{ type: 'HealthReported', data: report }]);
   return report;
+}
+
+/** A temporary table of the rows of `files` (partition, path), unioned by column name, with `wh_part`. */
+async function loadRows(duck: Duck, table: string, files: readonly (readonly [string, string])[]): Promise<void> {
+  const part = `CASE filename ${files.map(([p, f]) => `WHEN ${quoteLiteral(f)} THEN ${quoteLiteral(p)}`).join(' ')} END`;
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * EXCLUDE (filename), ${part} AS wh_part
+    FROM read_parquet([${files.map(([, f]) => quoteLiteral(f)).join(', ')}], union_by_name = true, filename = true)`);
 }
