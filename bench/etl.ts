@@ -64,7 +64,7 @@ export async function runEtlBench(o: EtlBenchOptions): Promise<BenchRow[]> {
         await ingestFile({ dir, log, dataset: 'yahoo_daily', partition: 'all', file, key: ['symbol', 'date'], whVersion: 'bench' });
       };
       await src(before, 'before');
-      const etl = (dataset: string) => runPricesEtl({ dir, log, dataset, symbols, start, end: '2024-12-31', source: 'yahoo', whVersion: 'bench', batch: 5000 });
+      const etl = (dataset: string) => runPricesEtl({ dir, log, dataset, symbols, start, end: '2024-12-31', source: 'yahoo', whVersion: 'bench' });
       say('initial build (not timed)...');
       await etl('prices_daily');
       await src(all, 'after');

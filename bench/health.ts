@@ -58,7 +58,8 @@ export async function runHealthBench(o: HealthBenchOptions): Promise<BenchRow[]>
       } finally {
         await source.close();
         log.close();
-        rmSync(root, { recursive: true, force: true });
+        if (o.keep) say(`kept ${dir}`);
+        else rmSync(root, { recursive: true, force: true });
       }
     }
     return [row('health', `health report after sync of crsp_dsf (${rows.toLocaleString('en-US')} rows)`, median(reports) / 1000, 's', median(syncs) / 1000, 'health/sync', { text: '<= 0.1', met: (r) => r <= 0.1 })];

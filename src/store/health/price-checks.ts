@@ -18,20 +18,34 @@ function series(shape: HealthShape, rows: string): string {
 
 type Event = Record<string, string | number | null>;
 
-/** Jumps without a split, and splits without a price move. */
-export async function jumpsAndSplits(duck: Duck, shape: HealthShape, p: CheckInput, t: HealthThresholds): Promise<HealthFinding[]> {
+/**
+ * Jumps without a split, splits without a price move, and stale series: one sorted window pass over
+ * every series (lag for jumps and splits; a frame of `staleRun` rows whose min equals its max for stale prices).
+ */
+export async function jumpsSplitsStale(duck: Duck, shape: HealthShape, p: CheckInput, t: HealthThresholds): Promise<HealthFinding[]> {
   if (shape.date === null || shape.price === null) return [];
-  const res = await duck.all(`WITH t AS (${series(shape, p.rows)} WHERE ${shape.price} > 0),
-      w AS (SELECT *, lag(p) OVER o AS p0, lag(r) OVER o AS r0, lag(date) OVER o AS d0 FROM t WINDOW o AS (PARTITION BY wh_part, id ORDER BY date))
-    SELECT wh_part, id, CAST(date AS VARCHAR) AS date, CAST(d0 AS VARCHAR) AS before_date, p0 AS before, p AS after, p / p0 AS ratio, r / nullif(r0, 0) AS factor
-    FROM w WHERE p0 IS NOT NULL AND (p / p0 >= ${t.jumpRatio} OR p / p0 <= ${1 / t.jumpRatio}
-      OR (r0 IS NOT NULL AND r IS NOT NULL AND (r / nullif(r0, 0) >= ${t.splitFactor} OR r / nullif(r0, 0) <= ${1 / t.splitFactor})))
-    ORDER BY wh_part, id, date LIMIT 10000`);
+  const n = t.staleRun;
+  const res = await duck.all(`WITH t AS (${series(shape, p.rows)}),
+      w AS MATERIALIZED (SELECT *, lag(p) OVER o AS p0, lag(r) OVER o AS r0, lag(date) OVER o AS d0,
+          count(p) OVER f AS cnt, min(p) OVER f AS mn, max(p) OVER f AS mx
+        FROM t WINDOW o AS (PARTITION BY wh_part, id ORDER BY date), f AS (PARTITION BY wh_part, id ORDER BY date ROWS BETWEEN ${n - 1} PRECEDING AND CURRENT ROW))
+    (SELECT 'event' AS kind, wh_part, id, CAST(date AS VARCHAR) AS date, CAST(d0 AS VARCHAR) AS before_date, p0 AS before, p AS after, p / p0 AS ratio, r / nullif(r0, 0) AS factor, NULL::BIGINT AS rows
+      FROM w WHERE p > 0 AND p0 > 0 AND (p / p0 >= ${t.jumpRatio} OR p / p0 <= ${1 / t.jumpRatio}
+        OR (r0 IS NOT NULL AND r IS NOT NULL AND (r / nullif(r0, 0) >= ${t.splitFactor} OR r / nullif(r0, 0) <= ${1 / t.splitFactor})))
+      ORDER BY wh_part, id, date LIMIT 10000)
+    UNION ALL
+    (SELECT 'stale', wh_part, id, CAST(max(date) AS VARCHAR), NULL, NULL, any_value(p), NULL, NULL, (count(*) + ${n - 1})::BIGINT
+      FROM w WHERE cnt = ${n} AND mn = mx GROUP BY wh_part, id ORDER BY wh_part, id LIMIT 10000)`);
   const out: HealthFinding[] = [];
   for (const [part, rows] of byPart(res.rows)) {
     const jumps: Event[] = [];
     const splits: Event[] = [];
+    const stale: Event[] = [];
     for (const r of rows) {
+      if (r['kind'] === 'stale') {
+        stale.push({ id: str(r['id']), last: str(r['date']), rows: num(r['rows']), price: num(r['after']) });
+        continue;
+      }
       const ratio = num(r['ratio'])!;
       const factor = num(r['factor']);
       const isSplit = factor !== null && (factor >= t.splitFactor || factor <= 1 / t.splitFactor);
@@ -56,6 +70,14 @@ export async function jumpsAndSplits(duck: Duck, shape: HealthShape, p: CheckInp
         samples: splits.slice(0, 50), windows: await windows(duck, shape, p.rows, part, splits.slice(0, MAX_WINDOWS)),
       });
     }
+    if (stale.length > 0) {
+      stale.sort((a, b) => Number(b['rows']) - Number(a['rows']) || String(a['id']).localeCompare(String(b['id'])));
+      out.push({
+        kind: 'stale_series', partition: part, count: stale.length,
+        message: `${stale.length} series with the same price for ≥ ${n} consecutive rows, e.g. ${stale.slice(0, 3).map((r) => `${r['id']} ${r['price']} through ${r['last']}`).join('; ')}`,
+        samples: stale.slice(0, 50), windows: [],
+      });
+    }
   }
   return out;
 }
@@ -70,24 +92,6 @@ async function windows(duck: Duck, shape: HealthShape, rows: string, part: strin
     out.push({ label: `${e['id']} ${e['date']}`, points: r.rows.map((x) => [str(x['date']), num(x['p'])] as [string, number | null]) });
   }
   return out;
-}
-
-/** Series whose price stays exactly the same for `staleRun` or more consecutive rows. */
-export async function staleSeries(duck: Duck, shape: HealthShape, p: CheckInput, t: HealthThresholds): Promise<HealthFinding[]> {
-  if (shape.date === null || shape.price === null) return [];
-  const res = await duck.all(`WITH t AS (${series(shape, p.rows)}),
-      c AS (SELECT *, CASE WHEN p IS NOT DISTINCT FROM lag(p) OVER o THEN 0 ELSE 1 END AS chg FROM t WINDOW o AS (PARTITION BY wh_part, id ORDER BY date)),
-      g AS (SELECT *, sum(chg) OVER (PARTITION BY wh_part, id ORDER BY date ROWS UNBOUNDED PRECEDING) AS grp FROM c)
-    SELECT wh_part, id, CAST(min(date) AS VARCHAR) AS first, CAST(max(date) AS VARCHAR) AS last, count(*)::BIGINT AS rows, any_value(p) AS price
-    FROM g WHERE p IS NOT NULL GROUP BY wh_part, id, grp HAVING count(*) >= ${t.staleRun} ORDER BY wh_part, rows DESC, id LIMIT 10000`);
-  return [...byPart(res.rows)].map(([part, rows]) => {
-    const ids = new Set(rows.map((r) => str(r['id'])));
-    return {
-      kind: 'stale_series' as const, partition: part, count: ids.size,
-      message: `${ids.size} series with the same price for ≥ ${t.staleRun} consecutive rows, e.g. ${rows.slice(0, 3).map((r) => `${str(r['id'])} ${num(r['price'])} from ${str(r['first'])} to ${str(r['last'])}`).join('; ')}`,
-      samples: rows.slice(0, 50).map((r) => ({ id: str(r['id']), first: str(r['first']), last: str(r['last']), rows: num(r['rows']), price: num(r['price']) })), windows: [],
-    };
-  });
 }
 
 /**

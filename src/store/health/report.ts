@@ -7,12 +7,12 @@
 import { existsSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { EventData, EventLog, HealthFinding } from '../../log/index.js';
-import { quoteLiteral, type Duck } from '../../engine/index.js';
+import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import { healthAt, manifestAt, schemaOf, type ManifestEntry } from '../../projections/index.js';
 import { objectPath } from '../layout.js';
 import { healthShape } from './shape.js';
 import { calendarGaps, defaultThresholds, duplicateKeys, nullRates, type CheckInput, type HealthThresholds } from './checks.js';
-import { jumpsAndSplits, lateData, staleSeries } from './price-checks.js';
+import { jumpsSplitsStale, lateData } from './price-checks.js';
 
 export type HealthTrigger = EventData<'HealthReported'>['trigger'];
 export type HealthReportData = EventData<'HealthReported'>;
@@ -77,18 +77,30 @@ export async function reportHealth(o: HealthOptions): Promise<HealthReportData |
   if (examine.length > 0) {
     try {
       // Every check reads all examined partitions at once: decode their Parquet files once.
-      await loadRows(o.duck, 'wh_health_rows', examine.map((e) => [e.partition, e.path]));
+      const t0 = performance.now();
+      const files = examine.map((e) => [e.partition, e.path] as const);
+      await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_rows AS SELECT ${projection(shape.used)} FROM ${filesRelation(files)}`);
+      logger.debug({ dataset: o.dataset, check: 'load', ms: Math.round(performance.now() - t0) }, 'health check');
       const withPrev = examine.filter((e) => e.previousPath !== null).map((e) => [e.partition, e.previousPath!] as const);
-      if (withPrev.length > 0) await loadRows(o.duck, 'wh_health_prev', withPrev);
-      const input: CheckInput = { rows: 'wh_health_rows', previous: withPrev.length > 0 ? 'wh_health_prev' : null };
-      found.push(
-        ...(await duplicateKeys(o.duck, shape, input)),
-        ...(await nullRates(o.duck, shape, input, t)),
-        ...(await calendarGaps(o.duck, shape, input)),
-        ...(await jumpsAndSplits(o.duck, shape, input, t)),
-        ...(await staleSeries(o.duck, shape, input, t)),
-        ...(await lateData(o.duck, shape, input)),
-      );
+      if (withPrev.length > 0) await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_prev AS SELECT ${projection(shape.used)} FROM ${filesRelation(withPrev)}`);
+      const input: CheckInput = {
+        rows: 'wh_health_rows',
+        previous: withPrev.length > 0 ? 'wh_health_prev' : null,
+        allRows: filesRelation(files),
+        allPrevious: withPrev.length > 0 ? filesRelation(withPrev) : null,
+      };
+      const checks: [string, () => Promise<HealthFinding[]>][] = [
+        ['duplicate_keys', () => duplicateKeys(o.duck, shape, input)],
+        ['null_rates', () => nullRates(o.duck, shape, input, t)],
+        ['calendar', () => calendarGaps(o.duck, shape, input)],
+        ['jumps_splits_stale', () => jumpsSplitsStale(o.duck, shape, input, t)],
+        ['late', () => lateData(o.duck, shape, input)],
+      ];
+      for (const [name, run] of checks) {
+        const t0 = performance.now();
+        found.push(...(await run()));
+        logger.debug({ dataset: o.dataset, check: name, ms: Math.round(performance.now() - t0) }, 'health check');
+      }
     } catch (e) {
       logger.warn({ dataset: o.dataset, err: (e as Error).message }, 'a health check failed; the partitions are reported without it');
     } finally {
@@ -113,9 +125,10 @@ export async function reportHealth(o: HealthOptions): Promise<HealthReportData |
   return report;
 }
 
-/** A temporary table of the rows of `files` (partition, path), unioned by column name, with `wh_part`. */
-async function loadRows(duck: Duck, table: string, files: readonly (readonly [string, string])[]): Promise<void> {
+/** The rows of `files` (partition, path), unioned by column name, with a `wh_part` column. */
+function filesRelation(files: readonly (readonly [string, string])[]): string {
   const part = `CASE filename ${files.map(([p, f]) => `WHEN ${quoteLiteral(f)} THEN ${quoteLiteral(p)}`).join(' ')} END`;
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * EXCLUDE (filename), ${part} AS wh_part
-    FROM read_parquet([${files.map(([, f]) => quoteLiteral(f)).join(', ')}], union_by_name = true, filename = true)`);
+  return `(SELECT * EXCLUDE (filename), ${part} AS wh_part FROM read_parquet([${files.map(([, f]) => quoteLiteral(f)).join(', ')}], union_by_name = true, filename = true))`;
 }
+
+const projection = (used: readonly string[]): string => ['wh_part', ...used.map(quoteIdent)].join(', ');

@@ -20,6 +20,8 @@ export interface HealthShape {
   readonly splitLevel: string | null;
   readonly key: readonly string[];
   readonly columns: readonly Column[];
+  /** The columns any series or calendar check reads (the rest is only counted for null rates). */
+  readonly used: readonly string[];
 }
 
 const DATE_COLUMNS = ['date', 'caldt', 'datadate', 'dlstdt'];
@@ -40,7 +42,9 @@ export function healthShape(columns: readonly Column[], key: readonly string[]):
       : has('adjclose') && has('close')
         ? `CAST(${q('adjclose')} AS DOUBLE) / nullif(CAST(${q('close')} AS DOUBLE), 0)`
         : null;
+  const used = [...new Set([...key, dateCol, idCol, 'close', 'prc', 'adj_close', 'adjclose', 'cfacpr'].filter((n): n is string => n !== undefined && has(n.toLowerCase())).map((n) => byName.get(n.toLowerCase())!.name))];
   return {
+    used,
     date: dateCol === undefined ? null : q(dateCol),
     id: idCol === undefined ? null : q(idCol),
     price,
