@@ -114,20 +114,21 @@ export async function calendarGaps(duck: Duck, shape: HealthShape, p: CheckInput
   }
   if (daily.length === 0) return [];
   // One bound string, split in DuckDB: parsing thousands of date literals costs more than the check.
-  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_sessions AS SELECT CAST(unnest(string_split($1, ',')) AS DATE) AS date`, [sessions(lo, hi).join(',')]);
-  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_daily AS SELECT * FROM ${p.rows} WHERE wh_part IN (${daily.map(quoteLiteral).join(', ')})`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_sessions AS SELECT CAST(d AS DATE) AS date, row_number() OVER (ORDER BY d) AS i FROM (SELECT unnest(string_split($1, ',')) AS d)`, [sessions(lo, hi).join(',')]);
+  const id = shape.id ?? `'all'`;
+  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_daily AS SELECT DISTINCT wh_part, CAST(${id} AS VARCHAR) AS id, ${d} AS date FROM ${p.rows} WHERE wh_part IN (${daily.map(quoteLiteral).join(', ')})`);
   const out: HealthFinding[] = [];
-  const extra = await duck.all(`SELECT DISTINCT x.wh_part, CAST(x.dd AS VARCHAR) AS date FROM (SELECT wh_part, ${d} AS dd FROM wh_daily) x ANTI JOIN wh_sessions s ON x.dd = s.date ORDER BY 1, 2`);
+  const extra = await duck.all(`SELECT DISTINCT x.wh_part, CAST(x.date AS VARCHAR) AS date FROM wh_daily x ANTI JOIN wh_sessions s ON x.date = s.date ORDER BY 1, 2`);
   for (const [part, rows] of byPart(extra.rows)) {
     out.push({ kind: 'non_session_dates', partition: part, count: rows.length, message: `${rows.length} date(s) that are not NYSE sessions, e.g. ${rows.slice(0, 3).map((r) => str(r['date'])).join(', ')}`, samples: rows.slice(0, 400).map((r) => ({ date: str(r['date']) })), windows: [] });
   }
-  const id = shape.id ?? `'all'`;
-  const missing = await duck.all(`WITH t AS (SELECT DISTINCT wh_part, ${id} AS id, ${d} AS date FROM wh_daily),
-      span AS (SELECT wh_part, id, min(date) AS lo, max(date) AS hi FROM t GROUP BY wh_part, id),
-      expect AS (SELECT span.wh_part, s.date, count(*) AS n FROM wh_sessions s JOIN span ON s.date BETWEEN span.lo AND span.hi GROUP BY 1, 2),
-      have AS (SELECT wh_part, date, count(*) AS n FROM t GROUP BY 1, 2)
-    SELECT e.wh_part, CAST(e.date AS VARCHAR) AS date, (e.n - coalesce(h.n, 0))::BIGINT AS missing FROM expect e LEFT JOIN have h ON e.wh_part = h.wh_part AND e.date = h.date
-    WHERE e.n > coalesce(h.n, 0) ORDER BY 1, 2`);
+  // Equi-joins only: a series misses sessions when the sessions between its first and last (by
+  // session number) outnumber its rows; only those series are expanded session by session.
+  const missing = await duck.all(`WITH t AS (SELECT x.wh_part, x.id, s.i FROM wh_daily x JOIN wh_sessions s ON x.date = s.date),
+      gap AS (SELECT wh_part, id, min(i) AS a, max(i) AS b FROM t GROUP BY wh_part, id HAVING max(i) - min(i) + 1 > count(*)),
+      want AS (SELECT g.wh_part, g.id, s.i, s.date FROM gap g JOIN wh_sessions s ON s.i BETWEEN g.a AND g.b)
+    SELECT w.wh_part, CAST(w.date AS VARCHAR) AS date, count(*)::BIGINT AS missing FROM want w ANTI JOIN t ON t.wh_part = w.wh_part AND t.id = w.id AND t.i = w.i
+    GROUP BY 1, 2 ORDER BY 1, 2`);
   for (const [part, rows] of byPart(missing.rows)) {
     const total = rows.reduce((n, r) => n + num(r['missing']), 0);
     out.push({
