@@ -172,7 +172,7 @@ export async function runPricesEtl(o: PricesEtlOptions): Promise<PricesEtlResult
 function mergeSql(dir: string, existing: string | undefined, year: string): string {
   const old = existing === undefined ? '' : `SELECT ${COLS}, 0 AS src, 0 AS ord FROM read_parquet(${quoteLiteral(objectPath(dir, existing))}) UNION ALL `;
   return `SELECT ${COLS} FROM (
-      SELECT *, row_number() OVER (PARTITION BY symbol, date ORDER BY src DESC, ord DESC) AS rn
+      SELECT *, row_number() OVER (PARTITION BY symbol, date ORDER BY src DESC, ord DESC, series, permno, provider, close) AS rn
       FROM (${old}SELECT ${COLS}, 1 AS src, ord FROM fetched WHERE year(date) = ${Number(year)}))
     WHERE rn = 1 ORDER BY symbol, date`;
 }
@@ -187,7 +187,7 @@ async function mergeYears(o: PricesEtlOptions, duck: Duck, dataset: string, year
     // A fetched row (the latest fetch of its key) with no identical row in the object changes the year.
     const same = pricesColumns.map((c) => `f.${c.name} IS NOT DISTINCT FROM x.${c.name}`).join(' AND ');
     const diff = await duck.all(`SELECT count(*)::BIGINT AS n FROM (
-        SELECT * FROM fetched WHERE year(date) = ${Number(y)} QUALIFY row_number() OVER (PARTITION BY symbol, date ORDER BY ord DESC) = 1) f
+        SELECT * FROM fetched WHERE year(date) = ${Number(y)} QUALIFY row_number() OVER (PARTITION BY symbol, date ORDER BY ord DESC, series, permno, provider, close) = 1) f
       ANTI JOIN read_parquet(${quoteLiteral(objectPath(o.dir, e.object))}) x ON f.symbol = x.symbol AND f.date = x.date AND ${same}`);
     if (Number(diff.rows[0]?.['n'] ?? 0) > 0) changed.push(y);
   }
