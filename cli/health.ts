@@ -4,7 +4,8 @@
  * on any finding; `--html <file>` writes a self-contained page with plots.
  */
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { WarehouseError, type EventLog } from '../src/log/index.js';
@@ -30,7 +31,8 @@ async function reportsAt(g: GlobalOptions, log: EventLog, seq: number, dataset: 
   const out: HealthReport[] = [];
   const missing = names.filter((n) => record || !recorded.has(n));
   if (missing.length > 0) {
-    const duck = await openDuck({ threads: 2 });
+    // Bounded memory: DuckDB spills to the system's temporary directory beyond the limit.
+    const duck = await openDuck({ threads: 2, memoryLimit: '1GB', tempDirectory: join(tmpdir(), 'wh-health-duckdb') });
     try {
       for (const name of missing) {
         const r = await reportHealth({ dir: g.warehouse, log, duck, dataset: name, trigger: 'manual', previousSeq: null, seq, all: true, record, logger: makeLogger(g) });

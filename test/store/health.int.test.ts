@@ -113,5 +113,16 @@ describe('health report', () => {
     expect(r3.partitions.map((p) => [p.partition, p.checked])).toEqual([['2023', true], ['2024', false]]);
     expect(r3.findings.filter((f) => f.partition === '2024')).toEqual(f2);
     expect(healthAt(log, undefined, 'px')[0]!.reportSeq).toBe(log.head().seq);
+
+    // Examined one partition at a time (bounded memory), every partition re-checked: the same findings, nothing recorded.
+    const d22 = sessions('2022-12-01', '2022-12-30');
+    await write('px', '2022', d22.map((d, i): Row => [d, 'J', i < 10 ? 5 : 900, i < 10 ? 5 : 900, 1]));
+    const head = log.head().seq;
+    const all = await reportHealth({ dir, log, duck, dataset: 'px', trigger: 'manual', previousSeq: null, all: true, record: false });
+    const one = await reportHealth({ dir, log, duck, dataset: 'px', trigger: 'manual', previousSeq: null, all: true, record: false, groupRows: 1 });
+    expect(one!.findings).toEqual(all!.findings);
+    expect(all!.findings.map((f) => `${f.partition}:${f.kind}`)).toContain('2022:price_jump');
+    expect(all!.partitions.map((p) => p.checked)).toEqual([true, true, true]);
+    expect(log.head().seq).toBe(head);
   });
 });

@@ -10,7 +10,7 @@ import type { EventData, EventLog, HealthFinding } from '../../log/index.js';
 import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import { healthAt, manifestAt, schemaOf, type ManifestEntry } from '../../projections/index.js';
 import { objectPath } from '../layout.js';
-import { healthShape } from './shape.js';
+import { healthShape, type HealthShape } from './shape.js';
 import { calendarGaps, defaultThresholds, duplicateKeys, nullRates, type CheckInput, type HealthThresholds } from './checks.js';
 import { jumpsSplitsStale, lateData } from './price-checks.js';
 
@@ -33,6 +33,8 @@ export interface HealthOptions {
   readonly record?: boolean;
   readonly thresholds?: Partial<HealthThresholds>;
   readonly logger?: Logger;
+  /** Rows of the partitions examined together (default 5,000,000): bounds the report's memory. */
+  readonly groupRows?: number;
 }
 
 const silent = pino({ level: 'silent' });
@@ -57,7 +59,7 @@ export async function reportHealth(o: HealthOptions): Promise<HealthReportData |
   const carried: HealthFinding[] = [];
   const found: HealthFinding[] = [];
   const partitions: HealthReportData['partitions'] = [];
-  const examine: { partition: string; path: string; previousPath: string | null }[] = [];
+  const examine: Examined[] = [];
   for (const m of current) {
     const prev = previous.get(m.partition);
     const keep = o.all !== true && lastObject.get(m.partition) === m.object && (prev === undefined || prev.object === m.object);
@@ -72,42 +74,10 @@ export async function reportHealth(o: HealthOptions): Promise<HealthReportData |
     const path = objectPath(o.dir, m.object);
     if (!existsSync(path)) continue; // verify reports missing objects
     const previousPath = prev !== undefined && prev.object !== m.object && existsSync(objectPath(o.dir, prev.object)) ? objectPath(o.dir, prev.object) : null;
-    examine.push({ partition: m.partition, path, previousPath });
+    examine.push({ partition: m.partition, path, previousPath, rows: m.rows });
   }
-  if (examine.length > 0) {
-    try {
-      // Every check reads all examined partitions at once: decode their Parquet files once.
-      const t0 = performance.now();
-      const files = examine.map((e) => [e.partition, e.path] as const);
-      await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_rows AS SELECT ${projection(shape.used)} FROM ${filesRelation(files)}`);
-      logger.debug({ dataset: o.dataset, check: 'load', ms: Math.round(performance.now() - t0) }, 'health check');
-      const withPrev = examine.filter((e) => e.previousPath !== null).map((e) => [e.partition, e.previousPath!] as const);
-      if (withPrev.length > 0) await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_prev AS SELECT ${projection(shape.used)} FROM ${filesRelation(withPrev)}`);
-      const input: CheckInput = {
-        rows: 'wh_health_rows',
-        previous: withPrev.length > 0 ? 'wh_health_prev' : null,
-        allRows: filesRelation(files),
-        allPrevious: withPrev.length > 0 ? filesRelation(withPrev) : null,
-      };
-      const checks: [string, () => Promise<HealthFinding[]>][] = [
-        ['duplicate_keys', () => duplicateKeys(o.duck, shape, input)],
-        ['null_rates', () => nullRates(o.duck, shape, input, t)],
-        ['calendar', () => calendarGaps(o.duck, shape, input)],
-        ['jumps_splits_stale', () => jumpsSplitsStale(o.duck, shape, input, t)],
-        ['late', () => lateData(o.duck, shape, input)],
-      ];
-      for (const [name, run] of checks) {
-        const t0 = performance.now();
-        found.push(...(await run()));
-        logger.debug({ dataset: o.dataset, check: name, ms: Math.round(performance.now() - t0) }, 'health check');
-      }
-    } catch (e) {
-      logger.warn({ dataset: o.dataset, err: (e as Error).message }, 'a health check failed; the partitions are reported without it');
-    } finally {
-      await o.duck.run('DROP TABLE IF EXISTS wh_health_rows').catch(() => undefined);
-      await o.duck.run('DROP TABLE IF EXISTS wh_health_prev').catch(() => undefined);
-    }
-  }
+  // Partitions are examined in groups of at most ~GROUP_ROWS rows: few queries, bounded memory.
+  for (const group of groups(examine, (e) => e.rows, o.groupRows ?? GROUP_ROWS)) found.push(...(await examineGroup(o, shape, t, group, logger)));
   // Findings in partition order; within a partition, in the order the checks run.
   const order = new Map(current.map((m, i) => [m.partition, i]));
   const at = (f: HealthFinding) => order.get(f.partition ?? '') ?? -1;
@@ -132,3 +102,69 @@ function filesRelation(files: readonly (readonly [string, string])[]): string {
 }
 
 const projection = (used: readonly string[]): string => ['wh_part', ...used.map(quoteIdent)].join(', ');
+
+interface Examined {
+  readonly partition: string;
+  readonly path: string;
+  readonly previousPath: string | null;
+  readonly rows: number;
+}
+
+/** Rows per group of partitions examined together (one temporary table; DuckDB spills beyond its memory limit). */
+const GROUP_ROWS = 5_000_000;
+
+/** Consecutive groups of `items` whose `size` adds up to at most `limit` (an item larger than `limit` is alone). */
+function groups<T>(items: readonly T[], size: (item: T) => number, limit: number): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    if (current.length > 0 && total + size(item) > limit) {
+      out.push(current);
+      current = [];
+      total = 0;
+    }
+    current.push(item);
+    total += size(item);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** Run every check once over the partitions of `group`. A failing check is logged, never thrown. */
+async function examineGroup(o: HealthOptions, shape: HealthShape, t: HealthThresholds, group: readonly Examined[], logger: Logger): Promise<HealthFinding[]> {
+  const found: HealthFinding[] = [];
+  try {
+    // Every check reads the group's partitions: decode their Parquet files once.
+    const t0 = performance.now();
+    const files = group.map((e) => [e.partition, e.path] as const);
+    await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_rows AS SELECT ${projection(shape.used)} FROM ${filesRelation(files)}`);
+    logger.debug({ dataset: o.dataset, check: 'load', ms: Math.round(performance.now() - t0) }, 'health check');
+    const withPrev = group.filter((e) => e.previousPath !== null).map((e) => [e.partition, e.previousPath!] as const);
+    if (withPrev.length > 0) await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_prev AS SELECT ${projection(shape.used)} FROM ${filesRelation(withPrev)}`);
+    const input: CheckInput = {
+      rows: 'wh_health_rows',
+      previous: withPrev.length > 0 ? 'wh_health_prev' : null,
+      allRows: filesRelation(files),
+      allPrevious: withPrev.length > 0 ? filesRelation(withPrev) : null,
+    };
+    const checks: [string, () => Promise<HealthFinding[]>][] = [
+      ['duplicate_keys', () => duplicateKeys(o.duck, shape, input)],
+      ['null_rates', () => nullRates(o.duck, shape, input, t)],
+      ['calendar', () => calendarGaps(o.duck, shape, input)],
+      ['jumps_splits_stale', () => jumpsSplitsStale(o.duck, shape, input, t)],
+      ['late', () => lateData(o.duck, shape, input)],
+    ];
+    for (const [name, run] of checks) {
+      const t1 = performance.now();
+      found.push(...(await run()));
+      logger.debug({ dataset: o.dataset, check: name, ms: Math.round(performance.now() - t1) }, 'health check');
+    }
+  } catch (e) {
+    logger.warn({ dataset: o.dataset, err: (e as Error).message }, 'a health check failed; the partitions are reported without it');
+  } finally {
+    await o.duck.run('DROP TABLE IF EXISTS wh_health_rows').catch(() => undefined);
+    await o.duck.run('DROP TABLE IF EXISTS wh_health_prev').catch(() => undefined);
+  }
+  return found;
+}
