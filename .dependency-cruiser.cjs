@@ -16,7 +16,8 @@ const layers = {
   sync: ['store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
   backup: ['store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
   api: ['providers', 'query', 'backup', 'sync', 'store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
-  dev: ['sync', 'store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
+  etl: ['providers', 'query', 'store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
+  dev: ['etl', 'sync', 'store', 'projections', 'log', 'engine', 'calendar', 'pricing'],
 };
 const folders = Object.keys(layers);
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ingestFile } from '../src/sync/index.js';
+import { healthSummaryLine } from '../src/projections/index.js';
 import { action, emit, formatBytes, makeLogger, parseOptions, whVersion, withLog } from './context.js';
 
 const optionsSchema = z.object({
@@ -37,11 +38,12 @@ export function register(program: Command): void {
             whVersion: whVersion(),
             logger: makeLogger(g),
           });
-          const out = { status: res.status, dataset, partition: opts.partition, object: res.entry.object, rows: res.entry.rows, bytes: res.entry.bytes, seq: res.entry.writtenSeq };
+          const health = res.health == null ? null : healthSummaryLine(res.health);
+          const out = { status: res.status, dataset, partition: opts.partition, object: res.entry.object, rows: res.entry.rows, bytes: res.entry.bytes, seq: res.entry.writtenSeq, health: res.health == null ? null : { summary: health, findings: res.health.findings } };
           emit(g, out, () =>
             res.status === 'unchanged'
               ? `${dataset}/${opts.partition} unchanged (same content as seq ${res.entry.writtenSeq}); nothing recorded`
-              : `wrote ${dataset}/${opts.partition}: ${res.entry.rows} rows, ${formatBytes(res.entry.bytes)}, object ${res.entry.object.slice(0, 12)}… (seq ${res.entry.writtenSeq})`,
+              : `wrote ${dataset}/${opts.partition}: ${res.entry.rows} rows, ${formatBytes(res.entry.bytes)}, object ${res.entry.object.slice(0, 12)}… (seq ${res.entry.writtenSeq})${health === null ? '' : `\n${health}`}`,
           );
         });
       }),

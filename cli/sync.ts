@@ -17,6 +17,7 @@ import {
 import { runFrenchLoad } from './french.js';
 import { runYahooSync } from './yahoo.js';
 import { WarehouseError } from '../src/log/index.js';
+import { healthSummaryLine } from '../src/projections/index.js';
 import { EXIT, action, emit, exitCodeFor, makeLogger, parseOptions, table, whVersion, withLog, type GlobalOptions } from './context.js';
 
 const optionsSchema = z.object({
@@ -179,6 +180,7 @@ Examples:
                 })),
               ),
             );
+            if (!g.json && !g.quiet) for (const r of results) if (r.health != null) process.stdout.write(`${healthSummaryLine(r.health)}\n`);
             process.exitCode = exitFor(results);
           } finally {
             await source.close();

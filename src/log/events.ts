@@ -53,6 +53,32 @@ export const lineageSchema = z.object({
 });
 export type Lineage = z.infer<typeof lineageSchema>;
 
+/** The kinds of health finding (docs/concepts/health.md). */
+export const healthFindingKinds = [
+  'rows_decreased',
+  'missing_sessions',
+  'non_session_dates',
+  'duplicate_keys',
+  'null_rate_change',
+  'price_jump',
+  'split_without_move',
+  'stale_series',
+  'late_data',
+] as const;
+const sample = z.record(z.string(), z.union([z.string(), z.number(), z.null()]));
+/** One health finding: what, where, how many, a message, and bounded samples for the report page. */
+export const healthFindingSchema = z.object({
+  kind: z.enum(healthFindingKinds),
+  partition: partitionKeySchema.nullable(),
+  count: z.number().int().nonnegative(),
+  message: z.string(),
+  /** At most 400 (a year of sessions for the calendar strip); fewer for the others. */
+  samples: z.array(sample).max(400),
+  /** Short price windows around a jump or split: `[date, value]` points per series. */
+  windows: z.array(z.object({ label: z.string(), points: z.array(z.tuple([z.string(), z.number().nullable()])).max(32) })).max(50),
+});
+export type HealthFinding = z.infer<typeof healthFindingSchema>;
+
 const ev = <T extends string, D extends z.ZodTypeAny>(type: T, data: D) =>
   z.object({ type: z.literal(type), data });
 
@@ -265,6 +291,57 @@ export const eventSchemas = {
     'ObjectsRepaired',
     z.object({ objects: z.array(hash), from: z.string(), backupId: z.string(), unrepaired: z.array(hash) }),
   ),
+  EtlStarted: ev(
+    'EtlStarted',
+    z.object({
+      runId: z.string(),
+      dataset: datasetNameSchema,
+      /** `--source`: crsp, yahoo or auto. */
+      source: z.string(),
+      /** The symbols asked for (the plan's input; a resumed run re-fetches an unfinished run's request in full). */
+      symbols: z.array(z.string()),
+      start: z.string(),
+      end: z.string(),
+      /** Partitions (years) this run merges. */
+      partitions: z.array(partitionKeySchema),
+    }),
+  ),
+  EtlCompleted: ev(
+    'EtlCompleted',
+    z.object({
+      runId: z.string(),
+      dataset: datasetNameSchema,
+      written: z.number().int().nonnegative(),
+      unchanged: z.number().int().nonnegative(),
+      /** Rows fetched from the providers. */
+      rows: z.number().int().nonnegative(),
+      durationMs: z.number().nonnegative(),
+    }),
+  ),
+  HealthReported: ev(
+    'HealthReported',
+    z.object({
+      dataset: datasetNameSchema,
+      /** What wrote the data the report covers (`manual`: `wh health --record`). */
+      trigger: z.enum(['sync', 'ingest', 'etl', 'manual']),
+      /** The log position the report describes (the manifest as of this seq). */
+      seq: z.number().int().nonnegative(),
+      /** The seq the previous version was read at (rows, null rates and late data compare against it). */
+      previousSeq: z.number().int().nonnegative().nullable(),
+      partitions: z.array(
+        z.object({
+          partition: partitionKeySchema,
+          object: hash,
+          rows: z.number().int().nonnegative(),
+          previousRows: z.number().int().nonnegative().nullable(),
+          /** True when this report examined it; false when its findings were carried over unchanged. */
+          checked: z.boolean(),
+        }),
+      ),
+      findings: z.array(healthFindingSchema),
+      durationMs: z.number().nonnegative(),
+    }),
+  ),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
@@ -305,6 +382,9 @@ export const eventVersions: Record<EventType, number> = {
   RestoreDrillPassed: 1,
   RestoreDrillFailed: 1,
   ObjectsRepaired: 1,
+  HealthReported: 1,
+  EtlStarted: 1,
+  EtlCompleted: 1,
 };
 
 /**
@@ -350,6 +430,9 @@ export const eventDraftSchema = z.discriminatedUnion('type', [
   eventSchemas.RestoreDrillPassed,
   eventSchemas.RestoreDrillFailed,
   eventSchemas.ObjectsRepaired,
+  eventSchemas.HealthReported,
+  eventSchemas.EtlStarted,
+  eventSchemas.EtlCompleted,
 ]);
 
 /** An event before it is appended: its type and data. */
@@ -396,6 +479,8 @@ export function requiredScope(draft: EventDraft): string | null {
     case 'SyncStarted':
     case 'SyncCompleted':
     case 'SyncFailed':
+    case 'EtlStarted':
+    case 'EtlCompleted':
       return `dataset:${draft.data.dataset}`;
     case 'ObjectsCollected':
     case 'ObjectsRepaired':
@@ -425,6 +510,7 @@ export function requiredScope(draft: EventDraft): string | null {
     case 'BackupKeyRotated':
     case 'RestoreDrillPassed':
     case 'RestoreDrillFailed':
+    case 'HealthReported':
       return null;
     default: {
       const never: never = draft;

@@ -12,7 +12,7 @@
 export * from './errors.js';
 export * from './brand.js';
 export { canonicalJson, sha256Hex, GENESIS_HASH } from './canonical.js';
-export type { Column, LeaseHolder, Lineage, EventType, EventDraft, EventOf, EventData, Actor, LeaseRef, StoredEvent } from './events.js';
+export type { Column, LeaseHolder, Lineage, EventType, EventDraft, EventOf, EventData, Actor, LeaseRef, StoredEvent, HealthFinding } from './events.js';
 export { eventCatalog } from './event-catalog.js';
 export { EventLog, eventHash } from './event-log.js';
 export type { TxContext, AppendGuard, EventLogOptions, LogHead, ReadOptions, ChainReport, ChainProblem } from './event-log.js';

@@ -17,3 +17,6 @@ export * from './readers.js';
 export * from './sync-runs.js';
 export * from './retention.js';
 export * from './backups.js';
+export * from './citation.js';
+export * from './citation-text.js';
+export * from './health.js';

@@ -21,3 +21,4 @@ export * from './catalog-file.js';
 export * from './snapshots.js';
 export * from './retention.js';
 export * from './diff.js';
+export * from './health/index.js';

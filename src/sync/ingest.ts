@@ -19,7 +19,7 @@ import { schemaOf } from '../projections/index.js';
 import type { StatFs } from '../store/index.js';
 import { hashFile } from '../store/index.js';
 import type { StepHook } from '../store/index.js';
-import { writePartition, type PartitionWriteResult } from '../store/index.js';
+import { writePartition, reportHealth, type PartitionWriteResult, type HealthReportData } from '../store/index.js';
 
 export interface IngestOptions {
   readonly dir: string;
@@ -37,7 +37,7 @@ export interface IngestOptions {
   readonly leaseTtlMs?: number;
 }
 
-export type IngestResult = PartitionWriteResult & { readonly dataset: string; readonly partition: string };
+export type IngestResult = PartitionWriteResult & { readonly dataset: string; readonly partition: string; readonly health?: HealthReportData | null };
 
 /** Validate a dataset name and partition key (no paths, no SQL). */
 export function validateNames(dataset: string, partition: string): void {
@@ -133,6 +133,7 @@ export async function ingestFile(options: IngestOptions): Promise<IngestResult> 
     const { hash } = await hashFile(file);
     const order = key.length > 0 ? ` ORDER BY ${key.map(quoteIdent).join(', ')}` : '';
     return await withLease(options.log, `dataset:${options.dataset}`, { purpose: `ingest ${options.dataset}/${options.partition}`, ttlMs: options.leaseTtlMs }, async (lease) => {
+      const before = options.log.head().seq;
       const res = await writePartition(
         { dir: options.dir, log: options.log, duck, lease, logger: options.logger, statfs: options.statfs, onStep: options.onStep },
         {
@@ -147,7 +148,12 @@ export async function ingestFile(options: IngestOptions): Promise<IngestResult> 
           lineage: { kind: 'ingest', source: file, sourceHash: hash, sql: null, vintage: null, whVersion: options.whVersion },
         },
       );
-      return { ...res, dataset: options.dataset, partition: options.partition };
+      if (res.status !== 'written') return { ...res, dataset: options.dataset, partition: options.partition };
+      const health = await reportHealth({ dir: options.dir, log: options.log, duck, dataset: options.dataset, trigger: 'ingest', previousSeq: before, logger: options.logger }).catch((e: Error) => {
+        options.logger?.warn({ err: e.message }, 'health report failed; the ingest itself is committed');
+        return null;
+      });
+      return { ...res, dataset: options.dataset, partition: options.partition, health };
     });
   } finally {
     duck.close();

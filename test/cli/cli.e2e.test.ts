@@ -97,7 +97,7 @@ describe('a session: init, ingest, query, snapshots, log, replay, audit, leases,
     expect(ja).toMatchObject({ status: 'written', dataset: 'prices', partition: '2022', rows: 1300 });
     const b = await wh(['ingest', 'prices', files[1]!.file, '-p', '2023', '-k', 'permno,date']);
     expect(b.code, b.stderr).toBe(0);
-    expect(b.stdout).toMatch(/^wrote prices\/2023: 1300 rows, .* object [0-9a-f]{12}… \(seq \d+\)\n$/);
+    expect(b.stdout).toMatch(/^wrote prices\/2023: 1300 rows, .* object [0-9a-f]{12}… \(seq \d+\)\nhealth prices: 2 partitions \(1 checked\), 2,600 rows, .*\n$/);
     const again = await wh(['ingest', 'prices', files[0]!.file, '-p', '2022', '--json']);
     expect(again.json()).toMatchObject({ status: 'unchanged', seq: ja.seq, object: ja.object });
     seen.seq2022 = ja.seq;

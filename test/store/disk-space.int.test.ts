@@ -79,7 +79,7 @@ describe('disk watermarks (injected statfs)', () => {
     const seq = log.head().seq;
     const r = await ingestFile({ dir, log, dataset: 'prices', partition: '2024', file: writeCsv(join(files, 'c.csv'), 500, 3), key: ['id'], whVersion: 'test', statfs: volume(0.85), logger });
     expect(r.status).toBe('written');
-    expect(typesAfter(log, seq)).toEqual(['LeaseAcquired', 'DiskWatermarkCrossed', 'PartitionWritten', 'LeaseReleased']);
+    expect(typesAfter(log, seq)).toEqual(['LeaseAcquired', 'DiskWatermarkCrossed', 'PartitionWritten', 'HealthReported', 'LeaseReleased']);
     expect(log.read({ fromSeq: seq + 1, types: ['DiskWatermarkCrossed'] })[0]!.data).toMatchObject({ level: 'warning', path: warehousePaths(dir).root });
     expect(lines.find((l) => l['alert'] === 'disk_warning')).toMatchObject({ level: 40, usedFraction: expect.closeTo(0.85, 6) });
   });

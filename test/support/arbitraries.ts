@@ -17,7 +17,7 @@ import {
   type ProcessIdentity,
   type StoredEvent,
 } from '../../src/log/index.js';
-import { requiredScope } from '../../src/log/events.js';
+import { healthFindingKinds, requiredScope } from '../../src/log/events.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -236,6 +236,36 @@ export const draftArbs: { [T in EventType]: fc.Arbitrary<EventOf<T>> } = {
   SyncFailed: ev(
     'SyncFailed',
     fc.record({ runId: textArb, dataset: datasetArb, partition: fc.option(nameArb, { nil: null }), code: textArb, message: textArb }),
+  ),
+  EtlStarted: ev(
+    'EtlStarted',
+    fc.record({ runId: textArb, dataset: datasetArb, source: textArb, symbols: fc.array(textArb, { maxLength: 3 }), start: textArb, end: textArb, partitions: fc.array(nameArb, { maxLength: 3 }) }),
+  ),
+  EtlCompleted: ev(
+    'EtlCompleted',
+    fc.record({ runId: textArb, dataset: datasetArb, written: natArb, unchanged: natArb, rows: natArb, durationMs: numberArb.map(Math.abs) }),
+  ),
+  HealthReported: ev(
+    'HealthReported',
+    fc.record({
+      dataset: datasetArb,
+      trigger: fc.constantFrom('sync' as const, 'ingest' as const, 'etl' as const, 'manual' as const),
+      seq: natArb,
+      previousSeq: fc.option(natArb, { nil: null }),
+      partitions: fc.array(fc.record({ partition: nameArb, object: hashArb, rows: natArb, previousRows: fc.option(natArb, { nil: null }), checked: fc.boolean() }), { maxLength: 2 }),
+      findings: fc.array(
+        fc.record({
+          kind: fc.constantFrom(...healthFindingKinds),
+          partition: fc.option(nameArb, { nil: null }),
+          count: natArb,
+          message: textArb,
+          samples: fc.array(fc.dictionary(textArb, fc.oneof(textArb, numberArb, fc.constant(null)), { maxKeys: 2 }), { maxLength: 2 }),
+          windows: fc.array(fc.record({ label: textArb, points: fc.array(fc.tuple(textArb, fc.option(numberArb, { nil: null })), { maxLength: 2 }) }), { maxLength: 1 }),
+        }),
+        { maxLength: 2 },
+      ),
+      durationMs: numberArb.map(Math.abs),
+    }),
   ),
   SyncAlert: ev(
     'SyncAlert',

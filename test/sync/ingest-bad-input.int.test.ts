@@ -254,7 +254,7 @@ describe('schema drift against the registered schema', () => {
     const seq = log.head().seq;
     const r = await ingest('d3.csv', csv('id,date,prc,sym,vol', ['100,2024-01-01,1.5,A,7']));
     expect(r.status).toBe('written');
-    expect(typesAfter(log, seq)).toEqual(['LeaseAcquired', 'SchemaDriftDetected', 'SchemaRegistered', 'PartitionWritten', 'LeaseReleased']);
+    expect(typesAfter(log, seq)).toEqual(['LeaseAcquired', 'SchemaDriftDetected', 'SchemaRegistered', 'PartitionWritten', 'HealthReported', 'LeaseReleased']);
     expect(log.read({ fromSeq: seq + 1, types: ['SchemaDriftDetected'] })[0]!.data).toMatchObject({ added: [{ name: 'vol', type: 'BIGINT' }], accepted: true });
     const q = await runQuery(dir, log, 'SELECT count(*) AS n, count(vol) AS with_vol, sum(vol) AS v FROM prices');
     expect(q.rows).toEqual([{ n: 6, with_vol: 1, v: 7 }]);

@@ -18,7 +18,7 @@ import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../../engine/inde
 import type { SqlSource } from './client.js';
 import type { StatFs } from '../../store/index.js';
 import type { StepHook } from '../../store/index.js';
-import { refreshCatalogQuietly, writePartition } from '../../store/index.js';
+import { refreshCatalogQuietly, reportHealth, writePartition, type HealthReportData } from '../../store/index.js';
 import type { DatasetDef } from './catalogue.js';
 import { createFifoFeed, makeFifos } from './fifo-feed.js';
 import { Gate } from './gate.js';
@@ -80,6 +80,8 @@ export interface DatasetSyncResult {
   readonly rows: number;
   readonly durationMs: number;
   readonly error?: { code: string; message: string; suggestion?: string };
+  /** The health report recorded after the write (absent when nothing was written). */
+  readonly health?: HealthReportData | null;
 }
 
 const silent = pino({ level: 'silent' });
@@ -213,6 +215,7 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]):
         o.log.append([{ type: 'SyncAlert', data: { alert: 'stale_lock', dataset: def.name, message } }]);
         logger.warn({ alert: 'stale_lock', holder }, message);
       }
+      const before = o.log.head().seq;
       o.log.append([{ type: 'SyncStarted', data: { runId, dataset: def.name, source: `${def.schema}.${def.table}`, vintage, comment, partitions: parts, full: o.full ?? false } }], lease);
       let rows = 0;
       let current = '';
@@ -258,7 +261,13 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]):
         o.log.append([{ type: 'SyncAlert', data: { alert: 'duration_slo_breach', dataset: def.name, message } }]);
         logger.warn({ alert: 'duration_slo_breach', durationMs }, message);
       }
-      return { ...base, status: 'synced' as const, vintage, rows, durationMs };
+      const health = base.partitions.some((p) => p.status === 'written')
+        ? await reportHealth({ dir: o.dir, log: o.log, duck: ducks[0]!, dataset: def.name, trigger: 'sync', previousSeq: before, logger }).catch((e: Error) => {
+            logger.warn({ err: e.message }, 'health report failed; the sync itself is committed');
+            return null;
+          })
+        : undefined;
+      return { ...base, status: 'synced' as const, vintage, rows, durationMs, ...(health === undefined ? {} : { health }) };
     });
   } catch (e) {
     const err = isWarehouseError(e) ? e : new WarehouseError('IO_ERROR', (e as Error).message, { cause: e });

@@ -1,0 +1,55 @@
+/**
+ * What a dataset's columns let the health checks do: which column is the market date, which
+ * identifies a series, which is the price, and where a split shows. Chosen by column name, so any
+ * source (CRSP, Yahoo, the unified prices, an ingested file) is checked as far as its columns allow.
+ */
+import type { Column } from '../../log/index.js';
+import { quoteIdent } from '../../engine/index.js';
+
+export interface HealthShape {
+  /** The market-date column (DATE or TIMESTAMP), or null: no calendar, jump, stale or late checks. */
+  readonly date: string | null;
+  /** The series identity (permno, symbol, ...), or null: the dataset is one series. */
+  readonly id: string | null;
+  /** SQL for the price (e.g. `abs("prc")`), or null. */
+  readonly price: string | null;
+  /**
+   * SQL for a split level `r` such that r(t) / r(t-1) is the split factor on day t (2 for a 2:1
+   * split): 1 / cfacpr (CRSP), adj_close / close (adjusted prices), or null.
+   */
+  readonly splitLevel: string | null;
+  readonly key: readonly string[];
+  readonly columns: readonly Column[];
+  /** The columns any series or calendar check reads (the rest is only counted for null rates). */
+  readonly used: readonly string[];
+}
+
+const DATE_COLUMNS = ['date', 'caldt', 'datadate', 'dlstdt'];
+const ID_COLUMNS = ['series', 'permno', 'symbol', 'ticker', 'gvkey', 'permco', 'secid'];
+
+/** The shape of a dataset with `columns` and registered `key`. */
+export function healthShape(columns: readonly Column[], key: readonly string[]): HealthShape {
+  const byName = new Map(columns.map((c) => [c.name.toLowerCase(), c]));
+  const has = (n: string) => byName.has(n);
+  const q = (n: string) => quoteIdent(byName.get(n)!.name);
+  const dateCol = DATE_COLUMNS.find((n) => has(n) && /^(DATE|TIMESTAMP)/.test(byName.get(n)!.type.toUpperCase()));
+  const idCol = ID_COLUMNS.find(has);
+  const price = has('close') ? `CAST(${q('close')} AS DOUBLE)` : has('prc') ? `abs(CAST(${q('prc')} AS DOUBLE))` : has('adj_close') ? `CAST(${q('adj_close')} AS DOUBLE)` : null;
+  const splitLevel = has('cfacpr')
+    ? `1.0 / nullif(CAST(${q('cfacpr')} AS DOUBLE), 0)`
+    : has('adj_close') && has('close')
+      ? `CAST(${q('adj_close')} AS DOUBLE) / nullif(CAST(${q('close')} AS DOUBLE), 0)`
+      : has('adjclose') && has('close')
+        ? `CAST(${q('adjclose')} AS DOUBLE) / nullif(CAST(${q('close')} AS DOUBLE), 0)`
+        : null;
+  const used = [...new Set([...key, dateCol, idCol, 'close', 'prc', 'adj_close', 'adjclose', 'cfacpr'].filter((n): n is string => n !== undefined && has(n.toLowerCase())).map((n) => byName.get(n.toLowerCase())!.name))];
+  return {
+    used,
+    date: dateCol === undefined ? null : q(dateCol),
+    id: idCol === undefined ? null : q(idCol),
+    price,
+    splitLevel,
+    key,
+    columns,
+  };
+}
