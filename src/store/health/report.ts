@@ -5,7 +5,8 @@
  * write itself never fails because of a finding.
  */
 import { existsSync } from 'node:fs';
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
 import type { EventData, EventLog, HealthFinding } from '../../log/index.js';
 import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import { healthAt, manifestAt, schemaOf, type ManifestEntry } from '../../projections/index.js';
@@ -37,7 +38,9 @@ export interface HealthOptions {
   readonly groupRows?: number;
 }
 
-const silent = pino({ level: 'silent' });
+let silentLogger: Logger | undefined;
+/** Silent by default; pino loads only when a report runs without a logger. */
+const silent = (): Logger => (silentLogger ??= (createRequire(import.meta.url)('pino') as typeof import('pino')).pino({ level: 'silent' }));
 
 /**
  * Compute (and by default record) the health report of `dataset`. Returns null when the dataset
@@ -45,7 +48,7 @@ const silent = pino({ level: 'silent' });
  */
 export async function reportHealth(o: HealthOptions): Promise<HealthReportData | null> {
   const started = performance.now();
-  const logger = o.logger ?? silent;
+  const logger = o.logger ?? silent();
   const seq = o.seq ?? o.log.head().seq;
   const current = manifestAt(o.log, seq, o.dataset).sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
   if (current.length === 0) return null;
