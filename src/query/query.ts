@@ -151,8 +151,12 @@ function guarded(duck: Duck, faults: readonly ObjectFault[]): Duck {
   };
 }
 
-/** The datasets a query's SQL names, at its point. */
-function viewsFor(log: EventLog, sql: string, asOf: string | undefined): string[] {
+/**
+ * The datasets a query's SQL names, at its point; every dataset (undefined) when the SQL reads
+ * files itself (a table function or a quoted path), since it may name objects by path.
+ */
+function viewsFor(log: EventLog, sql: string, asOf: string | undefined): string[] | undefined {
+  if (/\b(read_\w+|parquet_\w+|glob)\s*\(|'[^']*\/[^']*'/i.test(sql)) return undefined;
   const point = resolvePoint(log, asOf);
   return referencedDatasets(sql, datasetsAt(log, point.seq).map((d) => d.dataset));
 }
