@@ -20,7 +20,9 @@ export function csvLine(columns: readonly string[], row?: Readonly<Record<string
   return columns.map((c) => csvCell(row === undefined ? c : row[c])).join(',') + '\n';
 }
 
-const grouped = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+let groupedFormat: Intl.NumberFormat | undefined;
+/** Created on first use: building an Intl formatter costs start-up time a command may not need. */
+const grouped = (): Intl.NumberFormat => (groupedFormat ??= new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
 
 /**
  * A number as a table shows it: integers as they are (identifiers such as permno stay
@@ -30,7 +32,7 @@ const grouped = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maxim
 export function formatNumber(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   if (Number.isInteger(x)) return String(x);
-  if (Math.abs(x) >= 1000) return grouped.format(x);
+  if (Math.abs(x) >= 1000) return grouped().format(x);
   const s = x.toPrecision(6);
   return s.includes('e') ? s : s.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { currentLeases } from '../src/log/index.js';
-import { backupHealth, backupsState, datasetsAt, liveObjects, quarantineAt, tagsAt } from '../src/projections/index.js';
+import { backupHealth, backupsState, datasetsAt, manifestAt, quarantineAt, tagsAt } from '../src/projections/index.js';
 import { anchorProblems, describeFault, objectFaults, readAnchor, OBJECT_RUNBOOK, QUARANTINE_RETENTION_DAYS, quarantineDirs, recordedDamage, warehousePaths } from '../src/store/index.js';
 import { diskUsage } from '../src/store/index.js';
 import { action, emit, formatBytes, table, withLog } from './context.js';
@@ -16,7 +16,8 @@ export function register(program: Command): void {
           const head = log.head();
           const disk = diskUsage(warehousePaths(g.warehouse).root);
           // Missing, resized or recorded-damaged objects (one stat each; `wh audit --verify` re-hashes).
-          const damaged = objectFaults(g.warehouse, liveObjects(log), recordedDamage(log));
+          // The objects current reads use, one stat each (a flat cost whatever the history); superseded versions are re-checked by `wh audit --verify`.
+          const damaged = objectFaults(g.warehouse, manifestAt(log), recordedDamage(log));
           // The log against its tail anchor (one small file read): lost events are named here too.
           const lost = anchorProblems(log, readAnchor(g.warehouse));
           const status = {

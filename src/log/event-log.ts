@@ -372,6 +372,12 @@ export class EventLog {
     return r === undefined ? undefined : parseRow(r);
   }
 
+  /** Seq of the newest event of one of `types`, if any (read without parsing the event). */
+  lastSeqOf(types: readonly EventType[]): number | undefined {
+    if (types.length === 0) return undefined;
+    return this.db.prepare(`SELECT max(seq) AS seq FROM events WHERE type IN (${types.map(() => '?').join(',')})`).get<{ seq: number | null }>(...types)?.seq ?? undefined;
+  }
+
   /** Seq of the LeaseAcquired event of (scope, epoch), if any. */
   leaseAcquiredSeq(scope: string, epoch: number): number | undefined {
     return this.db

@@ -25,7 +25,7 @@ export interface ObjectFault {
 
 /** Objects recorded as damaged (ChecksumMismatch) after the last clean verification, with the problem recorded. */
 export function recordedDamage(log: EventLog): Map<string, string> {
-  const lastClean = log.read({ types: ['ChecksumVerified'], reverse: true, limit: 1 })[0]?.seq ?? 0;
+  const lastClean = log.lastSeqOf(['ChecksumVerified']) ?? 0;
   const out = new Map<string, string>();
   for (const e of log.read({ types: ['ChecksumMismatch'], fromSeq: lastClean + 1 })) {
     const d = e.data as { object: string; problem: string };
