@@ -170,7 +170,9 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
     }
     await flushes.done();
     // Then their directories, then the log.
-    for (const d of new Set(m.objects.map((x) => dirname(objectPath(o.out, x.hash))))) await fsyncFile(d);
+    const dirs = flushQueue(fsyncFile, 8);
+    for (const d of new Set(m.objects.map((x) => dirname(objectPath(o.out, x.hash))))) dirs.add(d);
+    await dirs.done();
     await fsyncPath(paths.objects);
     await restoreLogFile(o.target, o.key, m, paths.log, scratch);
     recordAnchor(o.out, m.head);
