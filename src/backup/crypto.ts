@@ -184,21 +184,24 @@ export async function decryptFile(src: string, dest: string, key: BackupKey, aad
       cause: e,
       suggestion: 'run `wh backup verify` to list every damaged file; restore from an older backup (`wh restore --at`) or rerun `wh backup run` to re-upload',
     });
-  if (size - ENCRYPTION_OVERHEAD <= ONE_SHOT_MAX) {
-    // One call on the thread pool: GCM checks the tag before any plaintext is returned.
-    const sealed = await readFile(src);
-    let plain: Uint8Array;
-    try {
-      plain = new Uint8Array(await webcrypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData: Buffer.from(aad), tagLength: 128 }, await subtleKey(key), sealed.subarray(HEADER_BYTES)));
-    } catch (e) {
-      throw failed(e);
-    }
-    const [digest] = await Promise.all([webcrypto.subtle.digest('SHA-256', plain), writeAll(dest, 'w', [plain])]);
-    return { sha256: Buffer.from(digest).toString('hex'), bytes: plain.length };
-  }
   const decipher = createDecipheriv('aes-256-gcm', key.bytes, iv);
   decipher.setAAD(Buffer.from(aad));
   decipher.setAuthTag(tag);
+  if (size - ENCRYPTION_OVERHEAD <= ONE_SHOT_MAX) {
+    // One read and one write; decrypting and hashing in place on this thread copies the data
+    // least. GCM checks the tag in final(), before the plaintext is trusted (dest is a temporary).
+    const sealed = await readFile(src);
+    let plain: Buffer;
+    try {
+      plain = decipher.update(sealed.subarray(HEADER_BYTES, size - TAG_BYTES));
+      decipher.final();
+    } catch (e) {
+      throw failed(e);
+    }
+    const sha256 = createHash('sha256').update(plain).digest('hex');
+    await writeAll(dest, 'w', [plain]);
+    return { sha256, bytes: plain.length };
+  }
   const hash = createHash('sha256');
   let bytes = 0;
   const input = await open(src, 'r');
