@@ -4,11 +4,9 @@
  * `WHB1` | key id (8 bytes) | IV (12) | ciphertext | tag (16). The key comes from a key file kept
  * outside the warehouse and the backup, mode 0600; only its id (a hash) is ever written anywhere.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import { Readable, Transform } from 'node:stream';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, webcrypto } from 'node:crypto';
+import { existsSync, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { relative, resolve, isAbsolute } from 'node:path';
 import { WarehouseError } from '../log/index.js';
 
@@ -71,15 +69,65 @@ export function macOf(key: BackupKey, body: string): string {
   return createHmac('sha256', macKey).update(body).digest('hex');
 }
 
-/** Encrypt `src` to `dest`, streaming. `aad` binds the ciphertext to its name. Returns bytes written. */
+/**
+ * Files up to this size are encrypted/decrypted in one call through WebCrypto, which runs on the
+ * libuv thread pool: several objects go at once on every CPU, and the main thread stays free for
+ * I/O. Larger files stream through node:crypto in CHUNK-sized pieces (bounded memory). Both produce
+ * the same AES-256-GCM format (WebCrypto returns ciphertext || tag).
+ */
+const ONE_SHOT_MAX = 16 * 1024 * 1024;
+const CHUNK = 4 * 1024 * 1024;
+const subtleKeys = new WeakMap<Buffer, Promise<webcrypto.CryptoKey>>();
+const subtleKey = (key: BackupKey): Promise<webcrypto.CryptoKey> => {
+  let k = subtleKeys.get(key.bytes);
+  if (k === undefined) subtleKeys.set(key.bytes, (k = webcrypto.subtle.importKey('raw', key.bytes, 'AES-GCM', false, ['encrypt', 'decrypt'])));
+  return k;
+};
+
+async function writeAll(dest: string, flags: string, parts: readonly Uint8Array[]): Promise<void> {
+  const fh = await open(dest, flags);
+  try {
+    await fh.writev(parts as Uint8Array[]);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Encrypt `src` to `dest`. `aad` binds the ciphertext to its name. Returns bytes written. */
 export async function encryptFile(src: string, dest: string, key: BackupKey, aad: string, options: { fsync?: boolean } = {}): Promise<number> {
   const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
-  cipher.setAAD(Buffer.from(aad));
-  const out = createWriteStream(dest, { flags: 'wx' });
-  out.write(Buffer.concat([MAGIC, Buffer.from(key.id, 'hex'), iv]));
-  await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), cipher, out, { end: false });
-  await new Promise<void>((res, rej) => out.end(cipher.getAuthTag(), (e?: Error | null) => (e ? rej(e) : res())));
+  const header = Buffer.concat([MAGIC, Buffer.from(key.id, 'hex'), iv]);
+  const size = statSync(src).size;
+  let written: number;
+  if (size <= ONE_SHOT_MAX) {
+    const plain = await readFile(src);
+    const sealed = new Uint8Array(await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: Buffer.from(aad), tagLength: 128 }, await subtleKey(key), plain));
+    await writeAll(dest, 'wx', [header, sealed]);
+    written = header.length + sealed.length;
+  } else {
+    const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
+    cipher.setAAD(Buffer.from(aad));
+    const input = await open(src, 'r');
+    const out = await open(dest, 'wx');
+    try {
+      await out.write(header);
+      written = header.length;
+      const buf = Buffer.allocUnsafe(CHUNK);
+      for (;;) {
+        const { bytesRead } = await input.read(buf, 0, CHUNK, null);
+        if (bytesRead === 0) break;
+        const ct = cipher.update(buf.subarray(0, bytesRead));
+        await out.write(ct);
+        written += ct.length;
+      }
+      const tail = Buffer.concat([cipher.final(), cipher.getAuthTag()]);
+      await out.write(tail);
+      written += tail.length;
+    } finally {
+      await input.close();
+      await out.close();
+    }
+  }
   if (options.fsync !== false) {
     const fh = await open(dest, 'r+');
     try {
@@ -88,7 +136,7 @@ export async function encryptFile(src: string, dest: string, key: BackupKey, aad
       await fh.close();
     }
   }
-  return statSync(dest).size;
+  return written;
 }
 
 /** The key id in an encrypted file's header, or null when it is not a wh backup file. */
@@ -131,27 +179,52 @@ export async function decryptFile(src: string, dest: string, key: BackupKey, aad
   } finally {
     closeSync(fd);
   }
-  const decipher = createDecipheriv('aes-256-gcm', key.bytes, iv);
-  decipher.setAAD(Buffer.from(aad));
-  decipher.setAuthTag(tag);
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  try {
-    const end = size - TAG_BYTES - 1;
-    const input = end >= HEADER_BYTES ? createReadStream(src, { start: HEADER_BYTES, end, highWaterMark: 1 << 20 }) : Readable.from([] as Buffer[]);
-    await pipeline(input, decipher, tap, createWriteStream(dest));
-  } catch (e) {
-    throw new DecryptError('BACKUP_FAILED', `backup file ${label} failed authentication: it was damaged or tampered with`, {
+  const failed = (e: unknown): DecryptError =>
+    new DecryptError('BACKUP_FAILED', `backup file ${label} failed authentication: it was damaged or tampered with`, {
       cause: e,
       suggestion: 'run `wh backup verify` to list every damaged file; restore from an older backup (`wh restore --at`) or rerun `wh backup run` to re-upload',
     });
+  const decipher = createDecipheriv('aes-256-gcm', key.bytes, iv);
+  decipher.setAAD(Buffer.from(aad));
+  decipher.setAuthTag(tag);
+  if (size - ENCRYPTION_OVERHEAD <= ONE_SHOT_MAX) {
+    // One read and one write; decrypting and hashing in place on this thread copies the data
+    // least. GCM checks the tag in final(), before the plaintext is trusted (dest is a temporary).
+    const sealed = await readFile(src);
+    let plain: Buffer;
+    try {
+      plain = decipher.update(sealed.subarray(HEADER_BYTES, size - TAG_BYTES));
+      decipher.final();
+    } catch (e) {
+      throw failed(e);
+    }
+    const sha256 = createHash('sha256').update(plain).digest('hex');
+    await writeAll(dest, 'w', [plain]);
+    return { sha256, bytes: plain.length };
+  }
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const input = await open(src, 'r');
+  const out = await open(dest, 'w');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let pos = HEADER_BYTES;
+    const end = size - TAG_BYTES;
+    while (pos < end) {
+      const { bytesRead } = await input.read(buf, 0, Math.min(CHUNK, end - pos), pos);
+      if (bytesRead === 0) throw new Error(`unexpected end of ${label}`);
+      pos += bytesRead;
+      const pt = decipher.update(buf.subarray(0, bytesRead));
+      hash.update(pt);
+      bytes += pt.length;
+      await out.write(pt);
+    }
+    decipher.final();
+  } catch (e) {
+    throw failed(e);
+  } finally {
+    await input.close();
+    await out.close();
   }
   return { sha256: hash.digest('hex'), bytes };
 }

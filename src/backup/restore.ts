@@ -15,8 +15,8 @@ import { fsyncPath, hashFile } from '../store/index.js';
 import { projections } from '../store/index.js';
 import { ENCRYPTION_OVERHEAD, decryptFile, type BackupKey } from './crypto.js';
 import { authenticateManifest, logAad, manifestName, objectAad, objectName, parseManifest, type BackupManifest } from './manifest.js';
-import { fsyncMany, readRemoteText, type BackupTarget } from './target.js';
-import { settleAll } from './settle.js';
+import { readRemoteText, type BackupTarget } from './target.js';
+import { flushQueue, settleAll } from './settle.js';
 
 /** Complete backups on a target, oldest first (unauthenticated: listing needs no key). */
 export async function listBackups(target: BackupTarget): Promise<BackupManifest[]> {
@@ -130,10 +130,16 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
     let done = 0;
     // Resuming: an object already in place with the right content is kept.
     const todo: BackupManifest['objects'] = [];
+    // Every object is flushed before the log that names them; each flush starts as soon as the
+    // object has its name, overlapping the decryption of the next ones (a resumed restore flushes
+    // the objects a killed run left too: they may never have reached the disk).
+    const flushes = flushQueue(fsyncFile);
     for (const obj of m.objects) {
       const dest = objectPath(o.out, obj.hash);
-      if (existsSync(dest) && (await hashFile(dest)).hash === obj.hash) o.onProgress?.(++done, m.objects.length);
-      else todo.push(obj);
+      if (existsSync(dest) && (await hashFile(dest)).hash === obj.hash) {
+        flushes.add(dest);
+        o.onProgress?.(++done, m.objects.length);
+      } else todo.push(obj);
     }
     // A remote is downloaded in batches (one rclone call each); a directory is read in place.
     const batchBytes = o.batchBytes ?? 256 * 1024 * 1024;
@@ -154,6 +160,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
           const obj = batch[next++]!;
           const prefetched = local === null ? undefined : join(local, objectName(obj.hash));
           await fetchObject(o.target, o.key, obj.hash, objectPath(o.out, obj.hash), scratch, { deferSync: true, prefetched });
+          flushes.add(objectPath(o.out, obj.hash));
           fetched += 1;
           o.onProgress?.(++done, m.objects.length);
         }
@@ -161,8 +168,11 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
       await settleAll(Array.from({ length: Math.min(o.concurrency ?? 3, batch.length) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
       if (local !== null) rmSync(local, { recursive: true, force: true });
     }
-    // Every object is flushed (files, then their directories) before the log that names them.
-    await fsyncMany(m.objects.map((x) => objectPath(o.out, x.hash)));
+    await flushes.done();
+    // Then their directories, then the log.
+    const dirs = flushQueue(fsyncFile, 8);
+    for (const d of new Set(m.objects.map((x) => dirname(objectPath(o.out, x.hash))))) dirs.add(d);
+    await dirs.done();
     await fsyncPath(paths.objects);
     await restoreLogFile(o.target, o.key, m, paths.log, scratch);
     recordAnchor(o.out, m.head);

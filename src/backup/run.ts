@@ -14,7 +14,7 @@ import { makeOwnedTempDir } from '../store/index.js';
 import { projections } from '../store/index.js';
 import { ENCRYPTION_OVERHEAD, decryptFile, encryptFile, type BackupKey } from './crypto.js';
 import { listBackups } from './restore.js';
-import { settleAll } from './settle.js';
+import { flushQueue, settleAll } from './settle.js';
 import { backupIdFor, logAad, logName, manifestName, objectAad, objectName, sealManifest, type BackupManifest } from './manifest.js';
 import type { BackupTarget } from './target.js';
 import { hashFile } from '../store/index.js';
@@ -47,6 +47,9 @@ export interface BackupResult {
   readonly durationMs: number;
   readonly keyId: string;
 }
+
+/** Objects encrypted at once on a directory target. */
+const OBJECT_CONCURRENCY = 2;
 
 /** The objects a log copy needs: every version it names that retention has not collected. */
 function neededObjects(logCopy: string): { warehouseId: string; objects: Map<string, number> } {
@@ -130,6 +133,11 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
       // A directory: encrypt straight into the target's temporary, one write per object.
       let next = 0;
       let failed = false;
+      // Each object's flush starts as soon as it has its name and runs while the next ones are
+      // encrypted (the disk works while the CPUs do); every flush is awaited before the manifest
+      // (which alone makes the objects part of a backup) is written.
+      const syncNames = o.target.syncNames;
+      const flushes = flushQueue((name) => syncNames?.([name]) ?? Promise.resolve());
       const worker = async (): Promise<void> => {
         while (next < todo.length && !failed) {
           const [h] = todo[next++]!;
@@ -141,14 +149,14 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
             },
             { deferSync: true },
           );
+          flushes.add(objectName(h));
           done += 1;
           progress('objects');
         }
       };
-      // A few at a time: one object's encryption overlaps another's write. All are flushed together
-      // before the manifest (which alone makes them part of a backup) is written.
-      await settleAll(Array.from({ length: Math.min(3, Math.max(1, todo.length)) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
-      await o.target.syncNames?.(todo.map(([h]) => objectName(h)));
+      // A few at a time: encryption runs on the thread pool (every CPU), overlapping reads and writes.
+      await settleAll(Array.from({ length: Math.min(OBJECT_CONCURRENCY, Math.max(1, todo.length)) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
+      await flushes.done();
     } else {
       const limit = o.batchBytes ?? 256 * 1024 * 1024;
       for (let i = 0; i < todo.length; ) {

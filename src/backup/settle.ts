@@ -4,3 +4,26 @@ export async function settleAll(promises: readonly Promise<unknown>[]): Promise<
   const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (bad !== undefined) throw bad.reason;
 }
+
+/**
+ * Flushes started as work completes (so the disk writes while the CPUs encrypt), at most `lanes`
+ * at once so they do not occupy the whole thread pool; `done` waits for all and throws the first
+ * failure.
+ */
+export function flushQueue(flushOne: (item: string) => Promise<unknown>, lanes = 2): { add(item: string): void; done(): Promise<void> } {
+  const tails: Promise<unknown>[] = Array.from({ length: lanes }, () => Promise.resolve());
+  let n = 0;
+  let first: { error: unknown } | null = null;
+  return {
+    add(item) {
+      const k = n++ % lanes;
+      tails[k] = tails[k]!.then(() => flushOne(item)).catch((error: unknown) => {
+        first ??= { error };
+      });
+    },
+    async done() {
+      await Promise.all(tails);
+      if (first !== null) throw first.error;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The encrypted file format on both code paths: files up to 16 MiB go through WebCrypto in one
+ * call, larger ones stream through node:crypto. Each path must read the other's output, and on
+ * both a flipped byte, a wrong name (AAD) or a truncation fails authentication.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DecryptError, ENCRYPTION_OVERHEAD, decryptFile, encryptFile, loadKey, newKeyText } from '../../src/backup/crypto.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'wh-crypto-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+writeFileSync(join(dir, 'key'), newKeyText(), { mode: 0o600 });
+const key = loadKey(join(dir, 'key'));
+const MiB = 1024 * 1024;
+
+describe('backup file encryption', () => {
+  for (const size of [0, 1, 16 * MiB, 16 * MiB + 1, 21 * MiB + 7]) {
+    it(`round-trips ${size} bytes and refuses a flipped byte, a wrong name and a truncation`, async () => {
+      const plain = join(dir, `p-${size}`);
+      const data = randomBytes(size);
+      writeFileSync(plain, data);
+      const enc = join(dir, `e-${size}`);
+      rmSync(enc, { force: true });
+      const n = await encryptFile(plain, enc, key, 'wh-object:x');
+      expect(n).toBe(size + ENCRYPTION_OVERHEAD);
+      expect(statSync(enc).size).toBe(n);
+      if (size >= 48) expect(readFileSync(enc).includes(data.subarray(0, 48))).toBe(false);
+      const out = join(dir, `o-${size}`);
+      const got = await decryptFile(enc, out, key, 'wh-object:x', 'x');
+      expect(got).toEqual({ sha256: createHash('sha256').update(data).digest('hex'), bytes: size });
+      expect(readFileSync(out).equals(data)).toBe(true);
+
+      await expect(decryptFile(enc, out, key, 'wh-object:y', 'x')).rejects.toBeInstanceOf(DecryptError);
+      const bad = readFileSync(enc);
+      bad[Math.floor((bad.length + 24) / 2)]! ^= 1;
+      writeFileSync(join(dir, 'bad'), bad);
+      await expect(decryptFile(join(dir, 'bad'), out, key, 'wh-object:x', 'x')).rejects.toBeInstanceOf(DecryptError);
+      writeFileSync(join(dir, 'bad'), readFileSync(enc).subarray(0, n - 1));
+      await expect(decryptFile(join(dir, 'bad'), out, key, 'wh-object:x', 'x')).rejects.toBeInstanceOf(DecryptError);
+    });
+  }
+});
