@@ -3,7 +3,7 @@
  * `raw_master` (WRDS's columns, as pulled) to
  * - `tq_symbols`: the master's symbols (every symbol gets bars, even without trades);
  * - `tq_trades`: trades passing the trade filter;
- * - `tq_quotes`: quotes passing the quote filter, withdrawn sides NULL (the sync pulls only those
+ * - `tq_quotes` (a view): quotes passing the quote filter, withdrawn sides NULL (the sync pulls only those
  *   carrying the NBBO; `tq_quote_counts` has every symbol's count of clean quotes);
  * - `tq_nbbo`: the official complete NBBO (one row per symbol and timestamp), with `usable`;
  * - `tq_minute`: per symbol and minute with trades, OHLC, volume, VWAP and count (bars and RV read it);
@@ -70,7 +70,8 @@ export function cleanDaySql(w: SessionWindow): string[] {
        SELECT symbol, t, tr_seqnum AS seq, ex, coalesce(trim(tr_scond), '') AS cond, size, price
        FROM (SELECT ${SYMBOL} AS symbol, ${T} AS t, * FROM raw_ctm)
        WHERE ${keepTradeSql(w)}`,
-    `CREATE OR REPLACE TABLE tq_quotes AS
+    // A view: read once (by tq_nbbo), so not materialized (bench/taq.ts).
+    `CREATE OR REPLACE VIEW tq_quotes AS
        SELECT symbol, t, seq, ex, bid, bidsiz, ask, asksiz, qu_source, natbbo_ind FROM (
          SELECT ${SYMBOL} AS symbol, ${T} AS t, qu_seqnum AS seq, ex,
                 ${sideSql('bid', 'bidsiz', 'bid')} AS bid, ${sideSql('bid', 'bidsiz', 'bidsiz')} AS bidsiz,
@@ -93,17 +94,23 @@ export function cleanDaySql(w: SessionWindow): string[] {
               first(price ORDER BY t, seq) AS open, max(price) AS high, min(price) AS low, last(price ORDER BY t, seq) AS close,
               sum(size)::BIGINT AS volume, sum(price * size) / sum(size) AS vwap, count(*)::BIGINT AS trades
        FROM tq_trades GROUP BY ALL`,
+    // Windows and ASOF joins partition by an INTEGER symbol id: sorting on it is much cheaper than on
+    // the VARCHAR symbol (bench/taq.ts). Every symbol of the batch's trades and NBBO gets one.
+    `CREATE OR REPLACE TABLE tq_ids AS
+       SELECT symbol, row_number() OVER (ORDER BY symbol)::INTEGER AS sid FROM (SELECT symbol FROM tq_trades UNION SELECT symbol FROM tq_nbbo)`,
     `CREATE OR REPLACE TABLE tq_matched AS
-       WITH ticked AS (
-         SELECT *, ${tickTestSql('tick', 'PARTITION BY symbol ORDER BY t, seq')} AS tick_test FROM (
-           SELECT *, ${tickSql('price - lag(price) OVER (PARTITION BY symbol ORDER BY t, seq)')} AS tick FROM tq_trades)),
+       WITH nb AS (SELECT i.sid, n.t, n.usable, n.bid, n.ask, n.mid FROM tq_nbbo n JOIN tq_ids i USING (symbol)),
+       ticked AS (
+         SELECT *, ${tickTestSql('tick', 'PARTITION BY sid ORDER BY t, seq')} AS tick_test FROM (
+           SELECT *, ${tickSql('price - lag(price) OVER (PARTITION BY sid ORDER BY t, seq)')} AS tick FROM (
+             SELECT i.sid, tr.* FROM tq_trades tr JOIN tq_ids i USING (symbol)))),
        m AS (
          SELECT tr.*, least(tr.t + ${REALIZED_HORIZON_NS}, ${w.closeNs}) AS t5,
                 CASE WHEN n.usable THEN n.bid END AS bid, CASE WHEN n.usable THEN n.ask END AS ask, CASE WHEN n.usable THEN n.mid END AS mid
-         FROM ticked tr ASOF LEFT JOIN tq_nbbo n ON tr.symbol = n.symbol AND ${matchingNbboSql('n.t', 'tr.t')}),
+         FROM ticked tr ASOF LEFT JOIN nb n ON tr.sid = n.sid AND ${matchingNbboSql('n.t', 'tr.t')}),
        m5 AS (
          SELECT m.*, CASE WHEN n5.usable THEN n5.mid END AS mid5
-         FROM m ASOF LEFT JOIN tq_nbbo n5 ON m.symbol = n5.symbol AND n5.t <= m.t5)
+         FROM m ASOF LEFT JOIN nb n5 ON m.sid = n5.sid AND n5.t <= m.t5)
        SELECT symbol, t, seq, ex, cond, size, price, bid, ask, mid, mid5, tick_test,
               ${leeReadySql('price', 'bid', 'ask', 'tick_test')} AS d_lr,
               ${emoSql('price', 'bid', 'ask', 'tick_test')} AS d_emo,

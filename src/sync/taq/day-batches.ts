@@ -13,7 +13,7 @@ import type { SessionWindow } from './rules.js';
 /** Symbols per batch: a few hundred MB of DuckDB memory at the sample's busiest intensity. */
 export const DEFAULT_BATCH_SYMBOLS = 100;
 
-const TRANSIENT = ['raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_quotes', 'tq_nbbo', 'tq_minute', 'tq_matched'];
+const TRANSIENT = ['raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_nbbo', 'tq_minute', 'tq_ids', 'tq_matched'];
 
 /** `symbols` cut into batches of `size`. */
 export function batchesOf<T>(symbols: readonly T[], size: number = DEFAULT_BATCH_SYMBOLS): T[][] {
@@ -43,6 +43,7 @@ export async function aggregateInBatches<B>(duck: Duck, day: string, w: SessionW
     await duck.run('INSERT INTO acc_symbols SELECT symbol FROM tq_symbols');
     await duck.run('INSERT INTO acc_orphans SELECT DISTINCT symbol FROM (SELECT symbol FROM tq_trades UNION ALL SELECT symbol FROM tq_nbbo) WHERE symbol NOT IN (SELECT symbol FROM tq_symbols)');
     for (const d of datasets) await duck.run(`INSERT INTO ${quoteIdent(`acc_${d.name}`)} ${d.select(day, w)}`);
+    await duck.run('DROP VIEW IF EXISTS tq_quotes');
     for (const t of TRANSIENT) await duck.run(`DROP TABLE IF EXISTS ${t}`);
   }
 }
