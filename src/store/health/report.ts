@@ -12,8 +12,9 @@ import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import { healthAt, manifestAt, schemaOf, type ManifestEntry } from '../../projections/index.js';
 import { objectPath } from '../layout.js';
 import { healthShape, type HealthShape } from './shape.js';
-import { calendarGaps, defaultThresholds, duplicateKeys, nullRates, type CheckInput, type HealthThresholds } from './checks.js';
-import { jumpsSplitsStale, lateData } from './price-checks.js';
+import { defaultThresholds, duplicateKeys, nullRates, type CheckInput, type HealthThresholds } from './checks.js';
+import { lateData } from './price-checks.js';
+import { seriesPass, type SeriesFindings } from './series-pass.js';
 
 export type HealthTrigger = EventData<'HealthReported'>['trigger'];
 export type HealthReportData = EventData<'HealthReported'>;
@@ -151,11 +152,15 @@ async function examineGroup(o: HealthOptions, shape: HealthShape, t: HealthThres
       allRows: filesRelation(files),
       allPrevious: withPrev.length > 0 ? filesRelation(withPrev) : null,
     };
+    // One window pass finds the series, calendar and (key (series, date)) duplicate findings; they
+    // are reported in the checks' order: duplicates, null rates, calendar, series, late data.
+    let pass: SeriesFindings = { duplicates: null, calendar: [], series: [] };
     const checks: [string, () => Promise<HealthFinding[]>][] = [
-      ['duplicate_keys', () => duplicateKeys(o.duck, shape, input)],
+      ['series_pass', async () => ((pass = await seriesPass(o.duck, shape, input, t)), [])],
+      ['duplicate_keys', async () => pass.duplicates ?? (await duplicateKeys(o.duck, shape, input))],
       ['null_rates', () => nullRates(o.duck, shape, input, t)],
-      ['calendar', () => calendarGaps(o.duck, shape, input)],
-      ['jumps_splits_stale', () => jumpsSplitsStale(o.duck, shape, input, t)],
+      ['calendar', async () => pass.calendar],
+      ['series', async () => pass.series],
       ['late', () => lateData(o.duck, shape, input)],
     ];
     for (const [name, run] of checks) {
