@@ -51,6 +51,7 @@ async function dailyParts(duck: Duck, shape: HealthShape, rows: string): Promise
 
 export async function seriesPass(duck: Duck, shape: HealthShape, p: CheckInput, t: HealthThresholds): Promise<SeriesFindings> {
   if (shape.date === null) return { duplicates: null, calendar: [], series: [] };
+
   const daily = await dailyParts(duck, shape, p.rows);
   const cal = daily.parts.length > 0;
   if (cal) {
@@ -70,23 +71,86 @@ export async function seriesPass(duck: Duck, shape: HealthShape, p: CheckInput, 
   ];
   if (marks.length === 0) return { duplicates: null, calendar: [], series: [] };
   try {
-    // i: the session number of the row's date (daily partitions only); i0: the last session number
-    // before it in the series (a running max skips rows on non-session dates, as the check always did).
-    await duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_marks AS
-      WITH t AS (SELECT wh_part, CAST(${shape.id ?? `'all'`} AS VARCHAR) AS id, CAST(${shape.date} AS DATE) AS date, ${shape.price ?? 'NULL::DOUBLE'} AS p, ${shape.splitLevel ?? 'NULL::DOUBLE'} AS r FROM ${p.rows}),
-        c AS (SELECT t.*, ${isCal} AS cal, ${cal ? `CASE WHEN ${isCal} THEN s.i END` : 'NULL::BIGINT'} AS i FROM t ${cal ? 'LEFT JOIN wh_sessions s ON t.date = s.date' : ''}),
-        w AS (SELECT *, lag(p) OVER o AS p0, lag(r) OVER o AS r0, lag(date) OVER o AS d0,
-            max(i) OVER (PARTITION BY wh_part, id ORDER BY date ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS i0,
-            ${hasPrice ? 'count(p) OVER f AS cnt, min(p) OVER f AS mn, max(p) OVER f AS mx' : 'NULL::BIGINT AS cnt, NULL::DOUBLE AS mn, NULL::DOUBLE AS mx'}
-          FROM c WINDOW o AS (PARTITION BY wh_part, id ORDER BY date), f AS (PARTITION BY wh_part, id ORDER BY date ROWS BETWEEN ${n - 1} PRECEDING AND CURRENT ROW))
-      SELECT * FROM w WHERE ${marks.join(' OR ')}`);
+    const cols = { isCal, hasPrice, n, marks };
+    // Objects are written sorted by their key, so the rows usually arrive in (series, date) order:
+    // a streaming pass (each row against the ones before it, no sort) then finds everything. A row
+    // out of that order, or on a date that is no session, sends the group to the sorted pass.
+    if (!(await streamingMarks(duck, shape, p.rows, daily.lo, cols))) await sortedMarks(duck, shape, p.rows, cal, cols);
     const duplicates = dup ? await duplicateFindings(duck, shape) : null;
     const calendar = cal ? await calendarFindings(duck) : [];
     const series = hasPrice ? await seriesFindings(duck, shape, p, t, event) : [];
     return { duplicates, calendar, series };
   } finally {
     await duck.run('DROP TABLE IF EXISTS wh_health_marks').catch(() => undefined);
+    await duck.run('DROP TABLE IF EXISTS wh_session_days').catch(() => undefined);
   }
+}
+
+interface MarkSql {
+  readonly isCal: string;
+  readonly hasPrice: boolean;
+  readonly n: number;
+  readonly marks: readonly string[];
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The marking rows of a pass over the rows in the order they are stored (`lag() OVER ()`, which
+ * DuckDB streams without sorting). Returns false, leaving no table, when the rows are not in
+ * (partition, series, date) order or a daily partition has a row on a non-session date: the
+ * running "last session" of the sorted pass is then needed.
+ */
+async function streamingMarks(duck: Duck, shape: HealthShape, rows: string, lo: string, m: MarkSql): Promise<boolean> {
+  const cal = m.isCal !== 'false';
+  if (cal) {
+    // The session number of every calendar day from `lo` (NULL on non-session days): a list
+    // indexed by day, so the pass looks dates up without a join (which could reorder rows).
+    const first = Date.parse(`${lo}T00:00:00Z`);
+    const all = (await duck.all('SELECT CAST(date AS VARCHAR) AS d, i FROM wh_sessions ORDER BY i')).rows;
+    const days: (number | null)[] = [];
+    for (const r of all) {
+      const at = Math.round((Date.parse(`${str(r['d'])}T00:00:00Z`) - first) / DAY_MS);
+      while (days.length < at) days.push(null);
+      days.push(Number(r['i']));
+    }
+    await duck.run(`CREATE OR REPLACE TEMP TABLE wh_session_days AS SELECT list_transform(string_split($1, ','), x -> CAST(nullif(x, '') AS BIGINT)) AS l`, [days.map((d) => (d === null ? '' : String(d))).join(',')]);
+  }
+  const id = shape.id ?? `'all'`;
+  const same = (k: number) => (k === 0 ? 'true' : `(lag(wh_part, ${k}) OVER () = wh_part AND lag(rid, ${k}) OVER () = rid)`);
+  const prev = (c: string) => `CASE WHEN ${same(1)} THEN lag(${c}) OVER () END`;
+  const staleEq = Array.from({ length: m.n - 1 }, (_, k) => `lag(p, ${k + 1}) OVER () = p`);
+  const stale = `(${[same(m.n - 1), 'p IS NOT NULL', ...staleEq].join(' AND ')})`;
+  const disorder = `(lag(wh_part) OVER () = wh_part AND (lag(rid) OVER () > rid OR (lag(rid) OVER () = rid AND lag(date) OVER () > date)))`;
+  const lookup = cal ? `CASE WHEN ${m.isCal} THEN (SELECT l FROM wh_session_days)[CAST(t.date - DATE ${quoteLiteral(lo)} AS BIGINT) + 1] END` : 'NULL::BIGINT';
+  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_marks AS
+    WITH t AS (SELECT wh_part, ${id} AS rid, CAST(${id} AS VARCHAR) AS id, CAST(${shape.date} AS DATE) AS date, ${shape.price ?? 'NULL::DOUBLE'} AS p, ${shape.splitLevel ?? 'NULL::DOUBLE'} AS r FROM ${rows}),
+      c AS (SELECT t.*, ${m.isCal.replaceAll('t.wh_part', 'wh_part')} AS cal, ${lookup.replaceAll('t.wh_part', 'wh_part')} AS i FROM t),
+      w AS (SELECT * EXCLUDE (rid), ${prev('p')} AS p0, ${prev('r')} AS r0, ${prev('date')} AS d0, ${prev('i')} AS i0,
+          ${m.hasPrice ? `CASE WHEN ${stale} THEN ${m.n} END` : 'NULL'}::BIGINT AS cnt, p AS mn, p AS mx,
+          (rid IS NULL OR date IS NULL OR ${disorder} OR (cal AND i IS NULL)) AS bad
+        FROM c)
+    SELECT * FROM w WHERE bad OR ${m.marks.join(' OR ')}`);
+  const bad = await duck.all('SELECT 1 AS x FROM wh_health_marks WHERE bad LIMIT 1');
+  if (bad.rows.length === 0) return true;
+  await duck.run('DROP TABLE IF EXISTS wh_health_marks');
+  return false;
+}
+
+/** The marking rows of one sorted window pass per (partition, series) — any row order, any dates. */
+async function sortedMarks(duck: Duck, shape: HealthShape, rows: string, cal: boolean, m: MarkSql): Promise<void> {
+  const n = m.n;
+  // i: the session number of the row's date (daily partitions only); i0: the last session number
+  // before it in the series (a running max skips rows on non-session dates).
+  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_marks AS
+    WITH t AS (SELECT wh_part, CAST(${shape.id ?? `'all'`} AS VARCHAR) AS id, CAST(${shape.date} AS DATE) AS date, ${shape.price ?? 'NULL::DOUBLE'} AS p, ${shape.splitLevel ?? 'NULL::DOUBLE'} AS r FROM ${rows}),
+      c AS (SELECT t.*, ${m.isCal} AS cal, ${cal ? `CASE WHEN ${m.isCal} THEN s.i END` : 'NULL::BIGINT'} AS i FROM t ${cal ? 'LEFT JOIN wh_sessions s ON t.date = s.date' : ''}),
+      w AS (SELECT *, lag(p) OVER o AS p0, lag(r) OVER o AS r0, lag(date) OVER o AS d0,
+          max(i) OVER (PARTITION BY wh_part, id ORDER BY date ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS i0,
+          ${m.hasPrice ? 'count(p) OVER f AS cnt, min(p) OVER f AS mn, max(p) OVER f AS mx' : 'NULL::BIGINT AS cnt, NULL::DOUBLE AS mn, NULL::DOUBLE AS mx'},
+          false AS bad
+        FROM c WINDOW o AS (PARTITION BY wh_part, id ORDER BY date), f AS (PARTITION BY wh_part, id ORDER BY date ROWS BETWEEN ${n - 1} PRECEDING AND CURRENT ROW))
+    SELECT * FROM w WHERE ${m.marks.join(' OR ')}`);
 }
 
 async function duplicateFindings(duck: Duck, shape: HealthShape): Promise<HealthFinding[]> {
