@@ -139,15 +139,18 @@ function groups<T>(items: readonly T[], size: (item: T) => number, limit: number
 async function examineGroup(o: HealthOptions, shape: HealthShape, t: HealthThresholds, group: readonly Examined[], logger: Logger): Promise<HealthFinding[]> {
   const found: HealthFinding[] = [];
   try {
-    // Every check reads the group's partitions: decode their Parquet files once.
+    // The series pass reads the rows once, streaming, in stored order; only a group compared with
+    // previous versions (late data joins both sides) decodes its Parquet files once into a table.
     const t0 = performance.now();
     const files = group.map((e) => [e.partition, e.path] as const);
-    await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_rows AS SELECT ${projection(shape.used)} FROM ${filesRelation(files)}`);
-    logger.debug({ dataset: o.dataset, check: 'load', ms: Math.round(performance.now() - t0) }, 'health check');
     const withPrev = group.filter((e) => e.previousPath !== null).map((e) => [e.partition, e.previousPath!] as const);
-    if (withPrev.length > 0) await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_prev AS SELECT ${projection(shape.used)} FROM ${filesRelation(withPrev)}`);
+    if (withPrev.length > 0) {
+      await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_rows AS SELECT ${projection(shape.used)} FROM ${filesRelation(files)}`);
+      await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_prev AS SELECT ${projection(shape.used)} FROM ${filesRelation(withPrev)}`);
+    }
+    logger.debug({ dataset: o.dataset, check: 'load', ms: Math.round(performance.now() - t0) }, 'health check');
     const input: CheckInput = {
-      rows: 'wh_health_rows',
+      rows: withPrev.length > 0 ? 'wh_health_rows' : `(SELECT ${projection(shape.used)} FROM ${filesRelation(files)})`,
       previous: withPrev.length > 0 ? 'wh_health_prev' : null,
       allRows: filesRelation(files),
       allPrevious: withPrev.length > 0 ? filesRelation(withPrev) : null,
