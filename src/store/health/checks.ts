@@ -4,7 +4,7 @@
  * changes against the previous version. The series and calendar checks are one pass: series-pass.ts.
  */
 import type { HealthFinding } from '../../log/index.js';
-import { quoteIdent, type Duck } from '../../engine/index.js';
+import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import type { HealthShape } from './shape.js';
 
 /** Thresholds of the checks (defaults in {@link defaultThresholds}). */
@@ -30,6 +30,9 @@ export interface CheckInput {
   /** Every column of the examined partitions, unmaterialized (null rates count them all). */
   readonly allRows: string;
   readonly allPrevious: string | null;
+  /** The (partition, Parquet file) pairs behind allRows / allPrevious: null counts come from their footers. */
+  readonly files?: readonly (readonly [string, string])[];
+  readonly previousFiles?: readonly (readonly [string, string])[];
 }
 
 type Row = Record<string, unknown>;
@@ -64,19 +67,26 @@ export async function duplicateKeys(duck: Duck, shape: HealthShape, p: CheckInpu
 export async function nullRates(duck: Duck, shape: HealthShape, p: CheckInput, t: HealthThresholds): Promise<HealthFinding[]> {
   if (p.allPrevious === null || shape.columns.length === 0) return [];
   const sel = `wh_part, count(*)::BIGINT AS n, ${shape.columns.map((c, i) => `count(${quoteIdent(c.name)})::BIGINT AS c${i}`).join(', ')}`;
-  let now;
-  let before;
+  let now: { readonly rows: readonly Row[] } | null = null;
+  let before: { readonly rows: readonly Row[] } | null = null;
   try {
-    now = await duck.all(`SELECT ${sel} FROM ${p.allRows} GROUP BY wh_part`);
-    before = await duck.all(`SELECT ${sel} FROM ${p.allPrevious} GROUP BY wh_part`);
+    // Parquet footers record every column chunk's null count: no row is decoded.
+    if (p.files !== undefined && p.previousFiles !== undefined) {
+      now = await footerCounts(duck, shape, p.files);
+      before = now === null ? null : await footerCounts(duck, shape, p.previousFiles);
+    }
+    if (now === null || before === null) {
+      now = await duck.all(`SELECT ${sel} FROM ${p.allRows} GROUP BY wh_part`);
+      before = await duck.all(`SELECT ${sel} FROM ${p.allPrevious} GROUP BY wh_part`);
+    }
   } catch {
     return []; // the previous version had other columns: schema drift reports it
   }
-  const prev = new Map(before.rows.map((r) => [str(r['wh_part']), r]));
+  const prev = new Map(before!.rows.map((r) => [str(r['wh_part']), r]));
   const rate = (r: Row, i: number) => (num(r['n']) === 0 ? 0 : (num(r['n']) - num(r[`c${i}`])) / num(r['n']));
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const out: HealthFinding[] = [];
-  for (const a of now.rows) {
+  for (const a of now!.rows) {
     const b = prev.get(str(a['wh_part']));
     if (b === undefined) continue;
     const changed = shape.columns.map((c, i) => ({ column: c.name, before: rate(b, i), after: rate(a, i) })).filter((c) => Math.abs(c.after - c.before) >= t.nullRateDelta);
@@ -88,4 +98,36 @@ export async function nullRates(duck: Duck, shape: HealthShape, p: CheckInput, t
     });
   }
   return out;
+}
+
+/**
+ * Rows and non-NULL counts per partition (`n`, `c0`.. as the scan computes them) from the files'
+ * footers, or null when a file lacks a column or a null count (the caller then scans).
+ */
+async function footerCounts(duck: Duck, shape: HealthShape, files: readonly (readonly [string, string])[]): Promise<{ rows: Row[] } | null> {
+  const r = await duck.all(`SELECT file_name AS f, path_in_schema AS col, sum(row_group_num_rows)::BIGINT AS n, sum(stats_null_count)::BIGINT AS z, count(*) - count(stats_null_count) AS unknown
+    FROM parquet_metadata([${files.map(([, f]) => quoteLiteral(f)).join(', ')}]) GROUP BY ALL`);
+  const byFile = new Map<string, Map<string, Row>>();
+  for (const x of r.rows) {
+    const m = byFile.get(str(x['f'])) ?? new Map<string, Row>();
+    m.set(str(x['col']), x);
+    byFile.set(str(x['f']), m);
+  }
+  const parts = new Map<string, Row>();
+  for (const [part, file] of files) {
+    const cols = byFile.get(file);
+    if (cols === undefined) return null;
+    const out: Row = parts.get(part) ?? { wh_part: part, n: 0, ...Object.fromEntries(shape.columns.map((_, i) => [`c${i}`, 0])) };
+    let n: number | null = null;
+    for (const [i, c] of shape.columns.entries()) {
+      const x = cols.get(c.name);
+      if (x === undefined || num(x['unknown']) > 0 || x['z'] === null) return null;
+      if (n !== null && n !== num(x['n'])) return null;
+      n = num(x['n']);
+      out[`c${i}`] = num(out[`c${i}`]) + n - num(x['z']);
+    }
+    out['n'] = num(out['n']) + (n ?? 0);
+    parts.set(part, out);
+  }
+  return { rows: [...parts.values()] };
 }

@@ -154,6 +154,8 @@ async function examineGroup(o: HealthOptions, shape: HealthShape, t: HealthThres
       previous: withPrev.length > 0 ? 'wh_health_prev' : null,
       allRows: filesRelation(files),
       allPrevious: withPrev.length > 0 ? filesRelation(withPrev) : null,
+      files,
+      previousFiles: withPrev,
     };
     // One window pass finds the series, calendar and (key (series, date)) duplicate findings; they
     // are reported in the checks' order: duplicates, null rates, calendar, series, late data.
