@@ -1,11 +1,10 @@
 /**
  * The table-wide health checks, each one DuckDB query over every examined partition at once (a
- * `wh_part` column says which): duplicate keys, null-rate changes against the previous version,
- * and NYSE sessions missing or extra. The series checks are in price-checks.ts.
+ * `wh_part` column says which): duplicate keys (when the key is not (series, date)) and null-rate
+ * changes against the previous version. The series and calendar checks are one pass: series-pass.ts.
  */
 import type { HealthFinding } from '../../log/index.js';
 import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
-import { sessions } from '../../calendar/index.js';
 import type { HealthShape } from './shape.js';
 
 /** Thresholds of the checks (defaults in {@link defaultThresholds}). */
@@ -31,6 +30,9 @@ export interface CheckInput {
   /** Every column of the examined partitions, unmaterialized (null rates count them all). */
   readonly allRows: string;
   readonly allPrevious: string | null;
+  /** The (partition, Parquet file) pairs behind allRows / allPrevious: null counts come from their footers. */
+  readonly files?: readonly (readonly [string, string])[];
+  readonly previousFiles?: readonly (readonly [string, string])[];
 }
 
 type Row = Record<string, unknown>;
@@ -65,19 +67,26 @@ export async function duplicateKeys(duck: Duck, shape: HealthShape, p: CheckInpu
 export async function nullRates(duck: Duck, shape: HealthShape, p: CheckInput, t: HealthThresholds): Promise<HealthFinding[]> {
   if (p.allPrevious === null || shape.columns.length === 0) return [];
   const sel = `wh_part, count(*)::BIGINT AS n, ${shape.columns.map((c, i) => `count(${quoteIdent(c.name)})::BIGINT AS c${i}`).join(', ')}`;
-  let now;
-  let before;
+  let now: { readonly rows: readonly Row[] } | null = null;
+  let before: { readonly rows: readonly Row[] } | null = null;
   try {
-    now = await duck.all(`SELECT ${sel} FROM ${p.allRows} GROUP BY wh_part`);
-    before = await duck.all(`SELECT ${sel} FROM ${p.allPrevious} GROUP BY wh_part`);
+    // Parquet footers record every column chunk's null count: no row is decoded.
+    if (p.files !== undefined && p.previousFiles !== undefined) {
+      now = await footerCounts(duck, shape, p.files);
+      before = now === null ? null : await footerCounts(duck, shape, p.previousFiles);
+    }
+    if (now === null || before === null) {
+      now = await duck.all(`SELECT ${sel} FROM ${p.allRows} GROUP BY wh_part`);
+      before = await duck.all(`SELECT ${sel} FROM ${p.allPrevious} GROUP BY wh_part`);
+    }
   } catch {
     return []; // the previous version had other columns: schema drift reports it
   }
-  const prev = new Map(before.rows.map((r) => [str(r['wh_part']), r]));
+  const prev = new Map(before!.rows.map((r) => [str(r['wh_part']), r]));
   const rate = (r: Row, i: number) => (num(r['n']) === 0 ? 0 : (num(r['n']) - num(r[`c${i}`])) / num(r['n']));
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const out: HealthFinding[] = [];
-  for (const a of now.rows) {
+  for (const a of now!.rows) {
     const b = prev.get(str(a['wh_part']));
     if (b === undefined) continue;
     const changed = shape.columns.map((c, i) => ({ column: c.name, before: rate(b, i), after: rate(a, i) })).filter((c) => Math.abs(c.after - c.before) >= t.nullRateDelta);
@@ -91,52 +100,34 @@ export async function nullRates(duck: Duck, shape: HealthShape, p: CheckInput, t
   return out;
 }
 
-/** Sessions missing and dates that are not sessions, for daily data (≥ half the sessions in a partition's range present). */
-export async function calendarGaps(duck: Duck, shape: HealthShape, p: CheckInput): Promise<HealthFinding[]> {
-  if (shape.date === null) return [];
-  const d = `CAST(${shape.date} AS DATE)`;
-  const spans = (await duck.all(`SELECT wh_part, CAST(min(${d}) AS VARCHAR) AS lo, CAST(max(${d}) AS VARCHAR) AS hi, count(DISTINCT ${d})::BIGINT AS days FROM ${p.rows} GROUP BY wh_part`)).rows;
-  const daily: string[] = [];
-  let lo = '';
-  let hi = '';
-  for (const s of spans) {
-    if (s['lo'] === null || s['lo'] === undefined) continue;
-    let n: number;
-    try {
-      n = sessions(str(s['lo']), str(s['hi'])).length;
-    } catch {
-      continue; // outside the calendar's known range
+/**
+ * Rows and non-NULL counts per partition (`n`, `c0`.. as the scan computes them) from the files'
+ * footers, or null when a file lacks a column or a null count (the caller then scans).
+ */
+async function footerCounts(duck: Duck, shape: HealthShape, files: readonly (readonly [string, string])[]): Promise<{ rows: Row[] } | null> {
+  const r = await duck.all(`SELECT file_name AS f, path_in_schema AS col, sum(row_group_num_rows)::BIGINT AS n, sum(stats_null_count)::BIGINT AS z, count(*) - count(stats_null_count) AS unknown
+    FROM parquet_metadata([${files.map(([, f]) => quoteLiteral(f)).join(', ')}]) GROUP BY ALL`);
+  const byFile = new Map<string, Map<string, Row>>();
+  for (const x of r.rows) {
+    const m = byFile.get(str(x['f'])) ?? new Map<string, Row>();
+    m.set(str(x['col']), x);
+    byFile.set(str(x['f']), m);
+  }
+  const parts = new Map<string, Row>();
+  for (const [part, file] of files) {
+    const cols = byFile.get(file);
+    if (cols === undefined) return null;
+    const out: Row = parts.get(part) ?? { wh_part: part, n: 0, ...Object.fromEntries(shape.columns.map((_, i) => [`c${i}`, 0])) };
+    let n: number | null = null;
+    for (const [i, c] of shape.columns.entries()) {
+      const x = cols.get(c.name);
+      if (x === undefined || num(x['unknown']) > 0 || x['z'] === null) return null;
+      if (n !== null && n !== num(x['n'])) return null;
+      n = num(x['n']);
+      out[`c${i}`] = num(out[`c${i}`]) + n - num(x['z']);
     }
-    if (n === 0 || num(s['days']) < n / 2) continue; // not daily data
-    daily.push(str(s['wh_part']));
-    if (lo === '' || str(s['lo']) < lo) lo = str(s['lo']);
-    if (hi === '' || str(s['hi']) > hi) hi = str(s['hi']);
+    out['n'] = num(out['n']) + (n ?? 0);
+    parts.set(part, out);
   }
-  if (daily.length === 0) return [];
-  // One bound string, split in DuckDB: parsing thousands of date literals costs more than the check.
-  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_sessions AS SELECT CAST(d AS DATE) AS date, row_number() OVER (ORDER BY d) AS i FROM (SELECT unnest(string_split($1, ',')) AS d)`, [sessions(lo, hi).join(',')]);
-  const id = shape.id ?? `'all'`;
-  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_daily AS SELECT DISTINCT wh_part, CAST(${id} AS VARCHAR) AS id, ${d} AS date FROM ${p.rows} WHERE wh_part IN (${daily.map(quoteLiteral).join(', ')})`);
-  const out: HealthFinding[] = [];
-  const extra = await duck.all(`SELECT DISTINCT x.wh_part, CAST(x.date AS VARCHAR) AS date FROM wh_daily x ANTI JOIN wh_sessions s ON x.date = s.date ORDER BY 1, 2`);
-  for (const [part, rows] of byPart(extra.rows)) {
-    out.push({ kind: 'non_session_dates', partition: part, count: rows.length, message: `${rows.length} date(s) that are not NYSE sessions, e.g. ${rows.slice(0, 3).map((r) => str(r['date'])).join(', ')}`, samples: rows.slice(0, 400).map((r) => ({ date: str(r['date']) })), windows: [] });
-  }
-  // Equi-joins only: a series misses sessions when the sessions between its first and last (by
-  // session number) outnumber its rows; only those series are expanded session by session.
-  const missing = await duck.all(`WITH t AS (SELECT x.wh_part, x.id, s.i FROM wh_daily x JOIN wh_sessions s ON x.date = s.date),
-      gap AS (SELECT wh_part, id, min(i) AS a, max(i) AS b FROM t GROUP BY wh_part, id HAVING max(i) - min(i) + 1 > count(*)),
-      want AS (SELECT g.wh_part, g.id, s.i, s.date FROM gap g JOIN wh_sessions s ON s.i BETWEEN g.a AND g.b)
-    SELECT w.wh_part, CAST(w.date AS VARCHAR) AS date, count(*)::BIGINT AS missing FROM want w ANTI JOIN t ON t.wh_part = w.wh_part AND t.id = w.id AND t.i = w.i
-    GROUP BY 1, 2 ORDER BY 1, 2`);
-  for (const [part, rows] of byPart(missing.rows)) {
-    const total = rows.reduce((n, r) => n + num(r['missing']), 0);
-    out.push({
-      kind: 'missing_sessions', partition: part, count: total,
-      message: `${total} series-session(s) missing on ${rows.length} NYSE session(s), e.g. ${rows.slice(0, 3).map((r) => str(r['date'])).join(', ')}`,
-      samples: rows.slice(0, 400).map((r) => ({ date: str(r['date']), missing: num(r['missing']) })), windows: [],
-    });
-  }
-  await duck.run('DROP TABLE IF EXISTS wh_daily');
-  return out;
+  return { rows: [...parts.values()] };
 }

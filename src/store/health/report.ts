@@ -12,8 +12,9 @@ import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import { healthAt, manifestAt, schemaOf, type ManifestEntry } from '../../projections/index.js';
 import { objectPath } from '../layout.js';
 import { healthShape, type HealthShape } from './shape.js';
-import { calendarGaps, defaultThresholds, duplicateKeys, nullRates, type CheckInput, type HealthThresholds } from './checks.js';
-import { jumpsSplitsStale, lateData } from './price-checks.js';
+import { defaultThresholds, duplicateKeys, nullRates, type CheckInput, type HealthThresholds } from './checks.js';
+import { lateData } from './price-checks.js';
+import { seriesPass, type SeriesFindings } from './series-pass.js';
 
 export type HealthTrigger = EventData<'HealthReported'>['trigger'];
 export type HealthReportData = EventData<'HealthReported'>;
@@ -138,24 +139,33 @@ function groups<T>(items: readonly T[], size: (item: T) => number, limit: number
 async function examineGroup(o: HealthOptions, shape: HealthShape, t: HealthThresholds, group: readonly Examined[], logger: Logger): Promise<HealthFinding[]> {
   const found: HealthFinding[] = [];
   try {
-    // Every check reads the group's partitions: decode their Parquet files once.
+    // The series pass reads the rows once, streaming, in stored order; only a group compared with
+    // previous versions (late data joins both sides) decodes its Parquet files once into a table.
     const t0 = performance.now();
     const files = group.map((e) => [e.partition, e.path] as const);
-    await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_rows AS SELECT ${projection(shape.used)} FROM ${filesRelation(files)}`);
-    logger.debug({ dataset: o.dataset, check: 'load', ms: Math.round(performance.now() - t0) }, 'health check');
     const withPrev = group.filter((e) => e.previousPath !== null).map((e) => [e.partition, e.previousPath!] as const);
-    if (withPrev.length > 0) await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_prev AS SELECT ${projection(shape.used)} FROM ${filesRelation(withPrev)}`);
+    if (withPrev.length > 0) {
+      await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_rows AS SELECT ${projection(shape.used)} FROM ${filesRelation(files)}`);
+      await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_prev AS SELECT ${projection(shape.used)} FROM ${filesRelation(withPrev)}`);
+    }
+    logger.debug({ dataset: o.dataset, check: 'load', ms: Math.round(performance.now() - t0) }, 'health check');
     const input: CheckInput = {
-      rows: 'wh_health_rows',
+      rows: withPrev.length > 0 ? 'wh_health_rows' : `(SELECT ${projection(shape.used)} FROM ${filesRelation(files)})`,
       previous: withPrev.length > 0 ? 'wh_health_prev' : null,
       allRows: filesRelation(files),
       allPrevious: withPrev.length > 0 ? filesRelation(withPrev) : null,
+      files,
+      previousFiles: withPrev,
     };
+    // One window pass finds the series, calendar and (key (series, date)) duplicate findings; they
+    // are reported in the checks' order: duplicates, null rates, calendar, series, late data.
+    let pass: SeriesFindings = { duplicates: null, calendar: [], series: [] };
     const checks: [string, () => Promise<HealthFinding[]>][] = [
-      ['duplicate_keys', () => duplicateKeys(o.duck, shape, input)],
+      ['series_pass', async () => ((pass = await seriesPass(o.duck, shape, input, t)), [])],
+      ['duplicate_keys', async () => pass.duplicates ?? (await duplicateKeys(o.duck, shape, input))],
       ['null_rates', () => nullRates(o.duck, shape, input, t)],
-      ['calendar', () => calendarGaps(o.duck, shape, input)],
-      ['jumps_splits_stale', () => jumpsSplitsStale(o.duck, shape, input, t)],
+      ['calendar', async () => pass.calendar],
+      ['series', async () => pass.series],
       ['late', () => lateData(o.duck, shape, input)],
     ];
     for (const [name, run] of checks) {

@@ -19,6 +19,13 @@ export interface HealthShape {
    */
   readonly splitLevel: string | null;
   readonly key: readonly string[];
+  /**
+   * The registered key is exactly (series identity, market date) with a DATE date: duplicate keys
+   * then show in the series pass as a row dated like the one before it (no separate GROUP BY).
+   */
+  readonly keyIsSeriesDate: boolean;
+  /** With {@link keyIsSeriesDate}: which of the two the key's columns are, in key order. */
+  readonly keyRoles: readonly ('id' | 'date')[];
   readonly columns: readonly Column[];
   /** The columns any series or calendar check reads (the rest is only counted for null rates). */
   readonly used: readonly string[];
@@ -43,8 +50,12 @@ export function healthShape(columns: readonly Column[], key: readonly string[]):
         ? `CAST(${q('adjclose')} AS DOUBLE) / nullif(CAST(${q('close')} AS DOUBLE), 0)`
         : null;
   const used = [...new Set([...key, dateCol, idCol, 'close', 'prc', 'adj_close', 'adjclose', 'cfacpr'].filter((n): n is string => n !== undefined && has(n.toLowerCase())).map((n) => byName.get(n.toLowerCase())!.name))];
+  const keyNames = new Set(key.map((k) => k.toLowerCase()));
+  const keyIsSeriesDate = dateCol !== undefined && idCol !== undefined && keyNames.size === 2 && key.length === 2 && keyNames.has(dateCol) && keyNames.has(idCol) && byName.get(dateCol)!.type.toUpperCase() === 'DATE';
   return {
     used,
+    keyIsSeriesDate,
+    keyRoles: keyIsSeriesDate ? key.map((k) => (k.toLowerCase() === dateCol ? ('date' as const) : ('id' as const))) : [],
     date: dateCol === undefined ? null : q(dateCol),
     id: idCol === undefined ? null : q(idCol),
     price,
