@@ -68,7 +68,7 @@ export function register(program: Command): void {
             // A reused ticker is split into one series per security, never spliced into one.
             ...r.splits.map((x) => `  note: ${x.symbol} named ${x.series.length} securities between ${o.start} and ${o.end} (${x.provider}): ${x.series.map((p) => `${p.series} (permno ${p.permno}, ${p.first}..${p.last})`).join(', ')}; returned as separate series (column "series")`),
           ]);
-          await writeArrow(g, wh.session, r.table, o);
+          await writeArrow(g, wh, r.table, o);
         });
       }),
     );

@@ -41,9 +41,9 @@ export function register(program: Command): void {
           if (kind === 'annual' || kind === 'quarterly' || kind === 'links') {
             for (const w of await fundamentalsCoverageWarnings(wh.session, kind, o.date)) if (!g.quiet) process.stderr.write(`warning: ${w}\n`);
           }
-          if (kind === 'annual') return writePlan(g, wh.session, planAnnual(wh.session, { ...base, items: o.items as never }), o);
-          if (kind === 'quarterly') return writePlan(g, wh.session, planQuarterly(wh.session, { ...base, items: o.items as never }), o);
-          if (kind === 'links') return writePlan(g, wh.session, planLinks(wh.session, o.date, { gvkeys: o.gvkey, permnos: o.permno }), o);
+          if (kind === 'annual') return writePlan(g, wh, planAnnual(wh.session, { ...base, items: o.items as never }), o);
+          if (kind === 'quarterly') return writePlan(g, wh, planQuarterly(wh.session, { ...base, items: o.items as never }), o);
+          if (kind === 'links') return writePlan(g, wh, planLinks(wh.session, o.date, { gvkeys: o.gvkey, permnos: o.permno }), o);
           throw new WarehouseError('INVALID_ARGUMENT', `unknown kind "${kind.slice(0, 40)}"`, { suggestion: 'use annual, quarterly or links' });
         });
       }),

@@ -6,15 +6,17 @@
  * Also the output helpers the provider commands share (universe, fundamentals, fetch): table, csv,
  * json to stdout or --out, and parquet through DuckDB COPY to a temporary name, then a rename.
  */
+import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DataType, DateDay, type Table } from 'apache-arrow';
 import { z } from 'zod';
 import { WarehouseError } from '../src/log/index.js';
-import { openWarehouse, type Warehouse, type WarehouseSession } from '../src/query/index.js';
+import { openWarehouse, type Warehouse } from '../src/query/index.js';
 import { coverageWarnings, planGaps, planPrices, type ProviderPlan, type ProviderQuery } from '../src/providers/index.js';
 import { action, parseOptions, table, type GlobalOptions } from './context.js';
-import { atomicWrite, emitText, renderRows } from './render.js';
+import { emitText, renderRows } from './render.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared by the provider commands
@@ -60,17 +62,17 @@ function formatOf(g: GlobalOptions, o: OutputOptions): 'table' | 'csv' | 'json' 
 }
 
 /** Verify a plan's identifiers, run it and write its result in the chosen format. */
-export async function writePlan(g: GlobalOptions, session: WarehouseSession, plan: ProviderPlan, o: OutputOptions): Promise<void> {
+export async function writePlan(g: GlobalOptions, wh: Warehouse, plan: ProviderPlan, o: OutputOptions): Promise<void> {
   const format = formatOf(g, o);
   await plan.verify();
   const q: ProviderQuery = plan.query;
   if (format === 'parquet') {
-    await atomicWrite(o.out!, (tmp) => session.duck.run(`COPY (${q.sql}) TO ${sqlString(tmp)} (FORMAT parquet)`, q.params));
+    await wh.export(q.sql, o.out!, 'parquet', { params: q.params });
     return;
   }
   let res;
   try {
-    res = await session.duck.all(q.sql, q.params);
+    res = await wh.session.duck.all(q.sql, q.params);
   } catch (e) {
     throw new WarehouseError('QUERY_FAILED', `provider query failed: ${(e as Error).message.split('\n')[0]}`, { suggestion: 'check the datasets with `wh status`', cause: e });
   }
@@ -78,7 +80,7 @@ export async function writePlan(g: GlobalOptions, session: WarehouseSession, pla
 }
 
 /** Write an Arrow table (the fetcher's result) in the chosen format. */
-export async function writeArrow(g: GlobalOptions, session: WarehouseSession, t: Table, o: OutputOptions): Promise<void> {
+export async function writeArrow(g: GlobalOptions, wh: Warehouse, t: Table, o: OutputOptions): Promise<void> {
   const format = formatOf(g, o);
   const columns = t.schema.fields.map((f) => f.name);
   const dates = new Set(t.schema.fields.filter((f) => f.type instanceof DateDay).map((f) => f.name));
@@ -89,16 +91,15 @@ export async function writeArrow(g: GlobalOptions, session: WarehouseSession, t:
   });
   if (format !== 'parquet') return emitText(render(format, rows, columns, o.maxRows ?? 1000), o.out);
   const types = Object.fromEntries(t.schema.fields.map((f) => [f.name, dates.has(f.name) ? 'DATE' : DataType.isUtf8(f.type) ? 'VARCHAR' : DataType.isBool(f.type) ? 'BOOLEAN' : 'DOUBLE']));
-  await atomicWrite(o.out!, async (tmp) => {
-    const staged = `${tmp}.ndjson`;
-    try {
-      writeFileSync(staged, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-      const cols = Object.entries(types).map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ');
-      await session.duck.run(`COPY (SELECT * FROM read_json(${sqlString(staged)}, format = 'newline_delimited', columns = {${cols}})) TO ${sqlString(tmp)} (FORMAT parquet)`);
-    } finally {
-      rmSync(staged, { force: true });
-    }
-  });
+  // The rows are staged as JSON lines next to the target; wh's sandboxed export reads them (and nothing else) and writes Parquet.
+  const staged = join(dirname(resolve(o.out!)), `.${basename(o.out!)}.wh-${randomUUID().slice(0, 8)}.ndjson`);
+  try {
+    writeFileSync(staged, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const cols = Object.entries(types).map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ');
+    await wh.export(`SELECT * FROM read_json(${sqlString(staged)}, format = 'newline_delimited', columns = {${cols}})`, o.out!, 'parquet', { allowRead: [staged] });
+  } finally {
+    rmSync(staged, { force: true });
+  }
 }
 
 /** A list option given as repeated values or comma-separated. */
@@ -145,12 +146,12 @@ export function register(program: Command): void {
             if (permno === undefined || more.length > 0 || (o.ticker?.length ?? 0) > 0) {
               throw new WarehouseError('INVALID_ARGUMENT', '--gaps takes exactly one --permno', { suggestion: 'e.g. wh prices --gaps --permno 10001 --start 2020-01-01 --end 2020-12-31' });
             }
-            return writePlan(g, wh.session, await planGaps(wh.session, permno, o.start, o.end, { format }), o);
+            return writePlan(g, wh, await planGaps(wh.session, permno, o.start, o.end, { format }), o);
           }
           const plan = await planPrices(wh.session, o.monthly === true ? 'monthly' : 'daily', {
             permnos: o.permno, tickers: o.ticker, start: o.start, end: o.end, format, adjustTo: o.adjustTo,
           });
-          await writePlan(g, wh.session, plan, o);
+          await writePlan(g, wh, plan, o);
         });
       }),
     );

@@ -128,7 +128,7 @@ export function register(program: Command): void {
       .action(
         action(async (g, raw: unknown) => {
           const o = parseOptions(querySchema, raw);
-          await withWarehouse(g, o.asOf, async (wh) => writePlan(g, wh.session, planTaq(wh.session, kind, { symbols: o.symbols ?? [], start: o.start, end: o.end }), o));
+          await withWarehouse(g, o.asOf, async (wh) => writePlan(g, wh, planTaq(wh.session, kind, { symbols: o.symbols ?? [], start: o.start, end: o.end }), o));
         }),
       );
   }

@@ -39,7 +39,7 @@ export function register(program: Command): void {
             );
             return;
           }
-          await writePlan(g, wh.session, planUniverse(wh.session, o.date, { format }), o);
+          await writePlan(g, wh, planUniverse(wh.session, o.date, { format }), o);
         });
       }),
     );

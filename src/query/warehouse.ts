@@ -10,6 +10,7 @@ import { openWarehouseLog } from '../store/index.js';
 import { toArrow } from './arrow.js';
 import { checkUserSql, openSession, queryError, type WarehouseSession } from './query.js';
 import { auditTarget, lineageOf, type LineageRecord } from './lineage.js';
+import { exportQuery, type ExportFormat, type ExportResult } from './export.js';
 
 export interface OpenWarehouseOptions {
   /** A seq (`"1234"`), an ISO date (end of that UTC day) or time, or a snapshot tag. Default: now. */
@@ -37,6 +38,12 @@ export interface Warehouse {
   lineage(target?: string): LineageRecord[];
   /** The underlying session (for the data providers: `universe(wh.session, ...)`). */
   readonly session: WarehouseSession;
+  /**
+   * Write the result of `query` to `out` (parquet, csv or json) as of this handle's point, through
+   * wh's own sandboxed COPY (a temporary next to `out`, fsynced and renamed; refused inside the
+   * warehouse). `allowRead` lets the query read files of your own, e.g. a staged JSON file.
+   */
+  export(query: string, out: string, format: ExportFormat, options?: { readonly params?: readonly DuckParam[]; readonly allowRead?: readonly string[] }): Promise<ExportResult>;
   /** Release DuckDB and the log. */
   close(): void;
 }
@@ -81,6 +88,8 @@ export async function openWarehouse(dir: string, options: OpenWarehouseOptions =
     arrow: async (query, params) => toArrow(await read(query, () => session.duck.columns(query, params))),
     rows: async (query, params) => [...(await read(query, () => session.duck.all(query, params))).rows],
     lineage: (target) => lineageOf(log, auditTarget(log, target)),
+    export: (query, out, format, o = {}) =>
+      exportQuery(dir, log, query, out, format, { asOf: String(session.point.seq), params: o.params, allowRead: [...(options.allowRead ?? []), ...(o.allowRead ?? [])] }),
     close: () => {
       session.close();
       log.close();
