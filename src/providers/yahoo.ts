@@ -36,13 +36,13 @@ export async function yahooPrices(s: WarehouseSession, o: YahooPriceOptions): Pr
       suggestion: 'run `wh yahoo sync --symbols ... --start ... --end ...` first, or pick a later --as-of',
     });
   }
+  const names = new Set((await s.duck.all('SELECT column_name FROM (DESCRIBE yahoo_daily)')).rows.map((r) => String(r['column_name'])));
   const out: YahooPriceRow[] = [];
-  for (const symbol of o.symbols) out.push(...(await pricesOf(s, symbol, o)));
+  for (const symbol of o.symbols) out.push(...(await pricesOf(s, symbol, o, names)));
   return out;
 }
 
-async function pricesOf(s: WarehouseSession, symbol: string, o: YahooPriceOptions): Promise<YahooPriceRow[]> {
-  const names = new Set((await s.duck.all('SELECT column_name FROM (DESCRIBE yahoo_daily)')).rows.map((r) => String(r['column_name'])));
+async function pricesOf(s: WarehouseSession, symbol: string, o: YahooPriceOptions, names: ReadonlySet<string>): Promise<YahooPriceRow[]> {
   const opt = (c: string): string => (names.has(c) ? c : `NULL AS ${c}`);
   const bars = (
     await s.duck.all(`SELECT CAST(date AS VARCHAR) AS date, open, high, low, close, volume, ${opt('currency')}, ${opt('price_basis')} FROM yahoo_daily WHERE symbol = $1 ORDER BY date`, [symbol])

@@ -11,17 +11,10 @@ import { initWarehouse, openWarehouseLog } from '../../src/store/index.js';
 import { citationDigest, manifestAt } from '../../src/projections/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-test-database.js';
 import { runWh } from '../support/wh-cli.js';
+import { manifestObjects, newSyncWarehouse, wrdsEnv } from '../support/sync-warehouse.js';
 import { loadFixture } from '../sync/wrds-fixture.js';
 
 const dbs: TestDatabase[] = [];
-const envOf = (db: TestDatabase): Record<string, string> => ({
-  WRDS_HOST: db.config.host,
-  WRDS_PORT: String(db.config.port),
-  WRDS_DATABASE: db.config.database,
-  WRDS_USERNAME: db.config.user,
-  WRDS_SSLMODE: 'disable',
-  PGPASSWORD: db.config.password,
-});
 
 beforeAll(async () => {
   for (const name of ['cite_a', 'cite_b']) {
@@ -34,35 +27,22 @@ afterAll(async () => {
   for (const db of dbs) await db.drop();
 });
 
-function newWarehouse(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'wh-cite-')), 'wh');
-  initWarehouse(dir, 'test');
-  return dir;
-}
 
-function objects(dir: string): Record<string, string> {
-  const log = openWarehouseLog(dir, { readonly: true });
-  try {
-    return Object.fromEntries(manifestAt(log).map((m) => [`${m.dataset}/${m.partition}`, m.object]));
-  } finally {
-    log.close();
-  }
-}
 
 describe('wh cite', () => {
   it('two warehouses synced from two servers holding the same vintage cite the same digest', async () => {
-    const [a, b] = [newWarehouse(), newWarehouse()];
-    const ra = await runWh(['sync', 'crsp_msf', 'crsp_dsi', '--json'], { warehouse: a, env: envOf(dbs[0]!) });
+    const [a, b] = [newSyncWarehouse('wh-cite-'), newSyncWarehouse('wh-cite-')];
+    const ra = await runWh(['sync', 'crsp_msf', 'crsp_dsi', '--json'], { warehouse: a, env: wrdsEnv(dbs[0]!.config) });
     expect(ra.code, ra.stderr).toBe(0);
     expect(ra.json()[0].health).toMatchObject({ dataset: 'crsp_msf', trigger: 'sync', findings: [] });
     // Without --json: the table, then one health summary line per synced dataset.
-    const rb = await runWh(['sync', 'crsp_msf', 'crsp_dsi'], { warehouse: b, env: envOf(dbs[1]!) });
+    const rb = await runWh(['sync', 'crsp_msf', 'crsp_dsi'], { warehouse: b, env: wrdsEnv(dbs[1]!.config) });
     expect(rb.code, rb.stderr).toBe(0);
     expect(rb.stdout).toContain('health crsp_msf: 3 partitions (3 checked), 1,440 rows, no findings');
     expect(rb.stdout).toMatch(/health crsp_dsi: 3 partitions \(3 checked\), [\d,]+ rows, no findings/);
-    const objA = objects(a);
+    const objA = manifestObjects(a);
     expect(Object.keys(objA)).toHaveLength(6);
-    expect(objects(b)).toEqual(objA);
+    expect(manifestObjects(b)).toEqual(objA);
 
     const citeA = (await runWh(['cite', 'head', 'crsp_msf', '--json'], { warehouse: a })).json();
     const citeB = (await runWh(['cite', 'head', 'crsp_msf', '--json'], { warehouse: b })).json();

@@ -12,6 +12,7 @@ import { planGc, verifyWarehouse } from '../../src/store/index.js';
 import { acquireLease, releaseLease } from '../../src/log/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-test-database.js';
 import { runWh, spawnWh } from '../support/wh-cli.js';
+import { manifestObjects, newSyncWarehouse, wrdsEnv } from '../support/sync-warehouse.js';
 import { loadFixture } from './wrds-fixture.js';
 
 let db: TestDatabase;
@@ -21,40 +22,20 @@ const DATASETS = ['crsp_msf', 'crsp_dsi'];
 beforeAll(async () => {
   db = await createTestDatabase('resume');
   await loadFixture(db.config);
-  env = {
-    WRDS_HOST: db.config.host,
-    WRDS_PORT: String(db.config.port),
-    WRDS_DATABASE: db.config.database,
-    WRDS_USERNAME: db.config.user,
-    WRDS_SSLMODE: 'disable',
-    PGPASSWORD: db.config.password,
-  };
+  env = wrdsEnv(db.config);
 });
 afterAll(async () => {
   await db?.drop();
 });
 
-function newWarehouse(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'wh-resume-')), 'wh');
-  initWarehouse(dir, 'test');
-  return dir;
-}
 
-function objects(dir: string): Record<string, string> {
-  const log = openWarehouseLog(dir, { readonly: true });
-  try {
-    return Object.fromEntries(manifestAt(log).map((m) => [`${m.dataset}/${m.partition}`, m.object]));
-  } finally {
-    log.close();
-  }
-}
 
 describe('wh sync under SIGKILL', () => {
   it('resumes after kills at random moments and ends with the objects of an uninterrupted sync', async () => {
-    const reference = newWarehouse();
+    const reference = newSyncWarehouse('wh-resume-');
     const ref = await runWh(['sync', ...DATASETS, '--json'], { warehouse: reference, env });
     expect(ref.code, ref.stderr).toBe(0);
-    const expected = objects(reference);
+    const expected = manifestObjects(reference);
     expect(Object.keys(expected).sort()).toEqual(['crsp_dsi/2021', 'crsp_dsi/2022', 'crsp_dsi/2023', 'crsp_msf/2021', 'crsp_msf/2022', 'crsp_msf/2023']);
 
     // Each round: a fresh warehouse, a sync killed after a random number of committed partitions
@@ -65,7 +46,7 @@ describe('wh sync under SIGKILL', () => {
     let kills = 0;
     let dir = '';
     for (let round = 0; round < 4; round++) {
-      dir = newWarehouse();
+      dir = newSyncWarehouse('wh-resume-');
       for (let attempt = 0; attempt < (round % 2 === 0 ? 1 : 2); attempt++) {
         const p = spawnWh(['sync', ...DATASETS], { warehouse: dir, env });
         const after = Math.floor(rand() * 5);
@@ -92,7 +73,7 @@ describe('wh sync under SIGKILL', () => {
       // The run to completion takes over the killed holders' leases (their pids are dead).
       const last = await runWh(['sync', ...DATASETS, '--json'], { warehouse: dir, env });
       expect(last.code, last.stderr).toBe(0);
-      expect(objects(dir)).toEqual(expected);
+      expect(manifestObjects(dir)).toEqual(expected);
     }
     expect(kills).toBeGreaterThanOrEqual(3);
     // Stale leases a resumed run took over are reported as stale_lock alerts (a run killed right
@@ -114,7 +95,7 @@ describe('wh sync under SIGKILL', () => {
   });
 
   it('a rerun with nothing changed at the source writes no event', async () => {
-    const dir = newWarehouse();
+    const dir = newSyncWarehouse('wh-resume-');
     expect((await runWh(['sync', ...DATASETS], { warehouse: dir, env })).code).toBe(0);
     const log = openWarehouseLog(dir, { readonly: true });
     const head = log.head().seq;
@@ -133,7 +114,7 @@ describe('wh sync under SIGKILL', () => {
   });
 
   it('exit codes for cron: 3 on a validation failure, 1 on a wrong password, 2 while another sync holds the lease', async () => {
-    const dir = newWarehouse();
+    const dir = newSyncWarehouse('wh-resume-');
     const wrong = await runWh(['sync', 'crsp_msf', '--json'], { warehouse: dir, env: { ...env, PGPASSWORD: 'not-the-password' } });
     expect(wrong.code).toBe(1);
     expect(wrong.errorJson().code).toBe('AUTH_FAILED');
@@ -154,7 +135,7 @@ describe('wh sync under SIGKILL', () => {
     try {
       await loadFixture(bad.config);
       await bad.session.query(`INSERT INTO crsp.msf (cusip, permno, date, prc) VALUES ('DUP', 10003, '2022-05-31', 1)`);
-      const invalid = await runWh(['sync', 'crsp_msf', '--json'], { warehouse: newWarehouse(), env: { ...env, WRDS_DATABASE: bad.config.database } });
+      const invalid = await runWh(['sync', 'crsp_msf', '--json'], { warehouse: newSyncWarehouse('wh-resume-'), env: { ...env, WRDS_DATABASE: bad.config.database } });
       expect(invalid.code).toBe(3);
       expect(invalid.json<{ error: { code: string; message: string } }[]>()[0]!.error.message).toContain('pk_unique');
     } finally {

@@ -12,6 +12,7 @@ import { initWarehouse, openWarehouseLog } from '../../src/store/index.js';
 import { acquireLease, releaseLease, type EventDraft } from '../../src/log/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-test-database.js';
 import { runWh } from '../support/wh-cli.js';
+import { wrdsEnv } from '../support/sync-warehouse.js';
 import { loadFixture } from './wrds-fixture.js';
 
 let db: TestDatabase;
@@ -20,14 +21,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   db = await createTestDatabase('syncruns');
   await loadFixture(db.config);
-  env = {
-    WRDS_HOST: db.config.host,
-    WRDS_PORT: String(db.config.port),
-    WRDS_DATABASE: db.config.database,
-    WRDS_USERNAME: db.config.user,
-    WRDS_SSLMODE: 'disable',
-    PGPASSWORD: db.config.password,
-  };
+  env = wrdsEnv(db.config);
 });
 afterAll(async () => {
   await db?.drop();

@@ -11,6 +11,7 @@ import { generateWrdsSample } from '../../src/dev/wrds-sample/index.js';
 import { initWarehouse, openWarehouseLog, verifyWarehouse } from '../../src/store/index.js';
 import { manifestAt } from '../../src/projections/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-test-database.js';
+import { manifestObjects, newSyncWarehouse, wrdsEnv } from '../support/sync-warehouse.js';
 import { runWh, spawnWh } from '../support/wh-cli.js';
 
 let db: TestDatabase;
@@ -22,38 +23,25 @@ beforeAll(async () => {
   db = await createTestDatabase('taq_resume');
   days = (await generateWrdsSample(db.session, { seed: 5, fromYear: 2021, toYear: 2023, taqDays: 3, taqSymbols: 4 })).taqDays;
   const c = db.config;
-  env = { WRDS_HOST: c.host, WRDS_PORT: String(c.port), WRDS_DATABASE: c.database, WRDS_USERNAME: c.user, WRDS_SSLMODE: 'disable', PGPASSWORD: c.password };
+  env = wrdsEnv(c);
   const t = `taqm_${days[0]!.slice(0, 4)}.mastm_${days[0]!.replace(/-/g, '')}`;
   const symbols = (await db.session.query<{ s: string }>(`SELECT sym_root AS s FROM ${t} ORDER BY 1`)).rows.map((r) => r.s);
   args = ['taq', 'sync', '--symbols', symbols.join(','), '--start', days[0]!, '--end', days.at(-1)!, '--tier', 'both'];
 }, 300_000);
 afterAll(() => db?.drop());
 
-function newWarehouse(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'wh-taq-resume-')), 'wh');
-  initWarehouse(dir, 'test');
-  return dir;
-}
 
-function objects(dir: string): Record<string, string> {
-  const log = openWarehouseLog(dir, { readonly: true });
-  try {
-    return Object.fromEntries(manifestAt(log).map((m) => [`${m.dataset}/${m.partition}`, m.object]));
-  } finally {
-    log.close();
-  }
-}
 
 describe('wh taq sync under SIGKILL', () => {
   it('resumes after kills and ends with the objects of an uninterrupted sync', async () => {
-    const reference = newWarehouse();
+    const reference = newSyncWarehouse('wh-taq-resume-');
     const ref = await runWh([...args, '--json'], { warehouse: reference, env });
     expect(ref.code, ref.stderr).toBe(0);
-    const expected = objects(reference);
+    const expected = manifestObjects(reference);
     expect(Object.keys(expected)).toHaveLength(4 * days.length);
     let kills = 0;
     for (const [round, delay] of [[0, 0], [1, 150], [2, 400]] as const) {
-      const dir = newWarehouse();
+      const dir = newSyncWarehouse('wh-taq-resume-');
       const p = spawnWh(args, { warehouse: dir, env });
       let seen = false;
       p.child.stderr!.on('data', (d: Buffer) => {
@@ -75,7 +63,7 @@ describe('wh taq sync under SIGKILL', () => {
       }
       const last = await runWh([...args, '--json'], { warehouse: dir, env });
       expect(last.code, last.stderr).toBe(0);
-      expect(objects(dir)).toEqual(expected);
+      expect(manifestObjects(dir)).toEqual(expected);
     }
     expect(kills).toBeGreaterThanOrEqual(2);
   });
@@ -85,7 +73,7 @@ describe('wh taq sync under SIGKILL', () => {
     const ymd = day.replace(/-/g, '');
     const schema = `taqm_${day.slice(0, 4)}`;
     for (const t of ['ctm', 'cqm', 'complete_nbbo']) await db.session.query(`ALTER TABLE ${schema}.${t}_${ymd} DROP COLUMN time_m_nano`);
-    const dir = newWarehouse();
+    const dir = newSyncWarehouse('wh-taq-resume-');
     const r = await runWh(['taq', 'sync', ...args.slice(2, 4), '--start', day, '--end', day, '--tier', 'both', '--json'], { warehouse: dir, env });
     expect(r.code, r.stderr).toBe(0);
     const q = await runWh(['query', `SELECT count(*)::INT AS n, sum(CASE WHEN nanosecond(ts) % 1000 <> 0 THEN 1 ELSE 0 END)::INT AS sub_us FROM taq_ticks`, '--json'], { warehouse: dir });
