@@ -4,9 +4,9 @@
  * `WHB1` | key id (8 bytes) | IV (12) | ciphertext | tag (16). The key comes from a key file kept
  * outside the warehouse and the backup, mode 0600; only its id (a hash) is ever written anywhere.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { cryptPool } from './crypt-pool.js';
 import { existsSync, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
 import { relative, resolve, isAbsolute } from 'node:path';
 import { WarehouseError } from '../log/index.js';
 
@@ -70,73 +70,13 @@ export function macOf(key: BackupKey, body: string): string {
 }
 
 /**
- * Files up to this size are encrypted/decrypted in one call through WebCrypto, which runs on the
- * libuv thread pool: several objects go at once on every CPU, and the main thread stays free for
- * I/O. Larger files stream through node:crypto in CHUNK-sized pieces (bounded memory). Both produce
- * the same AES-256-GCM format (WebCrypto returns ciphertext || tag).
+ * Encrypt `src` to `dest` in a crypt worker (crypt-pool.ts). `aad` binds the ciphertext to its
+ * name. With `renameTo`, `dest` is a temporary that takes that name once written (and flushed,
+ * unless `fsync: false`). Returns bytes written.
  */
-const ONE_SHOT_MAX = 16 * 1024 * 1024;
-const CHUNK = 4 * 1024 * 1024;
-const subtleKeys = new WeakMap<Buffer, Promise<webcrypto.CryptoKey>>();
-const subtleKey = (key: BackupKey): Promise<webcrypto.CryptoKey> => {
-  let k = subtleKeys.get(key.bytes);
-  if (k === undefined) subtleKeys.set(key.bytes, (k = webcrypto.subtle.importKey('raw', key.bytes, 'AES-GCM', false, ['encrypt', 'decrypt'])));
-  return k;
-};
-
-async function writeAll(dest: string, flags: string, parts: readonly Uint8Array[]): Promise<void> {
-  const fh = await open(dest, flags);
-  try {
-    await fh.writev(parts as Uint8Array[]);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Encrypt `src` to `dest`. `aad` binds the ciphertext to its name. Returns bytes written. */
-export async function encryptFile(src: string, dest: string, key: BackupKey, aad: string, options: { fsync?: boolean } = {}): Promise<number> {
-  const iv = randomBytes(IV_BYTES);
-  const header = Buffer.concat([MAGIC, Buffer.from(key.id, 'hex'), iv]);
-  const size = statSync(src).size;
-  let written: number;
-  if (size <= ONE_SHOT_MAX) {
-    const plain = await readFile(src);
-    const sealed = new Uint8Array(await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: Buffer.from(aad), tagLength: 128 }, await subtleKey(key), plain));
-    await writeAll(dest, 'wx', [header, sealed]);
-    written = header.length + sealed.length;
-  } else {
-    const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
-    cipher.setAAD(Buffer.from(aad));
-    const input = await open(src, 'r');
-    const out = await open(dest, 'wx');
-    try {
-      await out.write(header);
-      written = header.length;
-      const buf = Buffer.allocUnsafe(CHUNK);
-      for (;;) {
-        const { bytesRead } = await input.read(buf, 0, CHUNK, null);
-        if (bytesRead === 0) break;
-        const ct = cipher.update(buf.subarray(0, bytesRead));
-        await out.write(ct);
-        written += ct.length;
-      }
-      const tail = Buffer.concat([cipher.final(), cipher.getAuthTag()]);
-      await out.write(tail);
-      written += tail.length;
-    } finally {
-      await input.close();
-      await out.close();
-    }
-  }
-  if (options.fsync !== false) {
-    const fh = await open(dest, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  }
-  return written;
+export async function encryptFile(src: string, dest: string, key: BackupKey, aad: string, options: { fsync?: boolean; renameTo?: string } = {}): Promise<number> {
+  const r = await cryptPool().seal({ src, dest, key: key.bytes, keyId: key.id, aad, fsync: options.fsync !== false, ...(options.renameTo === undefined ? {} : { renameTo: options.renameTo }) });
+  return r.bytes;
 }
 
 /** The key id in an encrypted file's header, or null when it is not a wh backup file. */
@@ -159,72 +99,28 @@ export class DecryptError extends WarehouseError {}
  * only when this resolves: GCM authenticates at the end, so callers write to a temporary name.
  * @throws DecryptError naming the file for a wrong key or a tampered or truncated file.
  */
-export async function decryptFile(src: string, dest: string, key: BackupKey, aad: string, label: string): Promise<{ sha256: string; bytes: number }> {
-  const size = statSync(src).size;
-  const id = keyIdOfFile(src);
-  if (id === null || size < ENCRYPTION_OVERHEAD) {
-    throw new DecryptError('BACKUP_FAILED', `backup file ${label} is not a wh backup file or is truncated (${size} bytes)`, { suggestion: 'run `wh backup verify`; the next `wh backup run` re-uploads damaged objects' });
+export async function decryptFile(
+  src: string,
+  dest: string,
+  key: BackupKey,
+  aad: string,
+  label: string,
+  options: { fsync?: boolean; expect?: string; renameTo?: string; mode?: number } = {},
+): Promise<{ sha256: string; bytes: number }> {
+  const r = await cryptPool().unseal({ src, dest, key: key.bytes, keyId: key.id, aad, fsync: options.fsync === true, ...options });
+  const f = r.failure;
+  if (f?.kind === 'format') {
+    throw new DecryptError('BACKUP_FAILED', `backup file ${label} is not a wh backup file or is truncated (${f.detail})`, { suggestion: 'run `wh backup verify`; the next `wh backup run` re-uploads damaged objects' });
   }
-  if (id !== key.id) {
-    throw new DecryptError('BACKUP_KEY', `backup file ${label} was encrypted under key ${id}, not under the key given (${key.id}, from ${key.file})`, {
+  if (f?.kind === 'key') {
+    throw new DecryptError('BACKUP_KEY', `backup file ${label} was encrypted under key ${f.detail}, not under the key given (${key.id}, from ${key.file})`, {
       suggestion: 'give the key file this backup was made with (--key-file or WH_BACKUP_KEY_FILE); see docs/runbooks/data-backup-restore.md "A lost key"',
     });
   }
-  const fd = openSync(src, 'r');
-  const tag = Buffer.alloc(TAG_BYTES);
-  const iv = Buffer.alloc(IV_BYTES);
-  try {
-    readSync(fd, iv, 0, IV_BYTES, MAGIC.length + KEY_ID_BYTES);
-    readSync(fd, tag, 0, TAG_BYTES, size - TAG_BYTES);
-  } finally {
-    closeSync(fd);
-  }
-  const failed = (e: unknown): DecryptError =>
-    new DecryptError('BACKUP_FAILED', `backup file ${label} failed authentication: it was damaged or tampered with`, {
-      cause: e,
+  if (f?.kind === 'auth') {
+    throw new DecryptError('BACKUP_FAILED', `backup file ${label} failed authentication: it was damaged or tampered with (${f.detail})`, {
       suggestion: 'run `wh backup verify` to list every damaged file; restore from an older backup (`wh restore --at`) or rerun `wh backup run` to re-upload',
     });
-  const decipher = createDecipheriv('aes-256-gcm', key.bytes, iv);
-  decipher.setAAD(Buffer.from(aad));
-  decipher.setAuthTag(tag);
-  if (size - ENCRYPTION_OVERHEAD <= ONE_SHOT_MAX) {
-    // One read and one write; decrypting and hashing in place on this thread copies the data
-    // least. GCM checks the tag in final(), before the plaintext is trusted (dest is a temporary).
-    const sealed = await readFile(src);
-    let plain: Buffer;
-    try {
-      plain = decipher.update(sealed.subarray(HEADER_BYTES, size - TAG_BYTES));
-      decipher.final();
-    } catch (e) {
-      throw failed(e);
-    }
-    const sha256 = createHash('sha256').update(plain).digest('hex');
-    await writeAll(dest, 'w', [plain]);
-    return { sha256, bytes: plain.length };
   }
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const input = await open(src, 'r');
-  const out = await open(dest, 'w');
-  try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let pos = HEADER_BYTES;
-    const end = size - TAG_BYTES;
-    while (pos < end) {
-      const { bytesRead } = await input.read(buf, 0, Math.min(CHUNK, end - pos), pos);
-      if (bytesRead === 0) throw new Error(`unexpected end of ${label}`);
-      pos += bytesRead;
-      const pt = decipher.update(buf.subarray(0, bytesRead));
-      hash.update(pt);
-      bytes += pt.length;
-      await out.write(pt);
-    }
-    decipher.final();
-  } catch (e) {
-    throw failed(e);
-  } finally {
-    await input.close();
-    await out.close();
-  }
-  return { sha256: hash.digest('hex'), bytes };
+  return { sha256: r.sha256, bytes: r.bytes };
 }

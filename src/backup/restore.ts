@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { chmod, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { EventLog, WarehouseError } from '../log/index.js';
 import { objectPath, recordAnchor, warehousePaths } from '../store/index.js';
@@ -17,6 +17,7 @@ import { ENCRYPTION_OVERHEAD, decryptFile, type BackupKey } from './crypto.js';
 import { authenticateManifest, logAad, manifestName, objectAad, objectName, parseManifest, type BackupManifest } from './manifest.js';
 import { readRemoteText, type BackupTarget } from './target.js';
 import { flushQueue, settleAll } from './settle.js';
+import { cryptPool } from './crypt-pool.js';
 
 /** Complete backups on a target, oldest first (unauthenticated: listing needs no key). */
 export async function listBackups(target: BackupTarget): Promise<BackupManifest[]> {
@@ -74,14 +75,12 @@ export async function fetchObject(
     const src = options.prefetched ?? target.localPath?.(objectName(hash)) ?? enc;
     if (src === enc) await target.get(objectName(hash), enc);
     else if (!existsSync(src)) throw new WarehouseError('BACKUP_FAILED', `backup object ${objectName(hash)} is missing from ${target.location}`, { suggestion: 'restore from another backup with --at; run `wh backup verify`' });
-    const got = await decryptFile(src, plain, key, objectAad(hash), objectName(hash));
+    // Decrypted, hash-checked, made read-only (objects are immutable, as the write path makes
+    // them) and renamed into place by a crypt worker; the rename happens only when the hash matches.
+    const got = await decryptFile(src, plain, key, objectAad(hash), objectName(hash), { expect: hash, renameTo: dest, mode: 0o444, fsync: options.deferSync !== true });
     if (got.sha256 !== hash) {
       throw new WarehouseError('BACKUP_FAILED', `backup object ${objectName(hash)} decrypts to content hashing ${got.sha256}, not ${hash}`, { suggestion: 'restore from another backup with --at; run `wh backup verify`' });
     }
-    // Objects are immutable: read-only before they get their name, as the write path makes them.
-    await chmod(plain, 0o444);
-    if (options.deferSync !== true) await fsyncFile(plain);
-    renameSync(plain, dest);
   } finally {
     rmSync(enc, { force: true });
     rmSync(plain, { force: true });
@@ -95,7 +94,7 @@ export interface RestoreOptions {
   readonly out: string;
   readonly at?: string;
   readonly onProgress?: (done: number, total: number) => void;
-  /** Objects decrypted at once (default 3). */
+  /** Objects in flight at once (default: two more than the crypt workers). */
   readonly concurrency?: number;
   /** Remotes: bytes downloaded per rclone call (default 256 MB). */
   readonly batchBytes?: number;
@@ -165,7 +164,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
           o.onProgress?.(++done, m.objects.length);
         }
       };
-      await settleAll(Array.from({ length: Math.min(o.concurrency ?? 3, batch.length) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
+      await settleAll(Array.from({ length: Math.min(o.concurrency ?? cryptPool().size + 2, batch.length) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
       if (local !== null) rmSync(local, { recursive: true, force: true });
     }
     await flushes.done();

@@ -6,7 +6,7 @@
  * what is missing; without its manifest a partial backup is never offered for restore.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EventLog, WarehouseError, isWarehouseError } from '../log/index.js';
 import { collectedObjects, manifestHistory } from '../projections/index.js';
 import { objectPath } from '../store/index.js';
@@ -15,6 +15,7 @@ import { projections } from '../store/index.js';
 import { ENCRYPTION_OVERHEAD, decryptFile, encryptFile, type BackupKey } from './crypto.js';
 import { listBackups } from './restore.js';
 import { flushQueue, settleAll } from './settle.js';
+import { cryptPool } from './crypt-pool.js';
 import { backupIdFor, logAad, logName, manifestName, objectAad, objectName, sealManifest, type BackupManifest } from './manifest.js';
 import type { BackupTarget } from './target.js';
 import { hashFile } from '../store/index.js';
@@ -48,8 +49,8 @@ export interface BackupResult {
   readonly keyId: string;
 }
 
-/** Objects encrypted at once on a directory target. */
-const OBJECT_CONCURRENCY = 2;
+/** Objects in flight at once on a directory target: two more than the crypt workers, so none waits. */
+const OBJECT_CONCURRENCY = cryptPool().size + 2;
 
 /** The objects a log copy needs: every version it names that retention has not collected. */
 function neededObjects(logCopy: string): { warehouseId: string; objects: Map<string, number> } {
@@ -111,6 +112,7 @@ async function intactInPlace(target: BackupTarget, key: BackupKey, h: string, sc
 export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
   const started = Date.now();
   const staging = makeOwnedTempDir(o.dir, 'backup');
+  cryptPool().warm(); // the workers start while the log is copied
   try {
     const copy = join(staging, 'wh.log');
     const head = await o.log.backupTo(copy);
@@ -133,11 +135,12 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
       // A directory: encrypt straight into the target's temporary, one write per object.
       let next = 0;
       let failed = false;
-      // Each object's flush starts as soon as it has its name and runs while the next ones are
-      // encrypted (the disk works while the CPUs do); every flush is awaited before the manifest
-      // (which alone makes the objects part of a backup) is written.
+      // Each object is encrypted by a crypt worker (one per CPU); its flush starts as soon as it
+      // has its name and runs on the I/O threads while the workers encrypt the next ones. All
+      // flushes, then the directories holding the new names (each once), are awaited before the
+      // manifest (which alone makes the objects part of a backup) is written.
       const syncNames = o.target.syncNames;
-      const flushes = flushQueue((name) => syncNames?.([name]) ?? Promise.resolve());
+      const flushes = flushQueue((name) => syncNames?.([name], 'files') ?? Promise.resolve());
       const worker = async (): Promise<void> => {
         while (next < todo.length && !failed) {
           const [h] = todo[next++]!;
@@ -154,9 +157,13 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
           progress('objects');
         }
       };
-      // A few at a time: encryption runs on the thread pool (every CPU), overlapping reads and writes.
+      // As many objects in flight as there are crypt workers, plus one so none waits for work.
       await settleAll(Array.from({ length: Math.min(OBJECT_CONCURRENCY, Math.max(1, todo.length)) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
-      await flushes.done();
+      // The directories last, each once, then their parent: only now are the new names durable.
+      const names = todo.map(([h]) => objectName(h));
+      await syncNames?.(names, 'directories'); // objects/ab/, each new file's folder
+      await syncNames?.([...new Set(names.map((n) => dirname(n)))], 'directories'); // objects/
+      await syncNames?.(['objects'], 'directories'); // the target's root
     } else {
       const limit = o.batchBytes ?? 256 * 1024 * 1024;
       for (let i = 0; i < todo.length; ) {

@@ -30,8 +30,12 @@ export interface BackupTarget {
   remove(name: string): Promise<void>;
   /** Directory targets: write `name` in place (`produce` fills a temporary, then it is fsynced and renamed). */
   putWith?(name: string, produce: (tmpPath: string) => Promise<unknown>, options?: { deferSync?: boolean }): Promise<void>;
-  /** Directory targets: fsync files put with `deferSync`, and their directories. */
-  syncNames?(names: readonly string[]): Promise<void>;
+  /**
+   * Directory targets: fsync files put with `deferSync` (`files`), or the directories holding them
+   * (`directories`, each once: a directory fsync commits the file system's journal, so a backup
+   * flushes its files as they complete and their directories once at the end).
+   */
+  syncNames?(names: readonly string[], what: 'files' | 'directories'): Promise<void>;
   /** Directory targets: the file's own path, to read without copying it first. */
   localPath?(name: string): string;
 }
@@ -65,13 +69,13 @@ async function fsyncFile(path: string): Promise<void> {
  * fsync many files (a few at a time, so the device can merge the flushes), then their directories.
  * Files written and renamed first and flushed together cost far less than one flush each.
  */
-export async function fsyncMany(paths: readonly string[], parallel = 8): Promise<void> {
+export async function fsyncMany(paths: readonly string[], parallel = 8, parents = true): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < paths.length) await fsyncFile(paths[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(parallel, paths.length) }, worker));
-  for (const d of new Set(paths.map((p) => dirname(p)))) await fsyncFile(d);
+  if (parents) for (const d of new Set(paths.map((p) => dirname(p)))) await fsyncFile(d);
 }
 
 /** A directory target. */
@@ -91,13 +95,16 @@ export function directoryTarget(dir: string): BackupTarget {
       enospc(e, root);
     }
   };
+  const made = new Set<string>();
   const putWith = async (name: string, produce: (tmpPath: string) => Promise<unknown>, options: { deferSync?: boolean } = {}): Promise<void> => {
     const dest = join(root, name);
     const tmp = `${dest}.partial-${process.pid}`;
     try {
-      await mkdir(dirname(dest), { recursive: true });
-      await rm(tmp, { force: true });
-      await produce(tmp);
+      if (!made.has(dirname(dest))) {
+        await mkdir(dirname(dest), { recursive: true });
+        made.add(dirname(dest));
+      }
+      await produce(tmp); // the producer creates or truncates tmp
       if (options.deferSync !== true) await fsyncFile(tmp);
       await rename(tmp, dest);
       if (options.deferSync !== true) await fsyncFile(dirname(dest));
@@ -110,9 +117,11 @@ export function directoryTarget(dir: string): BackupTarget {
     kind: 'directory',
     location: root,
     putWith,
-    syncNames: async (names) => {
+    syncNames: async (names, what) => {
       try {
-        await fsyncMany(names.map((n) => join(root, n)));
+        const paths = names.map((n) => join(root, n));
+        if (what === 'files') await Promise.all(paths.map((p) => fsyncFile(p)));
+        else await fsyncMany([...new Set(paths.map((p) => dirname(p)))], 8, false);
       } catch (e) {
         enospc(e, root);
       }

@@ -1,0 +1,126 @@
+/**
+ * Crypt workers: one worker thread per CPU (at most eight; more than the CPUs measured slower), each running crypt-core's functions
+ * with synchronous system calls on files the main thread hands out. Workers start on first use (or
+ * `warm()`, which a backup calls first so they start while the log is copied), stay for the
+ * process, and do not keep it alive while idle. A worker that dies fails its job with the reason
+ * and is replaced on the next job.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { sealFile, unsealFile, type CryptFailure, type SealJob, type UnsealJob } from './crypt-core.js';
+
+/** Bytes read per system call (one such buffer per worker bounds the memory). */
+const READ = 8 * 1024 * 1024;
+/** Bytes fed to the cipher per call. */
+const SLICE = 64 * 1024;
+
+const source = (): string => `'use strict';
+const __name = (f) => f;
+const { parentPort } = require('node:worker_threads');
+const host = { fs: require('node:fs'), crypto: require('node:crypto'), buf: Buffer.allocUnsafe(${READ}), slice: ${SLICE} };
+const sealFile = ${sealFile.toString()};
+const unsealFile = ${unsealFile.toString()};
+parentPort.on('message', ({ id, op, job }) => {
+  try {
+    parentPort.postMessage({ id, ok: true, result: op === 'seal' ? sealFile(host, job) : unsealFile(host, job) });
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    parentPort.postMessage({ id, ok: false, error: { message: err.message, code: err.code, syscall: err.syscall, path: err.path } });
+  }
+});`;
+
+type Result = { bytes: number; sha256?: string; failure?: CryptFailure };
+interface Pending {
+  readonly id: number;
+  readonly op: 'seal' | 'unseal';
+  readonly job: SealJob | UnsealJob;
+  readonly resolve: (r: Result) => void;
+  readonly reject: (e: Error) => void;
+}
+interface Slot {
+  readonly worker: Worker;
+  current: Pending | null;
+}
+
+/** A system error from a worker, rebuilt with its code (ENOSPC, ENOENT, ...) for the caller. */
+function rebuilt(e: { message: string; code?: string; syscall?: string; path?: string }): Error {
+  return Object.assign(new Error(e.message), e.code === undefined ? {} : { code: e.code }, e.syscall === undefined ? {} : { syscall: e.syscall }, e.path === undefined ? {} : { path: e.path });
+}
+
+export class CryptPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private code: string | null = null;
+
+  constructor(readonly size = Math.max(1, Math.min(8, availableParallelism()))) {}
+
+  /** Start the workers now (they take a few milliseconds to come up). */
+  warm(): void {
+    while (this.slots.length < this.size) this.spawn();
+  }
+
+  seal(job: SealJob): Promise<{ bytes: number }> {
+    return this.run('seal', job);
+  }
+
+  unseal(job: UnsealJob): Promise<{ bytes: number; sha256: string; failure?: CryptFailure }> {
+    return this.run('unseal', job) as Promise<{ bytes: number; sha256: string; failure?: CryptFailure }>;
+  }
+
+  private run(op: Pending['op'], job: SealJob | UnsealJob): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, op, job, resolve, reject });
+      this.warm();
+      this.dispatch();
+    });
+  }
+
+  private spawn(): void {
+    this.code ??= source();
+    const worker = new Worker(this.code, { eval: true });
+    worker.unref();
+    const slot: Slot = { worker, current: null };
+    worker.on('message', (m: { id: number; ok: boolean; result?: Result; error?: { message: string; code?: string } }) => {
+      const p = slot.current;
+      slot.current = null;
+      if (p !== null && p.id === m.id) {
+        if (m.ok) p.resolve(m.result!);
+        else p.reject(rebuilt(m.error!));
+      }
+      this.dispatch();
+    });
+    const gone = (why: Error): void => {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      slot.current?.reject(why);
+      slot.current = null;
+      if (this.queue.length > 0) {
+        this.warm();
+        this.dispatch();
+      }
+    };
+    worker.on('error', (e) => gone(e));
+    worker.on('exit', (code) => gone(new Error(`a crypt worker exited (code ${code})`)));
+    this.slots.push(slot);
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.current === null) {
+        const p = this.queue.shift();
+        if (p === undefined) slot.worker.unref();
+        else {
+          slot.current = p;
+          slot.worker.ref();
+          slot.worker.postMessage({ id: p.id, op: p.op, job: p.job });
+        }
+      }
+    }
+  }
+}
+
+let shared: CryptPool | null = null;
+
+/** The process's crypt workers. */
+export const cryptPool = (): CryptPool => (shared ??= new CryptPool());
