@@ -35,6 +35,7 @@ const USAGE = `usage: node dist/bench/taq.js [options]
   --intensity K    times the sample's per-symbol trade and quote counts (default 10)
   --reps N         timed repetitions (default 5)
   --threads N      DuckDB threads (default 2)
+  --profile        time every statement of the aggregation (median over --reps) and exit
   --keep           keep the temporary directory
   --summary F      also write the result rows as JSON to F`;
 
@@ -44,6 +45,7 @@ const optionsSchema = z.object({
   reps: z.coerce.number().int().positive().optional(),
   threads: z.coerce.number().int().min(1).max(16).optional(),
   child: z.string().optional(),
+  profile: z.boolean().optional(),
 });
 
 const DAY = '2024-03-15';
@@ -123,6 +125,37 @@ function peakRssMiB(batches: readonly Files[], threads: number): number {
   return kb / 1024;
 }
 
+/** A Duck that records how long each statement takes, keyed by its first words. */
+function timedDuck(duck: Duck, times: Map<string, number[]>): Duck {
+  const label = (sql: string) => sql.trim().replace(/\s+/g, ' ').slice(0, 60);
+  return {
+    ...duck,
+    run: async (sql, params) => {
+      const t0 = performance.now();
+      await duck.run(sql, params);
+      const k = label(sql);
+      times.set(k, [...(times.get(k) ?? []), performance.now() - t0]);
+    },
+  };
+}
+
+/** Where a day's aggregation spends its time: every statement's median (ms, summed over batches). */
+async function profile(batches: readonly Files[], reps: number, threads: number): Promise<void> {
+  const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
+  const runs: Map<string, number[]>[] = [];
+  for (let i = 0; i <= reps; i++) {
+    const times = new Map<string, number[]>();
+    await aggregate(timedDuck(duck, times), batches);
+    if (i > 0) runs.push(times); // the first is a warm-up
+  }
+  duck.close();
+  const keys = [...runs[0]!.keys()];
+  const med = (k: string) => stats(runs.map((t) => (t.get(k) ?? []).reduce((a, b) => a + b, 0))).median;
+  const total = keys.reduce((s, k) => s + med(k), 0);
+  for (const k of [...keys].sort((a, b) => med(b) - med(a))) say(`${med(k).toFixed(0).padStart(6)} ms  ${((100 * med(k)) / total).toFixed(0).padStart(3)} %  ${k}`);
+  say(`${total.toFixed(0).padStart(6)} ms  total`);
+}
+
 export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchema>): Promise<BenchRow[]> {
   const n = o.symbols ?? (o.quick ? 100 : 200);
   const k = o.intensity ?? (o.quick ? 2 : 10);
@@ -137,6 +170,10 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
     const mib = day.batches.flatMap((b) => Object.values(b) as string[]).reduce((s, f) => s + statSync(f).size, 0) / 2 ** 20;
     say(`  ${day.rows.ctm.toLocaleString()} trades, ${day.rows.cqm.toLocaleString()} quotes, ${day.rows.nbbo.toLocaleString()} NBBO rows (${mib.toFixed(1)} MiB of CSV)`);
 
+    if (o.profile === true) {
+      await profile(day.batches, reps, threads);
+      return rows;
+    }
     // 1. Throughput, interleaved.
     const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
     const subj: number[] = [];
@@ -206,7 +243,7 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
 }
 
 if (isMain(import.meta.url)) {
-  const o = parseCli(process.argv.slice(2), { symbols: { type: 'string' }, intensity: { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' }, child: { type: 'string' } }, optionsSchema, USAGE);
+  const o = parseCli(process.argv.slice(2), { symbols: { type: 'string' }, intensity: { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' }, child: { type: 'string' }, profile: { type: 'boolean' } }, optionsSchema, USAGE);
   if (o.child !== undefined) await child(o.child, o.threads ?? 2);
   else report(await runTaqBench(o), o);
 }
