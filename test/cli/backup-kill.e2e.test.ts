@@ -126,6 +126,12 @@ describe('wh backup run and wh restore killed with SIGKILL', () => {
     expect(rerun.json()).toMatchObject({ objects: OBJECTS, fetched: 1 });
     const audit = await runWh(['audit', '--verify'], { warehouse: out });
     expect(audit.code, audit.stdout + audit.stderr).toBe(0);
+    // The killed run's temporary is an orphan to `wh gc`, which removes it.
+    expect(existsSync(fifo)).toBe(true);
+    const gc = await runWh(['gc', '--apply'], { warehouse: out });
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(existsSync(fifo)).toBe(false);
+    expect((await runWh(['audit', '--verify'], { warehouse: out })).code).toBe(0);
     const q = await runWh(['query', 'SELECT count(*) AS n FROM prices', '--json'], { warehouse: out });
     expect(q.code, q.stderr).toBe(0);
     expect(JSON.stringify(q.json())).toContain(String(OBJECTS * 300));
