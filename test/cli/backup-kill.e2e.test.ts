@@ -63,6 +63,8 @@ describe('wh backup run and wh restore killed with SIGKILL', () => {
     const fifo = join(target, 'objects', last.slice(0, 2), `${last}.whenc.partial-${run.child.pid}`);
     blockAt(fifo);
     await pollUntil(() => filesEnding(join(target, 'objects'), '.whenc').length === OBJECTS - 1, 'the backup to upload every object but the blocked one', 30_000);
+    await new Promise((r) => setTimeout(r, 300)); // stalled at the FIFO, not just passing through
+    expect(filesEnding(join(target, 'objects'), '.whenc')).toHaveLength(OBJECTS - 1);
     expect(filesEnding(target, '.json')).toEqual([]); // no manifest yet: the kill lands mid-run
     run.child.kill('SIGKILL');
     const killed = await run.result;
@@ -109,6 +111,8 @@ describe('wh backup run and wh restore killed with SIGKILL', () => {
     const fifo = join(out, 'objects', last.slice(0, 2), `.${last}.restoring-${restore.child.pid}`);
     blockAt(fifo);
     await pollUntil(() => filesEnding(join(out, 'objects'), '.parquet').length === OBJECTS - 1, 'the restore to write every object but the blocked one', 30_000);
+    await new Promise((r) => setTimeout(r, 300)); // stalled at the FIFO, not just passing through
+    expect(filesEnding(join(out, 'objects'), '.parquet')).toHaveLength(OBJECTS - 1);
     expect(existsSync(join(out, 'wh.log'))).toBe(false); // the log comes last: the kill lands mid-run
     restore.child.kill('SIGKILL');
     expect((await restore.result).signal).toBe('SIGKILL');
