@@ -9,7 +9,7 @@ import { withLease, WarehouseError, type EventLog } from '../log/index.js';
 import { objectPath, recordAnchor, warehousePaths } from '../store/index.js';
 import { verifyWarehouse } from '../store/index.js';
 import type { BackupKey } from './crypto.js';
-import { authenticateManifest, type BackupManifest } from './manifest.js';
+import { authenticateManifest, objectName, type BackupManifest } from './manifest.js';
 import { chooseBackup, fetchObject, listBackups, restoreLogFile } from './restore.js';
 import type { BackupTarget } from './target.js';
 
@@ -20,14 +20,21 @@ export interface RepairResult {
   readonly backupId: string | null;
 }
 
-/** Repair damaged or missing objects from the newest backup holding each. Records ObjectsRepaired. */
+/**
+ * Repair damaged or missing objects from the newest backup holding each (a remote's in batches,
+ * one download call per batch). Records ObjectsRepaired.
+ */
 export async function repairObjects(
   dir: string,
   log: EventLog,
   target: BackupTarget,
   key: BackupKey,
   targetName: string,
-  options: { onQuarantined?: (hash: string) => void | Promise<void> } = {},
+  options: {
+    onQuarantined?: (hash: string) => void | Promise<void>;
+    /** Remotes: bytes downloaded per rclone call (default 256 MB). */
+    batchBytes?: number;
+  } = {},
 ): Promise<RepairResult> {
   const report = await verifyWarehouse(dir, log, { record: false });
   const damaged = [...new Set(report.damaged.map((d) => d.object))];
@@ -40,28 +47,56 @@ export async function repairObjects(
     const unrepaired: { object: string; reason: string }[] = [];
     let used = null as BackupManifest | null;
     try {
+      // The newest backup holding each damaged object (its manifest authenticated once).
+      const found: { hash: string; bytes: number; m: BackupManifest }[] = [];
+      const checked = new Set<BackupManifest>();
       for (const h of damaged) {
         const m = manifests.find((x) => x.objects.some((o) => o.hash === h));
         if (m === undefined) {
           unrepaired.push({ object: h, reason: `no backup on ${target.location} holds it` });
           continue;
         }
-        authenticateManifest(m, key);
-        const dest = objectPath(dir, h);
-        try {
-          if (existsSync(dest)) {
-            const q = join(paths.quarantine, `repair-${Date.now()}`);
-            mkdirSync(q, { recursive: true });
-            renameSync(dest, join(q, `${h}.parquet`));
-          }
-          await options.onQuarantined?.(h);
-          await fetchObject(target, key, h, dest, scratch);
-          repaired.push(h);
-          used = used === null || m.backupId > used.backupId ? m : used;
-        } catch (e) {
-          if (e instanceof WarehouseError && e.code === 'BACKUP_KEY') throw e;
-          unrepaired.push({ object: h, reason: (e as Error).message });
+        if (!checked.has(m)) authenticateManifest(m, key);
+        checked.add(m);
+        found.push({ hash: h, bytes: m.objects.find((o) => o.hash === h)!.bytes, m });
+      }
+      // A remote is downloaded in batches, one rclone call each (as restore and verify do); a
+      // directory is read in place. A batch whose download fails is fetched object by object, so
+      // each failure is named by its object.
+      for (let i = 0; i < found.length; ) {
+        const batch: typeof found = [];
+        let size = 0;
+        while (i < found.length && (batch.length === 0 || size < (options.batchBytes ?? 256 * 1024 * 1024))) {
+          batch.push(found[i]!);
+          size += found[i++]!.bytes;
         }
+        let local: string | null = target.getTree === undefined ? null : join(scratch, `batch-${i}`);
+        if (local !== null) {
+          try {
+            await target.getTree!(batch.map((b) => objectName(b.hash)), local);
+          } catch {
+            rmSync(local, { recursive: true, force: true });
+            local = null;
+          }
+        }
+        for (const { hash: h, m } of batch) {
+          const dest = objectPath(dir, h);
+          try {
+            if (existsSync(dest)) {
+              const q = join(paths.quarantine, `repair-${Date.now()}`);
+              mkdirSync(q, { recursive: true });
+              renameSync(dest, join(q, `${h}.parquet`));
+            }
+            await options.onQuarantined?.(h);
+            await fetchObject(target, key, h, dest, scratch, local === null ? {} : { prefetched: join(local, objectName(h)) });
+            repaired.push(h);
+            used = used === null || m.backupId > used.backupId ? m : used;
+          } catch (e) {
+            if (e instanceof WarehouseError && e.code === 'BACKUP_KEY') throw e;
+            unrepaired.push({ object: h, reason: (e as Error).message });
+          }
+        }
+        if (local !== null) rmSync(local, { recursive: true, force: true });
       }
     } finally {
       rmSync(scratch, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { withLease, type EventLog } from '../log/index.js';
 import { manifestHistory } from '../projections/index.js';
 import { warehousePaths } from './layout.js';
@@ -30,25 +30,29 @@ function sizeOf(path: string): number {
   return readdirSync(path).reduce((s, f) => s + sizeOf(join(path, f)), 0);
 }
 
+/** An object's file name: its content address. */
+const OBJECT_FILE = /^([0-9a-f]{64})\.parquet$/;
+
 /** What `wh gc` would remove. */
 export function planGc(dir: string, log: EventLog): GcPlan {
   const paths = warehousePaths(dir);
   const named = new Set(manifestHistory(log).map((r) => r.value.object));
   const orphans: GcPlan['orphans'] = [];
+  const temporaries: GcPlan['temporaries'] = [];
   if (existsSync(paths.objects)) {
     for (const shard of readdirSync(paths.objects)) {
       const shardDir = join(paths.objects, shard);
       if (!statSync(shardDir).isDirectory()) continue;
       for (const f of readdirSync(shardDir)) {
-        const hash = f.replace(/\.parquet$/, '');
-        if (!named.has(hash)) {
-          const path = join(shardDir, f);
-          orphans.push({ hash, path, bytes: statSync(path).size });
-        }
+        const path = join(shardDir, f);
+        const hash = OBJECT_FILE.exec(f)?.[1];
+        // Anything else is a temporary left by a killed restore or repair (`.<hash>.restoring-<pid>`):
+        // no writer can be mid-way here, since repair holds the lease and a restore's log comes last.
+        if (hash === undefined) temporaries.push({ path, bytes: sizeOf(path) });
+        else if (!named.has(hash)) orphans.push({ hash, path, bytes: statSync(path).size });
       }
     }
   }
-  const temporaries: GcPlan['temporaries'] = [];
   const inUse: GcPlan['inUse'] = [];
   for (const f of existsSync(paths.tmp) ? readdirSync(paths.tmp) : []) {
     const path = join(paths.tmp, f);
@@ -70,8 +74,10 @@ export async function applyGc(dir: string, log: EventLog): Promise<GcPlan> {
     for (const t of plan.temporaries) await rm(t.path, { force: true, recursive: true });
     for (const q of plan.quarantine) await rm(q.path, { force: true, recursive: true });
     const paths = warehousePaths(dir);
-    for (const shard of new Set(plan.orphans.map((o) => o.hash.slice(0, 2)))) await fsyncPath(join(paths.objects, shard));
-    if (existsSync(paths.tmp)) await fsyncPath(paths.tmp);
+    // The directories that lost a name: object shards, and tmp/.
+    const dirs = new Set([...plan.orphans, ...plan.temporaries].map((o) => dirname(o.path)));
+    if (existsSync(paths.tmp)) dirs.add(paths.tmp);
+    for (const d of dirs) await fsyncPath(d);
     log.append(
       [
         { type: 'ObjectsCollected', data: { objects: plan.orphans.map((o) => o.hash), bytes: plan.bytes, temporaries: plan.temporaries.length } },

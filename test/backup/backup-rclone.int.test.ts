@@ -4,7 +4,7 @@
  * event, error or log line). Skipped with the reason when rclone is missing; fails under CI=true.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,6 +133,49 @@ describe.skipIf(!haveRclone)('backup through rclone (skipped: rclone not install
     expect(events.stdout).toContain('BackupCompleted');
     for (const text of [events.stdout, run.stdout, run.stderr, verify.stdout, restore.stdout]) expect(text).not.toContain(PASSWORD);
     expect((await verifyBackup(rcloneTarget('dav:wh'), loadKey(kf), { quick: true, scratch: tempDir('wh-vs-') })).ok).toBe(true);
+  }, 120_000);
+
+  it('wh repair fetches the damaged objects from an rclone remote in one download call, and names one the remote lost', async () => {
+    const dir = await sampleWarehouse(5, 300);
+    const kf = keyFile();
+    const remoteDir = join(tempDir('wh-loc-'), 'bk');
+    expect((await runWh(['backup', 'add', 'loc', `loc:${remoteDir}`, '--key-file', kf], { warehouse: dir })).code).toBe(0);
+    expect((await runWh(['backup', 'run', 'loc'], { warehouse: dir })).code).toBe(0);
+    // An rclone on PATH that logs each call, then runs the real one.
+    const shim = tempDir('wh-shim-');
+    const calls = join(shim, 'calls.log');
+    const real = spawnSync('sh', ['-c', 'command -v rclone'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(join(shim, 'rclone'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${calls}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    const env = { PATH: `${shim}:${process.env['PATH']}` };
+    const objects = (await runWh(['audit', '--json'], { warehouse: dir })).json<{ object: string }[]>().map((o) => o.object);
+    expect(objects).toHaveLength(5);
+    const path = (h: string): string => join(dir, 'objects', h.slice(0, 2), `${h}.parquet`);
+    unlinkSync(path(objects[0]!));
+    unlinkSync(path(objects[1]!));
+    appendFileSync(path(objects[2]!), 'garbage');
+    writeFileSync(path(objects[3]!), 'not parquet');
+    expect((await runWh(['audit', '--verify'], { warehouse: dir })).code).toBe(3);
+    const repair = await runWh(['repair', '--from', 'loc', '--json'], { warehouse: dir, env });
+    expect(repair.code, repair.stderr).toBe(0);
+    expect(repair.json()).toMatchObject({ damaged: 4, unrepaired: [] });
+    expect([...repair.json<{ repaired: string[] }>().repaired].sort()).toEqual(objects.slice(0, 4).sort());
+    expect((await runWh(['audit', '--verify'], { warehouse: dir })).code).toBe(0);
+    // One download for the four objects (before: one `rclone copyto` per object).
+    const lines = readFileSync(calls, 'utf8').trim().split('\n');
+    expect(lines.filter((l) => / copyto \S*objects\//.test(l))).toEqual([]);
+    expect(lines.filter((l) => l.includes('--files-from'))).toHaveLength(1);
+
+    // An object the remote lost too is named, and the rest of the batch is still repaired.
+    unlinkSync(path(objects[0]!));
+    unlinkSync(path(objects[4]!));
+    unlinkSync(join(remoteDir, 'objects', objects[4]!.slice(0, 2), `${objects[4]}.whenc`));
+    const partly = await runWh(['repair', '--from', 'loc', '--json'], { warehouse: dir, env });
+    expect(partly.code).toBe(3);
+    expect(partly.json()).toMatchObject({ damaged: 2, repaired: [objects[0]], unrepaired: [{ object: objects[4], reason: expect.stringContaining('missing') }] });
+    const audit = await runWh(['audit', '--verify', '--json'], { warehouse: dir });
+    expect(audit.code).toBe(3);
+    expect(audit.stdout).toContain(objects[4]);
+    expect(audit.stdout).not.toContain(objects[0]);
   }, 120_000);
 
   it('names rclone when a remote is used and it is missing, and refuses inline credentials', async () => {

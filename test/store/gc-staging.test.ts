@@ -1,7 +1,8 @@
 /**
  * `wh gc` and staging directories that writers fill before taking their lease (French, Yahoo):
  * kept while the owner runs, collected once it is gone, and for an owner on another host, once a
- * day old. A plain leftover temporary is collected as before.
+ * day old. A plain leftover temporary is collected as before, and so is one a killed restore or
+ * repair left among the objects.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
@@ -48,6 +49,29 @@ describe('gc and owned staging directories', () => {
       await applyGc(dir, log);
       expect([mine, foreignYoung].every(existsSync)).toBe(true);
       expect([dead, foreignOld, leftover].some(existsSync)).toBe(false);
+    } finally {
+      log.close();
+    }
+  });
+
+  it('collects what a killed restore or repair left among the objects as a temporary, not an object', async () => {
+    const dir = newWarehouse('wh-gc-restoring-');
+    const log = openWarehouseLog(dir);
+    try {
+      const h = 'ab'.repeat(32);
+      const shard = join(warehousePaths(dir).objects, 'ab');
+      mkdirSync(shard, { recursive: true });
+      const leftover = join(shard, `.${h}.restoring-4242`);
+      writeFileSync(leftover, 'half a decrypted object');
+      const orphan = join(shard, `${h}.parquet`);
+      writeFileSync(orphan, 'an object no event names');
+
+      const plan = planGc(dir, log);
+      expect(plan.orphans).toEqual([{ hash: h, path: orphan, bytes: 24 }]);
+      expect(plan.temporaries).toEqual([{ path: leftover, bytes: 23 }]);
+      await applyGc(dir, log); // before: a crash (it fsynced objects/.a) after unlinking, with no event
+      expect([leftover, orphan].some(existsSync)).toBe(false);
+      expect(log.read({ types: ['ObjectsCollected'] }).map((e) => e.data)).toEqual([{ objects: [h], bytes: 47, temporaries: 1 }]);
     } finally {
       log.close();
     }
