@@ -125,4 +125,19 @@ describe('health report', () => {
     expect(all!.partitions.map((p) => p.checked)).toEqual([true, true, true]);
     expect(log.head().seq).toBe(head);
   });
+
+  it('late data: an append or a restatement in place is not late; a row swapped for a late one in the same series is', async () => {
+    const feb = sessions('2024-02-01', '2024-02-29');
+    const base = [...clean('A', 50, feb), ...clean('B', 20, feb)].filter(([d, sym]) => !(sym === 'B' && d === '2024-02-14'));
+    await write('late', '2024', base);
+    // One more session for both (an append) and A's values restated in place: same keys up to the last date.
+    const next: Row[] = [...base.map(([d, sym, c, a, v]): Row => [d, sym, sym === 'A' ? c + 1 : c, sym === 'A' ? a + 1 : a, v]), ['2024-03-01', 'A', 60, 60, 1], ['2024-03-01', 'B', 30, 30, 1]];
+    const r1 = await write('late', '2024', next);
+    expect(byKind(r1.findings, 'late_data')).toEqual([]);
+    // B's missing 2024-02-14 arrives while its 2024-02-15 disappears: B's row count is unchanged, its keys are not.
+    const swapped = next.filter(([d, sym]) => !(sym === 'B' && d === '2024-02-15'));
+    swapped.push(['2024-02-14', 'B', 21, 21, 1]);
+    const r2 = await write('late', '2024', swapped);
+    expect(byKind(r2.findings, 'late_data')[0]).toMatchObject({ count: 1, samples: [{ symbol: 'B', date: '2024-02-14' }] });
+  });
 });

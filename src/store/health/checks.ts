@@ -21,7 +21,7 @@ export interface HealthThresholds {
 
 export const defaultThresholds: HealthThresholds = { jumpRatio: 100, splitFactor: 1.5, nullRateDelta: 0.1, staleRun: 10 };
 
-/** The rows a report examines: temporary tables with the dataset's columns plus `wh_part`. */
+/** The rows a report examines: relations over the partitions' Parquet files, with the columns the shape uses plus `wh_part`. */
 export interface CheckInput {
   /** Rows of every examined partition (the columns the shape uses). */
   readonly rows: string;

@@ -5,7 +5,7 @@
 import type { HealthFinding } from '../../log/index.js';
 import { quoteIdent, type Duck } from '../../engine/index.js';
 import type { HealthShape } from './shape.js';
-import { byPart, str, type CheckInput, type HealthThresholds } from './checks.js';
+import { byPart, num as count, str, type CheckInput, type HealthThresholds } from './checks.js';
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -31,19 +31,39 @@ export async function windows(duck: Duck, shape: HealthShape, rows: string, part
 /**
  * Rows new in this version, of a series the previous version already had, dated on or before the
  * previous version's last date (late-arriving or back-filled rows). A series new to the dataset is not late.
+ *
+ * Most series of a new version hold exactly the previous version's keys up to its last date (an
+ * append, or values restated in place), so each side is first summarised per series in one
+ * streaming aggregate: the count and the sum of the keys' hashes of the rows up to that date. Only
+ * series whose summaries differ are compared key by key (an anti-join): the report costs two scans
+ * of the key columns, not a join of every row of both versions.
  */
 export async function lateData(duck: Duck, shape: HealthShape, p: CheckInput): Promise<HealthFinding[]> {
   if (p.previous === null || shape.date === null || shape.key.length === 0) return [];
+  const id = shape.id === null ? `'all'` : `CAST(${shape.id} AS VARCHAR)`;
+  const date = `CAST(${shape.date} AS DATE)`;
+  const keyHash = `hash(${shape.key.map(quoteIdent).join(', ')})::HUGEINT`;
   const on = ['wh_part', ...shape.key.map(quoteIdent)].map((c) => `n.${c} = o.${c}`).join(' AND ');
   let res;
   try {
-    res = await duck.all(`WITH cut AS (SELECT wh_part, max(CAST(${shape.date} AS DATE)) AS d FROM ${p.previous} GROUP BY wh_part)
+    await duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_cut AS SELECT wh_part, max(${date}) AS d FROM ${p.previous} GROUP BY wh_part`);
+    await duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_suspects AS
+      WITH o AS (SELECT wh_part, ${id} AS sid, count(*) AS c, sum(${keyHash}) AS h FROM ${p.previous} GROUP BY ALL),
+      n AS (SELECT r.wh_part, ${id} AS sid, count(*) AS c, sum(${keyHash}) AS h FROM ${p.rows} r JOIN wh_health_cut cut ON r.wh_part = cut.wh_part WHERE ${date} <= cut.d GROUP BY ALL)
+      SELECT n.wh_part, n.sid FROM n JOIN o ON n.wh_part = o.wh_part AND n.sid = o.sid WHERE n.c <> o.c OR n.h <> o.h`);
+    const [suspects] = (await duck.all('SELECT count(*)::BIGINT AS k FROM wh_health_suspects')).rows;
+    if (count(suspects?.['k']) === 0) return [];
+    res = await duck.all(`WITH s AS (SELECT * FROM wh_health_suspects),
+      nn AS (SELECT r.* FROM ${p.rows} r JOIN s ON r.wh_part = s.wh_part AND ${id} = s.sid),
+      oo AS (SELECT r.* FROM ${p.previous} r JOIN s ON r.wh_part = s.wh_part AND ${id} = s.sid)
       SELECT n.wh_part, ${shape.key.map((c) => `CAST(n.${quoteIdent(c)} AS VARCHAR) AS ${quoteIdent(c)}`).join(', ')}
-      FROM ${p.rows} n JOIN cut ON n.wh_part = cut.wh_part ANTI JOIN ${p.previous} o ON ${on}
-      WHERE CAST(n.${shape.date} AS DATE) <= cut.d
-      ${shape.id === null ? '' : `AND EXISTS (SELECT 1 FROM ${p.previous} q WHERE q.wh_part = n.wh_part AND q.${shape.id} = n.${shape.id})`} ORDER BY ALL LIMIT 10000`);
+      FROM nn n JOIN wh_health_cut cut ON n.wh_part = cut.wh_part ANTI JOIN oo o ON ${on}
+      WHERE CAST(n.${shape.date} AS DATE) <= cut.d ORDER BY ALL LIMIT 10000`);
   } catch {
     return []; // key columns changed type between versions: schema drift reports it
+  } finally {
+    await duck.run('DROP TABLE IF EXISTS wh_health_cut').catch(() => undefined);
+    await duck.run('DROP TABLE IF EXISTS wh_health_suspects').catch(() => undefined);
   }
   return [...byPart(res.rows)].map(([part, rows]) => ({
     kind: 'late_data' as const, partition: part, count: rows.length,

@@ -139,19 +139,13 @@ function groups<T>(items: readonly T[], size: (item: T) => number, limit: number
 async function examineGroup(o: HealthOptions, shape: HealthShape, t: HealthThresholds, group: readonly Examined[], logger: Logger): Promise<HealthFinding[]> {
   const found: HealthFinding[] = [];
   try {
-    // The series pass reads the rows once, streaming, in stored order; only a group compared with
-    // previous versions (late data joins both sides) decodes its Parquet files once into a table.
-    const t0 = performance.now();
+    // Every check reads the Parquet files directly (nothing is decoded into a temporary table): the
+    // series pass once, streaming, in stored order; late data as two per-series summaries.
     const files = group.map((e) => [e.partition, e.path] as const);
     const withPrev = group.filter((e) => e.previousPath !== null).map((e) => [e.partition, e.previousPath!] as const);
-    if (withPrev.length > 0) {
-      await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_rows AS SELECT ${projection(shape.used)} FROM ${filesRelation(files)}`);
-      await o.duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_prev AS SELECT ${projection(shape.used)} FROM ${filesRelation(withPrev)}`);
-    }
-    logger.debug({ dataset: o.dataset, check: 'load', ms: Math.round(performance.now() - t0) }, 'health check');
     const input: CheckInput = {
-      rows: withPrev.length > 0 ? 'wh_health_rows' : `(SELECT ${projection(shape.used)} FROM ${filesRelation(files)})`,
-      previous: withPrev.length > 0 ? 'wh_health_prev' : null,
+      rows: `(SELECT ${projection(shape.used)} FROM ${filesRelation(files)})`,
+      previous: withPrev.length > 0 ? `(SELECT ${projection(shape.used)} FROM ${filesRelation(withPrev)})` : null,
       allRows: filesRelation(files),
       allPrevious: withPrev.length > 0 ? filesRelation(withPrev) : null,
       files,
@@ -175,9 +169,6 @@ async function examineGroup(o: HealthOptions, shape: HealthShape, t: HealthThres
     }
   } catch (e) {
     logger.warn({ dataset: o.dataset, err: (e as Error).message }, 'a health check failed; the partitions are reported without it');
-  } finally {
-    await o.duck.run('DROP TABLE IF EXISTS wh_health_rows').catch(() => undefined);
-    await o.duck.run('DROP TABLE IF EXISTS wh_health_prev').catch(() => undefined);
   }
   return found;
 }
