@@ -78,6 +78,17 @@ export async function fsyncMany(paths: readonly string[], parallel = 8, parents 
   if (parents) for (const d of new Set(paths.map((p) => dirname(p)))) await fsyncFile(d);
 }
 
+/** Is process `pid` running? (A temporary named after a dead process is a killed run's leftover.) */
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A directory target. */
 export function directoryTarget(dir: string): BackupTarget {
   const root = resolve(dir);
@@ -136,6 +147,7 @@ export function directoryTarget(dir: string): BackupTarget {
           const r = `${rel}/${e.name}`;
           if (e.isDirectory()) await walk(r);
           else if (!e.name.includes('.partial-')) out.set(r, { name: r, size: (await stat(join(root, r))).size });
+          else if (!alive(Number(/\.partial-(\d+)$/.exec(e.name)?.[1]))) await rm(join(root, r), { force: true }); // left by a killed run
         }
       };
       await walk(folder);

@@ -87,6 +87,7 @@ describe('wh backup run and wh restore killed with SIGKILL', () => {
     const rerun = await runWh(['backup', 'run', 'nas', '--json'], { warehouse: dir });
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.json()[0]).toMatchObject({ objects: OBJECTS, uploadedObjects: 1 });
+    expect(existsSync(fifo)).toBe(false); // the killed run's temporary is swept (its process is gone)
     const listed = (await runWh(['backup', 'list', 'nas', '--json'], { warehouse: dir })).json();
     expect(listed[0].backups).toEqual([expect.objectContaining({ backupId: rerun.json()[0].backupId, objects: OBJECTS })]);
     const verify = await runWh(['backup', 'verify', 'nas'], { warehouse: dir });
