@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { WarehouseError, isWarehouseError } from '../log/index.js';
 import type { WarehouseSession } from '../query/index.js';
 import { identify, type SplitSymbol } from './series.js';
-import { yahooPrices } from './yahoo.js';
+import { adjustmentFactors } from '../pricing/index.js';
 
 export type { SplitSymbol };
 import { Params, isoDateSchema, MAX_SYMBOLS, ordered, parseProviderOptions, planPrices, requireDatasets, REVERSED, runRows, runTable, tickerSchema, universe, type CrspFormat } from './crsp.js';
@@ -312,6 +312,49 @@ export interface YahooProviderOptions {
 export type YahooProviderFactory = (session: WarehouseSession, options?: YahooProviderOptions) => DataProvider;
 
 /**
+ * Adjustment factors (`symbol|date` → factor) of the window's bars: dividends, and splits when the
+ * bars are stored as traded, from `yahoo_events` up to `end` (one query for every symbol).
+ */
+async function windowFactors(session: WarehouseSession, bars: readonly Record<string, unknown>[], end: string): Promise<Map<string, number>> {
+  const bySymbol = new Map<string, Record<string, unknown>[]>();
+  for (const b of bars) {
+    const k = String(b['symbol']);
+    let list = bySymbol.get(k);
+    if (list === undefined) bySymbol.set(k, (list = []));
+    list.push(b);
+  }
+  const events = new Map<string, Record<string, unknown>[]>();
+  if (session.datasets.includes('yahoo_events') && bySymbol.size > 0) {
+    const p = new Params();
+    const rows = await runRows(
+      session,
+      p.query(`SELECT upper(symbol) AS symbol, CAST(CAST(date AS DATE) AS VARCHAR) AS date, kind, numerator, denominator, amount FROM yahoo_events
+        WHERE upper(symbol) IN (${p.list([...bySymbol.keys()])}) AND CAST(date AS DATE) <= ${p.date(end)} ORDER BY symbol, date`),
+    );
+    for (const r of rows) {
+      const k = String(r['symbol']);
+      let list = events.get(k);
+      if (list === undefined) events.set(k, (list = []));
+      list.push(r);
+    }
+  }
+  const out = new Map<string, number>();
+  for (const [symbol, list] of bySymbol) {
+    const ev = events.get(symbol) ?? [];
+    const { factors } = adjustmentFactors(
+      list.map((b) => ({ date: String(b['date']), close: Number(b['close']) })),
+      {
+        splits: ev.filter((x) => x['kind'] === 'split').map((x) => ({ date: String(x['date']), numerator: Number(x['numerator']), denominator: Number(x['denominator']) })),
+        dividends: ev.filter((x) => x['kind'] === 'dividend').map((x) => ({ date: String(x['date']), amount: Number(x['amount']) })),
+      },
+      list[0]!['basis'] === 'as_traded' ? 'as_traded' : 'split_adjusted',
+    );
+    list.forEach((b, i) => out.set(`${symbol}|${String(b['date'])}`, factors[i]!));
+  }
+  return out;
+}
+
+/**
  * Yahoo daily bars already synced into the warehouse (`yahoo_daily`: date, symbol, open, high, low,
  * close, volume), a development-only source (gated in production). adj_close has CRSP's meaning
  * (the CRSP provider's `adjustTo = end`) and `wh yahoo prices --adjusted`'s: back-adjusted locally
@@ -321,13 +364,16 @@ export type YahooProviderFactory = (session: WarehouseSession, options?: YahooPr
 export const createYahooProvider: YahooProviderFactory = (session, options = {}) => {
   const dataset = options.dataset ?? 'yahoo_daily';
   if (!/^[a-z][a-z0-9_]*$/.test(dataset)) throw new WarehouseError('INVALID_ARGUMENT', `"${dataset.slice(0, 40)}" is not a dataset name`, { suggestion: 'e.g. yahoo_daily' });
-  let described: Promise<{ adj: string; exchange: string }> | undefined;
-  const columns = (): Promise<{ adj: string; exchange: string }> =>
+  let described: Promise<{ exchange: string; basis: string }> | undefined;
+  const columns = (): Promise<{ exchange: string; basis: string }> =>
     (described ??= runRows(session, { sql: `SELECT column_name FROM (DESCRIBE ${dataset})`, params: [] }).then((rows) => {
       const names = new Set(rows.map((r) => String(r['column_name'])));
       // The security's identity beside the symbol: its exchange (or the exchange's time zone the sync keeps).
       const exchange = ['exchange', 'exchange_tz'].find((c) => names.has(c));
-      return { adj: ['adjclose', 'adj_close'].find((c) => names.has(c)) ?? 'close', exchange: exchange === undefined ? 'CAST(NULL AS VARCHAR)' : `CAST(${exchange} AS VARCHAR)` };
+      return {
+        exchange: exchange === undefined ? 'CAST(NULL AS VARCHAR)' : `CAST(${exchange} AS VARCHAR)`,
+        basis: names.has('price_basis') ? 'CAST(price_basis AS VARCHAR)' : 'CAST(NULL AS VARCHAR)',
+      };
     }));
   return {
     name: 'yahoo',
@@ -337,19 +383,24 @@ export const createYahooProvider: YahooProviderFactory = (session, options = {})
     },
     async getDailyPrices(symbols, start, end) {
       const p = new Params();
+      const s0 = p.date(start);
       const e = p.date(end);
       const c = await columns();
-      const sql = `SELECT CAST(CAST(date AS DATE) AS VARCHAR) AS date, upper(symbol) AS symbol, ${c.exchange} AS exchange, CAST(open AS DOUBLE) AS open, CAST(high AS DOUBLE) AS high,
-            CAST(low AS DOUBLE) AS low, CAST(close AS DOUBLE) AS close, CAST(volume AS DOUBLE) AS volume
-          FROM ${dataset} WHERE upper(symbol) IN (${p.list(symbols)}) AND CAST(date AS DATE) <= ${e} ORDER BY symbol, date`;
-      const bars = await runRows(session, p.query(sql));
+      // The window read: each symbol's last bar before `start` (its return's base) through `end`.
       // adj_close means what it means for CRSP (adjustTo = end) and for `wh yahoo prices --adjusted`:
       // back-adjusted locally for dividends (and splits when stored as traded), in terms of `end`.
-      const stored = [...new Set(bars.map((b) => String(b['symbol'])))];
+      // That is a ratio of factors, f(date) / f(end), in which events outside the window cancel, so
+      // the window's bars and events are all it needs (a one-day fetch reads two bars per symbol).
+      const sql = `WITH b AS (
+            SELECT CAST(date AS DATE) AS d, upper(symbol) AS symbol, ${c.exchange} AS exchange, CAST(open AS DOUBLE) AS open, CAST(high AS DOUBLE) AS high,
+              CAST(low AS DOUBLE) AS low, CAST(close AS DOUBLE) AS close, CAST(volume AS DOUBLE) AS volume, ${c.basis} AS basis
+            FROM ${dataset} WHERE upper(symbol) IN (${p.list(symbols)}) AND CAST(date AS DATE) <= ${e}),
+          lo AS (SELECT symbol, max(d) AS d FROM b WHERE d < ${s0} GROUP BY symbol)
+          SELECT CAST(b.d AS VARCHAR) AS date, b.symbol, exchange, open, high, low, close, volume, basis
+          FROM b LEFT JOIN lo ON b.symbol = lo.symbol WHERE b.d >= coalesce(lo.d, ${s0}) ORDER BY b.symbol, b.d`;
+      const bars = await runRows(session, p.query(sql));
       const factors = new Map<string, number>();
-      if (dataset === 'yahoo_daily') {
-        for (const r of await yahooPrices(session, { symbols: stored, adjusted: true })) factors.set(`${r.symbol}|${r.date}`, Number(r['factor']));
-      }
+      if (dataset === 'yahoo_daily') for (const [k, f] of await windowFactors(session, bars, end)) factors.set(k, f);
       const atEnd = new Map<string, number>();
       for (const b of bars) atEnd.set(String(b['symbol']), factors.get(`${String(b['symbol'])}|${String(b['date'])}`) ?? 1);
       const cols: Record<string, unknown[]> = { date: [], symbol: [], permno: [], exchange: [], open: [], high: [], low: [], close: [], adj_close: [], volume: [], ret: [] };

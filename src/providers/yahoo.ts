@@ -27,7 +27,8 @@ export interface YahooPriceRow extends Record<string, unknown> {
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /**
- * Daily Yahoo prices of `symbols`, in symbol order then date.
+ * Daily Yahoo prices of `symbols`, in the order given, each by date. Two queries whatever the
+ * number of symbols (the bars, then the events); the adjustment runs per symbol over its rows.
  * @throws WarehouseError `UNKNOWN_DATASET` when the point holds no `yahoo_daily`.
  */
 export async function yahooPrices(s: WarehouseSession, o: YahooPriceOptions): Promise<YahooPriceRow[]> {
@@ -36,17 +37,35 @@ export async function yahooPrices(s: WarehouseSession, o: YahooPriceOptions): Pr
       suggestion: 'run `wh yahoo sync --symbols ... --start ... --end ...` first, or pick a later --as-of',
     });
   }
+  const wanted = [...new Set(o.symbols)];
+  if (wanted.length === 0) return [];
   const names = new Set((await s.duck.all('SELECT column_name FROM (DESCRIBE yahoo_daily)')).rows.map((r) => String(r['column_name'])));
+  const opt = (c: string): string => (names.has(c) ? c : `NULL AS ${c}`);
+  const list = wanted.map((_, i) => `$${i + 1}`).join(', ');
+  const bars = groupBySymbol(
+    (await s.duck.all(`SELECT symbol, CAST(date AS VARCHAR) AS date, open, high, low, close, volume, ${opt('currency')}, ${opt('price_basis')} FROM yahoo_daily WHERE symbol IN (${list}) ORDER BY symbol, date`, wanted)).rows,
+  );
+  const events = o.adjusted === true && s.datasets.includes('yahoo_events')
+    ? groupBySymbol((await s.duck.all(`SELECT symbol, CAST(date AS VARCHAR) AS date, kind, numerator, denominator, amount FROM yahoo_events WHERE symbol IN (${list}) ORDER BY symbol, date`, wanted)).rows)
+    : new Map<string, Record<string, unknown>[]>();
   const out: YahooPriceRow[] = [];
-  for (const symbol of o.symbols) out.push(...(await pricesOf(s, symbol, o, names)));
+  for (const symbol of o.symbols) out.push(...pricesOf(symbol, bars.get(symbol) ?? [], events.get(symbol) ?? [], o));
   return out;
 }
 
-async function pricesOf(s: WarehouseSession, symbol: string, o: YahooPriceOptions, names: ReadonlySet<string>): Promise<YahooPriceRow[]> {
-  const opt = (c: string): string => (names.has(c) ? c : `NULL AS ${c}`);
-  const bars = (
-    await s.duck.all(`SELECT CAST(date AS VARCHAR) AS date, open, high, low, close, volume, ${opt('currency')}, ${opt('price_basis')} FROM yahoo_daily WHERE symbol = $1 ORDER BY date`, [symbol])
-  ).rows.map((r) => ({
+function groupBySymbol(rows: readonly Record<string, unknown>[]): Map<string, Record<string, unknown>[]> {
+  const out = new Map<string, Record<string, unknown>[]>();
+  for (const r of rows) {
+    const k = String(r['symbol']);
+    let list = out.get(k);
+    if (list === undefined) out.set(k, (list = []));
+    list.push(r);
+  }
+  return out;
+}
+
+function pricesOf(symbol: string, rows: readonly Record<string, unknown>[], events: readonly Record<string, unknown>[], o: YahooPriceOptions): YahooPriceRow[] {
+  const bars = rows.map((r) => ({
     date: String(r['date']),
     open: num(r['open']),
     high: num(r['high']),
@@ -60,9 +79,6 @@ async function pricesOf(s: WarehouseSession, symbol: string, o: YahooPriceOption
   const inRange = (d: string): boolean => (o.start === undefined || d >= o.start) && (o.end === undefined || d <= o.end);
   const base = bars.map((b) => ({ symbol, date: b.date, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, currency: b.currency }));
   if (o.adjusted !== true) return base.filter((b) => inRange(b.date));
-  const events = s.datasets.includes('yahoo_events')
-    ? (await s.duck.all('SELECT CAST(date AS VARCHAR) AS date, kind, numerator, denominator, amount FROM yahoo_events WHERE symbol = $1 ORDER BY date', [symbol])).rows
-    : [];
   const splits = events.filter((e) => e['kind'] === 'split').map((e) => ({ date: String(e['date']), numerator: Number(e['numerator']), denominator: Number(e['denominator']) }));
   const dividends = events.filter((e) => e['kind'] === 'dividend').map((e) => ({ date: String(e['date']), amount: Number(e['amount']) }));
   const basis: PriceBasis = bars[0]!.basis === 'as_traded' ? 'as_traded' : 'split_adjusted';

@@ -144,6 +144,11 @@ describe('protocol compliance', () => {
     // An earlier end restates the series in that day's terms: the dividend is after it, so adj_close = close.
     const early = plain(await createYahooProvider(wh.session).getDailyPrices(['AAPL'], '2020-01-02', '2020-01-03'));
     expect(early.map((r) => r['adj_close'])).toEqual([75.09, 74.36]);
+    // A one-day fetch (what an incremental ETL asks for) reads only the window from the bar before it:
+    // the same adj_close and ret as the longer fetch gave that day.
+    const one = plain(await createYahooProvider(wh.session).getDailyPrices(['AAPL'], '2020-01-06', '2020-01-06'));
+    expect(one.map((r) => [r['date'], r['adj_close']])).toEqual([['2020-01-06', 74.95]]);
+    expect(one[0]!['ret']).toBe(t[1]!['ret']);
     expect(await createYahooProvider(wh.session).getUniverse('2024-01-02')).toEqual([]);
   });
 });
