@@ -12,6 +12,8 @@
 import type { Table } from 'apache-arrow';
 import { z } from 'zod';
 import { WarehouseError } from '../log/index.js';
+import { quoteLiteral } from '../engine/index.js';
+import { objectPath } from '../store/index.js';
 import type { WarehouseSession } from '../query/index.js';
 import type { DataProvider } from './fetcher.js';
 import { MAX_SYMBOLS, Params, REVERSED, isoDateSchema, ordered, parseProviderOptions, requireDatasets, runRows, runTable, tickerSchema, type ProviderPlan } from './crsp.js';
@@ -47,11 +49,18 @@ export function planTaq(session: WarehouseSession, kind: TaqKind, options: TaqOp
   const o = parseProviderOptions(taqOptionsSchema, options, `taq ${kind}`);
   const spec = SPEC[kind];
   requireDatasets(session, [spec.dataset]);
-  const p = new Params();
   const symbols = [...new Set(o.symbols)];
-  const sql = `SELECT ${spec.select} FROM ${spec.dataset} WHERE symbol IN (${p.list(symbols)}) AND date BETWEEN ${p.date(o.start)} AND ${p.date(o.end)} ORDER BY ${spec.order}`;
+  // Partitions are days: read only the objects of the days asked for (a view over every day would
+  // open every day's footer). Symbols and dates are validated above, so they go in as literals (a
+  // prepared statement costs more than this query's scan).
+  const days = session.entries.filter((e) => e.dataset === spec.dataset && e.partition >= o.start && e.partition <= o.end);
+  const schemas = new Set(days.map((e) => e.schemaFingerprint));
+  const from = days.length === 0
+    ? spec.dataset
+    : `read_parquet([${days.map((e) => quoteLiteral(objectPath(session.dir, e.object))).join(', ')}]${schemas.size > 1 ? ', union_by_name = true' : ''})`;
+  const sql = `SELECT ${spec.select} FROM ${from} WHERE symbol IN (${symbols.map(quoteLiteral).join(', ')}) AND date BETWEEN DATE ${quoteLiteral(o.start)} AND DATE ${quoteLiteral(o.end)} ORDER BY ${spec.order}`;
   return {
-    query: p.query(sql),
+    query: { sql, params: [] },
     async verify(present?: ReadonlySet<string | number>) {
       if (present !== undefined && symbols.every((s) => present.has(s))) return;
       const v = new Params();

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWrdsSample } from '../../src/dev/wrds-sample/index.js';
 import { initWarehouse, openWarehouseLog } from '../../src/store/index.js';
 import { openWarehouse } from '../../src/query/index.js';
-import { createTaqProvider, taqMinuteBars, taqRealizedVariance, taqSpreads, taqTicks, type TaqOptions } from '../../src/providers/index.js';
+import { createTaqProvider, planTaq, taqMinuteBars, taqRealizedVariance, taqSpreads, taqTicks, type TaqOptions } from '../../src/providers/index.js';
 import { connectWrds, Secret, syncTaq } from '../../src/sync/index.js';
 import type { EventLog } from '../../src/log/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-test-database.js';
@@ -79,6 +79,23 @@ describe('the TAQ provider', () => {
     const now = await ipc(undefined, { fn: 0, symbols: [symbols[0]!], end: days[0]! });
     const then = await ipc(String(point), { fn: 0, symbols: [symbols[0]!], end: days[0]! });
     expect(Buffer.from(now).equals(Buffer.from(then))).toBe(false);
+  });
+
+  it('a read opens only the objects of the days asked for, and returns what the dataset view returns', async () => {
+    const wh = await openWarehouse(dir);
+    try {
+      const mid = days[1]!;
+      const plan = planTaq(wh.session, 'bars', { symbols, start: mid, end: mid });
+      const objects = wh.session.entries.filter((e) => e.dataset === 'taq_minute_bars');
+      expect(objects.length).toBe(days.length);
+      for (const e of objects) expect(plan.query.sql.includes(e.object)).toBe(e.partition === mid);
+      const direct = await taqMinuteBars(wh.session, { symbols, start: mid, end: mid });
+      const viaView = await wh.arrow(`SELECT * FROM taq_minute_bars WHERE symbol IN (${symbols.map((x) => `'${x}'`).join(', ')}) AND date = DATE '${mid}' ORDER BY symbol, minute`);
+      expect(direct.numRows).toBeGreaterThan(0);
+      expect(Buffer.from(tableToIPC(direct)).equals(Buffer.from(tableToIPC(viaView)))).toBe(true);
+    } finally {
+      wh.close();
+    }
   });
 
   it('names unknown symbols, reversed ranges and missing datasets', async () => {
