@@ -69,3 +69,30 @@ it('finds the same in rows stored in (series, date) order (streaming) and in dat
   expect(streamed.map((f) => f.split(':')[0]).sort()).toEqual(['duplicate_keys', 'missing_sessions', 'price_jump', 'split_without_move', 'stale_series']);
   expect(sorted).toEqual(streamed);
 });
+
+it('duplicates on a (symbol, date) key beside a series column: found in stored order, the same as by the query a file out of order gets', async () => {
+  const cols = [...columns, { name: 'series', type: 'VARCHAR' }];
+  const csv = join(dir, 'with-series.csv');
+  // Ticker S is two securities in January (the series changes on 2024-01-16); 2024-01-05 and 2024-01-22 are duplicated.
+  const lines = JAN.map((d) => `${d},S,10,10,${d < '2024-01-16' ? 'p:1' : 'p:2'}`);
+  lines.push('2024-01-05,S,10.1,10.1,p:1', '2024-01-22,S,10,10,p:2', '2024-01-22,S,10,10,p:2');
+  writeFileSync(csv, 'date,symbol,close,adj_close,series\n' + lines.join('\n') + '\n');
+  const report = async (dataset: string, order: string) => {
+    const lease = acquireLease(log, `dataset:${dataset}`);
+    const before = log.head().seq;
+    try {
+      await writePartition({ dir, log, duck, lease }, {
+        dataset, partition: '2024', columns: cols, key: ['symbol', 'date'], sortKey: [], estimatedBytes: 1000,
+        selectSql: `SELECT * FROM read_csv(${quoteLiteral(csv)}, header = true, columns = {'date': 'DATE', 'symbol': 'VARCHAR', 'close': 'DOUBLE', 'adj_close': 'DOUBLE', 'series': 'VARCHAR'}) ORDER BY ${order}`,
+        lineage: { kind: 'ingest', source: csv, sourceHash: null, sql: null, vintage: null, whVersion: 'test' },
+      });
+    } finally {
+      releaseLease(log, lease);
+    }
+    return (await reportHealth({ dir, log, duck, dataset, trigger: 'ingest', previousSeq: before }))!.findings.filter((f) => f.kind === 'duplicate_keys');
+  };
+  const adjacent = await report('dup_by_key', 'symbol, date');
+  const queried = await report('dup_by_date', 'date DESC');
+  expect(adjacent).toEqual([expect.objectContaining({ count: 3, samples: [{ symbol: 'S', date: '2024-01-22', copies: 3 }, { symbol: 'S', date: '2024-01-05', copies: 2 }] })]);
+  expect(queried).toEqual(adjacent);
+});

@@ -99,8 +99,13 @@ export async function reportHealth(o: HealthOptions): Promise<HealthReportData |
   return report;
 }
 
-/** The rows of `files` (partition, path), unioned by column name, with a `wh_part` column. */
+/**
+ * The rows of `files` (partition, path), unioned by column name, with a `wh_part` column. One file
+ * (the common case after a write) gets its partition as a constant: naming each row's partition
+ * from its file name compares a long string per row.
+ */
 function filesRelation(files: readonly (readonly [string, string])[]): string {
+  if (files.length === 1) return `(SELECT *, ${quoteLiteral(files[0]![0])} AS wh_part FROM read_parquet([${quoteLiteral(files[0]![1])}]))`;
   const part = `CASE filename ${files.map(([p, f]) => `WHEN ${quoteLiteral(f)} THEN ${quoteLiteral(p)}`).join(' ')} END`;
   return `(SELECT * EXCLUDE (filename), ${part} AS wh_part FROM read_parquet([${files.map(([, f]) => quoteLiteral(f)).join(', ')}], union_by_name = true, filename = true))`;
 }

@@ -69,14 +69,19 @@ export async function seriesPass(duck: Duck, shape: HealthShape, p: CheckInput, 
     ...(dup ? ['date = d0'] : []),
     ...(cal ? ['(cal AND date IS NOT NULL AND i IS NULL)', '(i - i0 > 1)'] : []),
   ];
-  if (marks.length === 0) return { duplicates: null, calendar: [], series: [] };
+  if (marks.length === 0 && shape.adjacentKey === null) return { duplicates: null, calendar: [], series: [] };
   try {
     const cols = { isCal, hasPrice, n, marks };
     // Objects are written sorted by their key, so the rows usually arrive in (series, date) order:
     // a streaming pass (each row against the ones before it, no sort) then finds everything. A row
     // out of that order, or on a date that is no session, sends the group to the sorted pass.
-    if (!(await streamingMarks(duck, shape, p.rows, daily.lo, cols))) await sortedMarks(duck, shape, p.rows, cal, cols);
-    const duplicates = dup ? await duplicateFindings(duck, shape) : null;
+    const onePart = p.files !== undefined && new Set(p.files.map(([part]) => part)).size === 1;
+    const streamed = await streamingMarks(duck, shape, p.rows, daily.lo, cols, onePart);
+    if (!streamed) {
+      if (marks.length === 0) return { duplicates: null, calendar: [], series: [] };
+      await sortedMarks(duck, shape, p.rows, cal, cols);
+    }
+    const duplicates = dup ? await duplicateFindings(duck, shape) : streamed && shape.adjacentKey !== null ? await adjacentDuplicates(duck, shape) : null;
     const calendar = cal ? await calendarFindings(duck) : [];
     const series = hasPrice ? await seriesFindings(duck, shape, p, t, event) : [];
     return { duplicates, calendar, series };
@@ -101,7 +106,7 @@ const DAY_MS = 86_400_000;
  * (partition, series, date) order or a daily partition has a row on a non-session date: the
  * running "last session" of the sorted pass is then needed.
  */
-async function streamingMarks(duck: Duck, shape: HealthShape, rows: string, lo: string, m: MarkSql): Promise<boolean> {
+async function streamingMarks(duck: Duck, shape: HealthShape, rows: string, lo: string, m: MarkSql, onePart: boolean): Promise<boolean> {
   const cal = m.isCal !== 'false';
   if (cal) {
     // The session number of every calendar day from `lo` (NULL on non-session days): a list
@@ -117,20 +122,26 @@ async function streamingMarks(duck: Duck, shape: HealthShape, rows: string, lo: 
     await duck.run(`CREATE OR REPLACE TEMP TABLE wh_session_days AS SELECT list_transform(string_split($1, ','), x -> CAST(nullif(x, '') AS BIGINT)) AS l`, [days.map((d) => (d === null ? '' : String(d))).join(',')]);
   }
   const id = shape.id ?? `'all'`;
-  const same = (k: number) => (k === 0 ? 'true' : `(lag(wh_part, ${k}) OVER () = wh_part AND lag(rid, ${k}) OVER () = rid)`);
+  // Rows of one partition need no partition comparison (each lag is a window column to compute).
+  const samePart = (k: number) => (onePart ? `lag(rid, ${k}) OVER () IS NOT NULL` : `lag(wh_part, ${k}) OVER () = wh_part`);
+  const same = (k: number) => (k === 0 ? 'true' : onePart ? `(lag(rid, ${k}) OVER () = rid)` : `(lag(wh_part, ${k}) OVER () = wh_part AND lag(rid, ${k}) OVER () = rid)`);
   const prev = (c: string) => `CASE WHEN ${same(1)} THEN lag(${c}) OVER () END`;
   const staleEq = Array.from({ length: m.n - 1 }, (_, k) => `lag(p, ${k + 1}) OVER () = p`);
   const stale = `(${[same(m.n - 1), 'p IS NOT NULL', ...staleEq].join(' AND ')})`;
-  const disorder = `(lag(wh_part) OVER () = wh_part AND (lag(rid) OVER () > rid OR (lag(rid) OVER () = rid AND lag(date) OVER () > date)))`;
+  const disorder = `(${samePart(1)} AND (lag(rid) OVER () > rid OR (lag(rid) OVER () = rid AND lag(date) OVER () > date)))`;
   const lookup = cal ? `CASE WHEN ${m.isCal} THEN (SELECT l FROM wh_session_days)[CAST(t.date - DATE ${quoteLiteral(lo)} AS BIGINT) + 1] END` : 'NULL::BIGINT';
+  // Duplicates on a (K, date) key whose K is not the series: adjacent in stored (key) order.
+  const k = shape.adjacentKey;
+  const kPart = onePart ? '' : 'lag(wh_part) OVER () = wh_part AND ';
+  const kCols = k === null ? '' : `, (${kPart}lag(k) OVER () = k AND lag(date) OVER () = date) AS kdup, (${kPart}(lag(k) OVER () > k OR (lag(k) OVER () = k AND lag(date) OVER () > date))) AS kbad`;
   await duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_marks AS
-    WITH t AS (SELECT wh_part, ${id} AS rid, CAST(${id} AS VARCHAR) AS id, CAST(${shape.date} AS DATE) AS date, ${shape.price ?? 'NULL::DOUBLE'} AS p, ${shape.splitLevel ?? 'NULL::DOUBLE'} AS r FROM ${rows}),
+    WITH t AS (SELECT wh_part, ${id} AS rid, CAST(${id} AS VARCHAR) AS id, CAST(${shape.date} AS DATE) AS date, ${shape.price ?? 'NULL::DOUBLE'} AS p, ${shape.splitLevel ?? 'NULL::DOUBLE'} AS r${k === null ? '' : `, ${k} AS k`} FROM ${rows}),
       c AS (SELECT t.*, ${m.isCal.replaceAll('t.wh_part', 'wh_part')} AS cal, ${lookup.replaceAll('t.wh_part', 'wh_part')} AS i FROM t),
       w AS (SELECT * EXCLUDE (rid), ${prev('p')} AS p0, ${prev('r')} AS r0, ${prev('date')} AS d0, ${prev('i')} AS i0,
           ${m.hasPrice ? `CASE WHEN ${stale} THEN ${m.n} END` : 'NULL'}::BIGINT AS cnt, p AS mn, p AS mx,
-          (rid IS NULL OR date IS NULL OR ${disorder} OR (cal AND i IS NULL)) AS bad
+          (rid IS NULL OR date IS NULL OR ${disorder} OR (cal AND i IS NULL)) AS bad${kCols}
         FROM c)
-    SELECT * FROM w WHERE bad OR ${m.marks.join(' OR ')}`);
+    SELECT * ${k === null ? '' : 'EXCLUDE (k), CAST(k AS VARCHAR) AS k'} FROM w WHERE bad OR ${[...m.marks, ...(k === null ? [] : ['kdup', 'kbad'])].join(' OR ')}`);
   const bad = await duck.all('SELECT 1 AS x FROM wh_health_marks WHERE bad LIMIT 1');
   if (bad.rows.length === 0) return true;
   await duck.run('DROP TABLE IF EXISTS wh_health_marks');
@@ -161,6 +172,21 @@ async function duplicateFindings(duck: Duck, shape: HealthShape): Promise<Health
       kind: 'duplicate_keys' as const, partition: part, count: extra,
       message: `${extra} duplicate row(s) on key (${shape.key.join(', ')}) in ${rows.length} key value(s)`,
       samples: rows.slice(0, SAMPLE).map((x) => ({ ...Object.fromEntries(shape.key.map((k, i) => [k, str(shape.keyRoles[i] === 'date' ? x['date'] : x['id'])])), copies: Number(x['copies']) })),
+      windows: [],
+    };
+  });
+}
+
+/** Duplicates on a (K, date) key found as adjacent rows; null when a file was not in key order (the caller queries). */
+async function adjacentDuplicates(duck: Duck, shape: HealthShape): Promise<HealthFinding[] | null> {
+  if ((await duck.all('SELECT 1 AS x FROM wh_health_marks WHERE kbad LIMIT 1')).rows.length > 0) return null;
+  const r = await duck.all(`SELECT wh_part, k, CAST(date AS VARCHAR) AS date, (count(*) + 1)::BIGINT AS copies FROM wh_health_marks WHERE kdup GROUP BY wh_part, k, date ORDER BY wh_part, copies DESC, k, date LIMIT 10000`);
+  return [...byPart(r.rows)].map(([part, rows]) => {
+    const extra = rows.reduce((n, x) => n + Number(x['copies']) - 1, 0);
+    return {
+      kind: 'duplicate_keys' as const, partition: part, count: extra,
+      message: `${extra} duplicate row(s) on key (${shape.key.join(', ')}) in ${rows.length} key value(s)`,
+      samples: rows.slice(0, SAMPLE).map((x) => ({ [shape.key[0]!]: str(x['k']), [shape.key[1]!]: str(x['date']), copies: Number(x['copies']) })),
       windows: [],
     };
   });

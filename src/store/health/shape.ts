@@ -26,6 +26,13 @@ export interface HealthShape {
   readonly keyIsSeriesDate: boolean;
   /** With {@link keyIsSeriesDate}: which of the two the key's columns are, in key order. */
   readonly keyRoles: readonly ('id' | 'date')[];
+  /**
+   * When the key is (K, date) with K not the series identity (e.g. `symbol` beside `series`): K,
+   * quoted. Objects are written sorted by their key, so duplicates are adjacent rows in stored
+   * order and the streaming pass finds them (it checks that order; a file out of it gets the
+   * separate duplicate query).
+   */
+  readonly adjacentKey: string | null;
   readonly columns: readonly Column[];
   /** The columns any series or calendar check reads (the rest is only counted for null rates). */
   readonly used: readonly string[];
@@ -52,9 +59,12 @@ export function healthShape(columns: readonly Column[], key: readonly string[]):
   const used = [...new Set([...key, dateCol, idCol, 'close', 'prc', 'adj_close', 'adjclose', 'cfacpr'].filter((n): n is string => n !== undefined && has(n.toLowerCase())).map((n) => byName.get(n.toLowerCase())!.name))];
   const keyNames = new Set(key.map((k) => k.toLowerCase()));
   const keyIsSeriesDate = dateCol !== undefined && idCol !== undefined && keyNames.size === 2 && key.length === 2 && keyNames.has(dateCol) && keyNames.has(idCol) && byName.get(dateCol)!.type.toUpperCase() === 'DATE';
+  const k0 = key[0]?.toLowerCase();
+  const adjacentKey = !keyIsSeriesDate && dateCol !== undefined && key.length === 2 && k0 !== undefined && has(k0) && key[1]!.toLowerCase() === dateCol && byName.get(dateCol)!.type.toUpperCase() === 'DATE' ? q(k0) : null;
   return {
     used,
     keyIsSeriesDate,
+    adjacentKey,
     keyRoles: keyIsSeriesDate ? key.map((k) => (k.toLowerCase() === dateCol ? ('date' as const) : ('id' as const))) : [],
     date: dateCol === undefined ? null : q(dateCol),
     id: idCol === undefined ? null : q(idCol),
