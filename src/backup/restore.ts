@@ -121,6 +121,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
   if (foreign.length > 0) {
     throw new WarehouseError('INVALID_ARGUMENT', `${paths.root} is not empty (${foreign.slice(0, 3).join(', ')})`, { suggestion: 'restore into a new, empty directory' });
   }
+  cryptPool().warm(); // the workers start while the manifest is read
   const m = await chooseBackup(o.target, o.key, o.at);
   for (const d of [paths.root, paths.objects, paths.tmp, paths.quarantine]) mkdirSync(d, { recursive: true });
   const scratch = mkdtempSync(join(paths.tmp, 'restore-'));
@@ -140,6 +141,8 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
         o.onProgress?.(++done, m.objects.length);
       } else todo.push(obj);
     }
+    // Largest first (within each download batch), so no worker is left with a big object at the end.
+    todo.sort((a, b) => b.bytes - a.bytes || (a.hash < b.hash ? -1 : 1));
     // A remote is downloaded in batches (one rclone call each); a directory is read in place.
     const batchBytes = o.batchBytes ?? 256 * 1024 * 1024;
     for (let i = 0; i < todo.length; ) {

@@ -132,7 +132,9 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
     progress('objects');
     const putWith = o.target.putWith;
     if (putWith !== undefined) {
-      // A directory: encrypt straight into the target's temporary, one write per object.
+      // A directory: encrypt straight into the target's temporary, one write per object. Largest
+      // first, so no worker is left with a big object while the others idle at the end.
+      todo.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
       let next = 0;
       let failed = false;
       // Each object is encrypted by a crypt worker (one per CPU); its flush starts as soon as it
