@@ -14,20 +14,24 @@ const READ = 8 * 1024 * 1024;
 /** Bytes fed to the cipher per call. */
 const SLICE = 64 * 1024;
 
+// Dynamic imports, not require: the source runs as a script or as a module, whichever the
+// process's --input-type says.
 const source = (): string => `'use strict';
 const __name = (f) => f;
-const { parentPort } = require('node:worker_threads');
-const host = { fs: require('node:fs'), crypto: require('node:crypto'), buf: Buffer.allocUnsafe(${READ}), slice: ${SLICE} };
-const sealFile = ${sealFile.toString()};
-const unsealFile = ${unsealFile.toString()};
-parentPort.on('message', ({ id, op, job }) => {
-  try {
-    parentPort.postMessage({ id, ok: true, result: op === 'seal' ? sealFile(host, job) : unsealFile(host, job) });
-  } catch (e) {
-    const err = e instanceof Error ? e : new Error(String(e));
-    parentPort.postMessage({ id, ok: false, error: { message: err.message, code: err.code, syscall: err.syscall, path: err.path } });
-  }
-});`;
+(async () => {
+  const { parentPort } = await import('node:worker_threads');
+  const host = { fs: await import('node:fs'), crypto: await import('node:crypto'), buf: Buffer.allocUnsafe(${READ}), slice: ${SLICE} };
+  const sealFile = ${sealFile.toString()};
+  const unsealFile = ${unsealFile.toString()};
+  parentPort.on('message', ({ id, op, job }) => {
+    try {
+      parentPort.postMessage({ id, ok: true, result: op === 'seal' ? sealFile(host, job) : unsealFile(host, job) });
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      parentPort.postMessage({ id, ok: false, error: { message: err.message, code: err.code, syscall: err.syscall, path: err.path } });
+    }
+  });
+})();`;
 
 type Result = { bytes: number; sha256?: string; failure?: CryptFailure };
 interface Pending {
@@ -79,7 +83,6 @@ export class CryptPool {
   private spawn(): void {
     this.code ??= source();
     const worker = new Worker(this.code, { eval: true });
-    worker.unref();
     const slot: Slot = { worker, current: null };
     worker.on('message', (m: { id: number; ok: boolean; result?: Result; error?: { message: string; code?: string } }) => {
       const p = slot.current;
@@ -102,6 +105,8 @@ export class CryptPool {
     };
     worker.on('error', (e) => gone(e));
     worker.on('exit', (code) => gone(new Error(`a crypt worker exited (code ${code})`)));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     this.slots.push(slot);
   }
 

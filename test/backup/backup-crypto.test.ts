@@ -43,3 +43,23 @@ describe('backup file encryption', () => {
     });
   }
 });
+
+describe('crypt workers', () => {
+  it('do not keep a process alive once idle, whether they ran a job or were only started', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { ensureBuilt, repoRoot } = await import('../support/wh-cli.js');
+    ensureBuilt();
+    const pool = join(repoRoot, 'dist', 'src', 'backup', 'crypt-pool.js');
+    const plain = join(dir, 'idle-plain');
+    writeFileSync(plain, randomBytes(1000));
+    for (const body of [
+      `cryptPool().warm();`,
+      `await cryptPool().seal({ src: ${JSON.stringify(plain)}, dest: ${JSON.stringify(join(dir, 'idle-enc'))}, key: new Uint8Array(32), keyId: '0011223344556677', aad: 'x', fsync: false });`,
+    ]) {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const { cryptPool } = await import(${JSON.stringify(pool)}); ${body} console.log('done');`], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.signal, `${body} kept the process alive`).toBeNull();
+      expect(r.stdout.trim(), r.stderr).toBe('done');
+      expect(r.status).toBe(0);
+    }
+  });
+});
