@@ -100,17 +100,19 @@ export async function reportHealth(o: HealthOptions): Promise<HealthReportData |
 }
 
 /**
- * The rows of `files` (partition, path), unioned by column name, with a `wh_part` column. One file
- * (the common case after a write) gets its partition as a constant: naming each row's partition
- * from its file name compares a long string per row.
+ * The rows of `files` (partition, path), unioned by column name, with a `wh_part` column. The
+ * partition comes from the file's position in the list (DuckDB's `file_index`), an integer per
+ * row: naming it from the file name compared a long string per row. One file gets a constant.
+ * `wh_pi` is that index (a cheap integer for passes that compare each row with the one before).
  */
 function filesRelation(files: readonly (readonly [string, string])[]): string {
-  if (files.length === 1) return `(SELECT *, ${quoteLiteral(files[0]![0])} AS wh_part FROM read_parquet([${quoteLiteral(files[0]![1])}]))`;
-  const part = `CASE filename ${files.map(([p, f]) => `WHEN ${quoteLiteral(f)} THEN ${quoteLiteral(p)}`).join(' ')} END`;
-  return `(SELECT * EXCLUDE (filename), ${part} AS wh_part FROM read_parquet([${files.map(([, f]) => quoteLiteral(f)).join(', ')}], union_by_name = true, filename = true))`;
+  const paths = `[${files.map(([, f]) => quoteLiteral(f)).join(', ')}]`;
+  if (files.length === 1) return `(SELECT *, ${quoteLiteral(files[0]![0])} AS wh_part, 0 AS wh_pi FROM read_parquet(${paths}))`;
+  const part = `CASE file_index ${files.map(([p], i) => `WHEN ${i} THEN ${quoteLiteral(p)}`).join(' ')} END`;
+  return `(SELECT *, ${part} AS wh_part, file_index AS wh_pi FROM read_parquet(${paths}, union_by_name = true))`;
 }
 
-const projection = (used: readonly string[]): string => ['wh_part', ...used.map(quoteIdent)].join(', ');
+const projection = (used: readonly string[]): string => ['wh_part', 'wh_pi', ...used.map(quoteIdent)].join(', ');
 
 interface Examined {
   readonly partition: string;

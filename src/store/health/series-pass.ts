@@ -61,7 +61,8 @@ export async function seriesPass(duck: Duck, shape: HealthShape, p: CheckInput, 
   const hasPrice = shape.price !== null;
   const dup = shape.keyIsSeriesDate;
   const n = t.staleRun;
-  const isCal = cal ? `t.wh_part IN (${daily.parts.map(quoteLiteral).join(', ')})` : 'false';
+  const examined = p.files === undefined ? null : new Set(p.files.map(([part]) => part)).size;
+  const isCal = !cal ? 'false' : daily.parts.length === examined ? 'true' : `t.wh_part IN (${daily.parts.map(quoteLiteral).join(', ')})`;
   const event = `p > 0 AND p0 > 0 AND (p / p0 >= ${t.jumpRatio} OR p / p0 <= ${1 / t.jumpRatio}
       OR (r0 IS NOT NULL AND r IS NOT NULL AND (r / nullif(r0, 0) >= ${t.splitFactor} OR r / nullif(r0, 0) <= ${1 / t.splitFactor})))`;
   const marks = [
@@ -123,8 +124,9 @@ async function streamingMarks(duck: Duck, shape: HealthShape, rows: string, lo: 
   }
   const id = shape.id ?? `'all'`;
   // Rows of one partition need no partition comparison (each lag is a window column to compute).
-  const samePart = (k: number) => (onePart ? `lag(rid, ${k}) OVER () IS NOT NULL` : `lag(wh_part, ${k}) OVER () = wh_part`);
-  const same = (k: number) => (k === 0 ? 'true' : onePart ? `(lag(rid, ${k}) OVER () = rid)` : `(lag(wh_part, ${k}) OVER () = wh_part AND lag(rid, ${k}) OVER () = rid)`);
+  // Partitions are compared by their integer index (wh_pi), not their name.
+  const samePart = (k: number) => (onePart ? `lag(rid, ${k}) OVER () IS NOT NULL` : `lag(wh_pi, ${k}) OVER () = wh_pi`);
+  const same = (k: number) => (k === 0 ? 'true' : onePart ? `(lag(rid, ${k}) OVER () = rid)` : `(lag(wh_pi, ${k}) OVER () = wh_pi AND lag(rid, ${k}) OVER () = rid)`);
   const prev = (c: string) => `CASE WHEN ${same(1)} THEN lag(${c}) OVER () END`;
   const staleEq = Array.from({ length: m.n - 1 }, (_, k) => `lag(p, ${k + 1}) OVER () = p`);
   const stale = `(${[same(m.n - 1), 'p IS NOT NULL', ...staleEq].join(' AND ')})`;
@@ -132,16 +134,16 @@ async function streamingMarks(duck: Duck, shape: HealthShape, rows: string, lo: 
   const lookup = cal ? `CASE WHEN ${m.isCal} THEN (SELECT l FROM wh_session_days)[CAST(t.date - DATE ${quoteLiteral(lo)} AS BIGINT) + 1] END` : 'NULL::BIGINT';
   // Duplicates on a (K, date) key whose K is not the series: adjacent in stored (key) order.
   const k = shape.adjacentKey;
-  const kPart = onePart ? '' : 'lag(wh_part) OVER () = wh_part AND ';
+  const kPart = onePart ? '' : 'lag(wh_pi) OVER () = wh_pi AND ';
   const kCols = k === null ? '' : `, (${kPart}lag(k) OVER () = k AND lag(date) OVER () = date) AS kdup, (${kPart}(lag(k) OVER () > k OR (lag(k) OVER () = k AND lag(date) OVER () > date))) AS kbad`;
   await duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_marks AS
-    WITH t AS (SELECT wh_part, ${id} AS rid, CAST(${id} AS VARCHAR) AS id, CAST(${shape.date} AS DATE) AS date, ${shape.price ?? 'NULL::DOUBLE'} AS p, ${shape.splitLevel ?? 'NULL::DOUBLE'} AS r${k === null ? '' : `, ${k} AS k`} FROM ${rows}),
+    WITH t AS (SELECT wh_part, wh_pi, ${id} AS rid, CAST(${shape.date} AS DATE) AS date, ${shape.price ?? 'NULL::DOUBLE'} AS p, ${shape.splitLevel ?? 'NULL::DOUBLE'} AS r${k === null ? '' : `, ${k} AS k`} FROM ${rows}),
       c AS (SELECT t.*, ${m.isCal.replaceAll('t.wh_part', 'wh_part')} AS cal, ${lookup.replaceAll('t.wh_part', 'wh_part')} AS i FROM t),
-      w AS (SELECT * EXCLUDE (rid), ${prev('p')} AS p0, ${prev('r')} AS r0, ${prev('date')} AS d0, ${prev('i')} AS i0,
+      w AS (SELECT *, ${prev('p')} AS p0, ${prev('r')} AS r0, ${prev('date')} AS d0, ${prev('i')} AS i0,
           ${m.hasPrice ? `CASE WHEN ${stale} THEN ${m.n} END` : 'NULL'}::BIGINT AS cnt, p AS mn, p AS mx,
           (rid IS NULL OR date IS NULL OR ${disorder} OR (cal AND i IS NULL)) AS bad${kCols}
         FROM c)
-    SELECT * ${k === null ? '' : 'EXCLUDE (k), CAST(k AS VARCHAR) AS k'} FROM w WHERE bad OR ${[...m.marks, ...(k === null ? [] : ['kdup', 'kbad'])].join(' OR ')}`);
+    SELECT * EXCLUDE (rid, wh_pi${k === null ? '' : ', k'}), CAST(rid AS VARCHAR) AS id${k === null ? '' : ', CAST(k AS VARCHAR) AS k'} FROM w WHERE bad OR ${[...m.marks, ...(k === null ? [] : ['kdup', 'kbad'])].join(' OR ')}`);
   const bad = await duck.all('SELECT 1 AS x FROM wh_health_marks WHERE bad LIMIT 1');
   if (bad.rows.length === 0) return true;
   await duck.run('DROP TABLE IF EXISTS wh_health_marks');
