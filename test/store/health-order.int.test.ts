@@ -96,13 +96,3 @@ it('duplicates on a (symbol, date) key beside a series column: found in stored o
   expect(adjacent).toEqual([expect.objectContaining({ count: 3, samples: [{ symbol: 'S', date: '2024-01-22', copies: 3 }, { symbol: 'S', date: '2024-01-05', copies: 2 }] })]);
   expect(queried).toEqual(adjacent);
 });
-
-it('one file passed over in two halves at once finds exactly what one pass finds (the split falls inside series)', async () => {
-  const dataset = 'halves';
-  await write(dataset, 'symbol, date');
-  const r = async (splitAt?: number) => (await reportHealth({ dir, log, duck, dataset, trigger: 'manual', previousSeq: null, all: true, record: false, ...(splitAt === undefined ? {} : { splitAt }) }))!.findings;
-  const whole = await r();
-  expect(whole.map((f) => f.kind).sort()).toEqual(['duplicate_keys', 'missing_sessions', 'price_jump', 'split_without_move', 'stale_series']);
-  // Split at every row: inside a stale run, right before and after a jump, a split, a gap and the duplicate.
-  for (let split = 1; split < rows.length; split++) expect(await r(split), `split at ${split}`).toEqual(whole);
-});

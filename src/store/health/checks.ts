@@ -33,8 +33,6 @@ export interface CheckInput {
   /** The (partition, Parquet file) pairs behind allRows / allPrevious: null counts come from their footers. */
   readonly files?: readonly (readonly [string, string])[];
   readonly previousFiles?: readonly (readonly [string, string])[];
-  /** Tests: pass over a single file in two parts split at this row (by default, at its middle from 200,000 rows). */
-  readonly splitAt?: number;
 }
 
 type Row = Record<string, unknown>;

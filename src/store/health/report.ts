@@ -37,8 +37,6 @@ export interface HealthOptions {
   readonly logger?: Logger;
   /** Rows of the partitions examined together (default 5,000,000): bounds the report's memory. */
   readonly groupRows?: number;
-  /** Tests: split the series pass over a single file at this row (see series-pass.ts). */
-  readonly splitAt?: number;
 }
 
 let silentLogger: Logger | undefined;
@@ -105,17 +103,16 @@ export async function reportHealth(o: HealthOptions): Promise<HealthReportData |
  * The rows of `files` (partition, path), unioned by column name, with a `wh_part` column. The
  * partition comes from the file's position in the list (DuckDB's `file_index`), an integer per
  * row: naming it from the file name compared a long string per row. One file gets a constant.
- * `wh_pi` is that index (a cheap integer for passes that compare each row with the one before),
- * `wh_rn` the row's number in its file.
+ * `wh_pi` is that index (a cheap integer for passes that compare each row with the one before).
  */
 function filesRelation(files: readonly (readonly [string, string])[]): string {
   const paths = `[${files.map(([, f]) => quoteLiteral(f)).join(', ')}]`;
-  if (files.length === 1) return `(SELECT * EXCLUDE (file_row_number), ${quoteLiteral(files[0]![0])} AS wh_part, 0 AS wh_pi, file_row_number AS wh_rn FROM read_parquet(${paths}, file_row_number = true))`;
+  if (files.length === 1) return `(SELECT *, ${quoteLiteral(files[0]![0])} AS wh_part, 0 AS wh_pi FROM read_parquet(${paths}))`;
   const part = `CASE file_index ${files.map(([p], i) => `WHEN ${i} THEN ${quoteLiteral(p)}`).join(' ')} END`;
-  return `(SELECT * EXCLUDE (file_row_number), ${part} AS wh_part, file_index AS wh_pi, file_row_number AS wh_rn FROM read_parquet(${paths}, union_by_name = true, file_row_number = true))`;
+  return `(SELECT *, ${part} AS wh_part, file_index AS wh_pi FROM read_parquet(${paths}, union_by_name = true))`;
 }
 
-const projection = (used: readonly string[]): string => ['wh_part', 'wh_pi', 'wh_rn', ...used.map(quoteIdent)].join(', ');
+const projection = (used: readonly string[]): string => ['wh_part', 'wh_pi', ...used.map(quoteIdent)].join(', ');
 
 interface Examined {
   readonly partition: string;
@@ -157,7 +154,6 @@ async function examineGroup(o: HealthOptions, shape: HealthShape, t: HealthThres
       rows: `(SELECT ${projection(shape.used)} FROM ${filesRelation(files)})`,
       previous: withPrev.length > 0 ? `(SELECT ${projection(shape.used)} FROM ${filesRelation(withPrev)})` : null,
       allRows: filesRelation(files),
-      ...(o.splitAt === undefined ? {} : { splitAt: o.splitAt }),
       allPrevious: withPrev.length > 0 ? filesRelation(withPrev) : null,
       files,
       previousFiles: withPrev,

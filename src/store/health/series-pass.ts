@@ -27,15 +27,13 @@ export interface SeriesFindings {
 }
 
 /** The partitions holding daily data (≥ half the sessions of their date range present), and the sessions they span. */
-async function dailyParts(duck: Duck, shape: HealthShape, rows: string): Promise<{ parts: string[]; lo: string; hi: string; rows: number }> {
+async function dailyParts(duck: Duck, shape: HealthShape, rows: string): Promise<{ parts: string[]; lo: string; hi: string }> {
   const d = `CAST(${shape.date} AS DATE)`;
-  const spans = (await duck.all(`SELECT wh_part, CAST(min(${d}) AS VARCHAR) AS lo, CAST(max(${d}) AS VARCHAR) AS hi, count(DISTINCT ${d})::BIGINT AS days, count(*)::BIGINT AS n FROM ${rows} GROUP BY wh_part`)).rows;
+  const spans = (await duck.all(`SELECT wh_part, CAST(min(${d}) AS VARCHAR) AS lo, CAST(max(${d}) AS VARCHAR) AS hi, count(DISTINCT ${d})::BIGINT AS days FROM ${rows} GROUP BY wh_part`)).rows;
   const parts: string[] = [];
   let lo = '';
   let hi = '';
-  let total = 0;
   for (const s of spans) {
-    total += Number(s['n']);
     if (s['lo'] === null || s['lo'] === undefined) continue;
     let n: number;
     try {
@@ -48,7 +46,7 @@ async function dailyParts(duck: Duck, shape: HealthShape, rows: string): Promise
     if (lo === '' || str(s['lo']) < lo) lo = str(s['lo']);
     if (hi === '' || str(s['hi']) > hi) hi = str(s['hi']);
   }
-  return { parts, lo, hi, rows: total };
+  return { parts, lo, hi };
 }
 
 export async function seriesPass(duck: Duck, shape: HealthShape, p: CheckInput, t: HealthThresholds): Promise<SeriesFindings> {
@@ -79,7 +77,7 @@ export async function seriesPass(duck: Duck, shape: HealthShape, p: CheckInput, 
     // a streaming pass (each row against the ones before it, no sort) then finds everything. A row
     // out of that order, or on a date that is no session, sends the group to the sorted pass.
     const onePart = p.files !== undefined && new Set(p.files.map(([part]) => part)).size === 1;
-    const streamed = await streamingMarks(duck, shape, p.rows, daily.lo, cols, onePart ? daily.rows : null, p.splitAt);
+    const streamed = await streamingMarks(duck, shape, p.rows, daily.lo, cols, onePart);
     if (!streamed) {
       if (marks.length === 0) return { duplicates: null, calendar: [], series: [] };
       await sortedMarks(duck, shape, p.rows, cal, cols);
@@ -102,8 +100,6 @@ interface MarkSql {
 }
 
 const DAY_MS = 86_400_000;
-/** A single file of at least this many rows is passed over in two halves at once. */
-const SPLIT_ROWS = 200_000;
 
 /**
  * The marking rows of a pass over the rows in the order they are stored (`lag() OVER ()`, which
@@ -111,8 +107,7 @@ const SPLIT_ROWS = 200_000;
  * (partition, series, date) order or a daily partition has a row on a non-session date: the
  * running "last session" of the sorted pass is then needed.
  */
-async function streamingMarks(duck: Duck, shape: HealthShape, rows: string, lo: string, m: MarkSql, oneFileRows: number | null, splitAt: number | undefined): Promise<boolean> {
-  const onePart = oneFileRows !== null;
+async function streamingMarks(duck: Duck, shape: HealthShape, rows: string, lo: string, m: MarkSql, onePart: boolean): Promise<boolean> {
   const cal = m.isCal !== 'false';
   if (cal) {
     // The session number of every calendar day from `lo` (NULL on non-session days): a list
@@ -141,22 +136,14 @@ async function streamingMarks(duck: Duck, shape: HealthShape, rows: string, lo: 
   const k = shape.adjacentKey;
   const kPart = onePart ? '' : 'lag(wh_pi) OVER () = wh_pi AND ';
   const kCols = k === null ? '' : `, (${kPart}lag(k) OVER () = k AND lag(date) OVER () = date) AS kdup, (${kPart}(lag(k) OVER () > k OR (lag(k) OVER () = k AND lag(date) OVER () > date))) AS kbad`;
-  const pass = (src: string): string => `
-    WITH t AS (SELECT wh_part, wh_pi, wh_rn, ${id} AS rid, CAST(${shape.date} AS DATE) AS date, ${shape.price ?? 'NULL::DOUBLE'} AS p, ${shape.splitLevel ?? 'NULL::DOUBLE'} AS r${k === null ? '' : `, ${k} AS k`} FROM ${src}),
+  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_marks AS
+    WITH t AS (SELECT wh_part, wh_pi, ${id} AS rid, CAST(${shape.date} AS DATE) AS date, ${shape.price ?? 'NULL::DOUBLE'} AS p, ${shape.splitLevel ?? 'NULL::DOUBLE'} AS r${k === null ? '' : `, ${k} AS k`} FROM ${rows}),
       c AS (SELECT t.*, ${m.isCal.replaceAll('t.wh_part', 'wh_part')} AS cal, ${lookup.replaceAll('t.wh_part', 'wh_part')} AS i FROM t),
       w AS (SELECT *, ${prev('p')} AS p0, ${prev('r')} AS r0, ${prev('date')} AS d0, ${prev('i')} AS i0,
           ${m.hasPrice ? `CASE WHEN ${stale} THEN ${m.n} END` : 'NULL'}::BIGINT AS cnt, p AS mn, p AS mx,
           (rid IS NULL OR date IS NULL OR ${disorder} OR (cal AND i IS NULL)) AS bad${kCols}
         FROM c)
-    SELECT * EXCLUDE (rid, wh_pi${k === null ? '' : ', k'}), CAST(rid AS VARCHAR) AS id${k === null ? '' : ', CAST(k AS VARCHAR) AS k'} FROM w WHERE bad OR ${[...m.marks, ...(k === null ? [] : ['kdup', 'kbad'])].join(' OR ')}`;
-  // One large file is passed over in two halves at once (a streaming window runs on one thread;
-  // DuckDB runs the two branches of a UNION ALL side by side). The second half starts the
-  // longest look-back (n - 1 rows) early and keeps only its own rows' marks: the same marks as one pass.
-  const h = oneFileRows === null ? null : splitAt !== undefined ? splitAt : oneFileRows >= SPLIT_ROWS ? Math.floor(oneFileRows / 2) : null;
-  const body = h === null
-    ? pass(rows)
-    : `SELECT * FROM (${pass(`(SELECT * FROM ${rows} WHERE wh_rn < ${h})`)}) UNION ALL SELECT * FROM (${pass(`(SELECT * FROM ${rows} WHERE wh_rn >= ${h - (m.n - 1)})`)}) WHERE wh_rn >= ${h}`;
-  await duck.run(`CREATE OR REPLACE TEMP TABLE wh_health_marks AS SELECT * EXCLUDE (wh_rn) FROM (${body})`);
+    SELECT * EXCLUDE (rid, wh_pi${k === null ? '' : ', k'}), CAST(rid AS VARCHAR) AS id${k === null ? '' : ', CAST(k AS VARCHAR) AS k'} FROM w WHERE bad OR ${[...m.marks, ...(k === null ? [] : ['kdup', 'kbad'])].join(' OR ')}`);
   const bad = await duck.all('SELECT 1 AS x FROM wh_health_marks WHERE bad LIMIT 1');
   if (bad.rows.length === 0) return true;
   await duck.run('DROP TABLE IF EXISTS wh_health_marks');
