@@ -20,8 +20,22 @@ export interface CryptHost {
   readonly crypto: typeof NodeCrypto;
   readonly buf: Buffer;
   readonly slice: number;
+  /** {@link writeFully}, handed in (the worker is built from these functions' source text). */
+  readonly writeFully: typeof writeFully;
 }
 
+/** Write every byte of `parts` to `fd` (writev may write less when the disk fills); returns the bytes. */
+export function writeFully(fs: typeof NodeFs, fd: number, parts: Buffer[]): number {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const done = fs.writevSync(fd, parts);
+  if (done < total) {
+    const rest = Buffer.concat(parts).subarray(done);
+    for (let at = 0; at < rest.length; ) at += fs.writeSync(fd, rest, at);
+  }
+  return total;
+}
+
+/** One file through the cipher: `src` to `dest`, under `key` (whose id is `keyId`), bound to `aad`. */
 export interface SealJob {
   readonly src: string;
   readonly dest: string;
@@ -34,16 +48,9 @@ export interface SealJob {
   readonly renameTo?: string;
 }
 
-export interface UnsealJob {
-  readonly src: string;
-  readonly dest: string;
-  readonly key: Uint8Array;
-  readonly keyId: string;
-  readonly aad: string;
-  readonly fsync: boolean;
+export interface UnsealJob extends SealJob {
   /** The plaintext's expected SHA-256: `renameTo` happens only when it matches. */
   readonly expect?: string;
-  readonly renameTo?: string;
   /** chmod `dest` to this mode before the rename (objects are read-only). */
   readonly mode?: number;
 }
@@ -68,16 +75,6 @@ export function sealFile(h: CryptHost, job: SealJob): { bytes: number } {
     const size = fs.fstatSync(input).size;
     let written = 0;
     let pos = 0;
-    const writeAll = (parts: Buffer[]): void => {
-      const total = parts.reduce((n, p) => n + p.length, 0);
-      let done = fs.writevSync(out, parts);
-      if (done < total) {
-        const rest = Buffer.concat(parts).subarray(done);
-        for (let at = 0; at < rest.length; ) at += fs.writeSync(out, rest, at);
-        done = total;
-      }
-      written += done;
-    };
     do {
       const n = fs.readSync(input, buf, 0, Math.min(buf.length, size - pos), pos);
       if (n === 0 && pos < size) throw new Error(`${job.src} shrank while it was being encrypted`);
@@ -85,7 +82,7 @@ export function sealFile(h: CryptHost, job: SealJob): { bytes: number } {
       const parts: Buffer[] = written === 0 ? [Buffer.from(L.magic), Buffer.from(job.keyId, 'hex'), iv] : [];
       for (let i = 0; i < n; i += slice) parts.push(cipher.update(buf.subarray(i, Math.min(n, i + slice))));
       if (pos >= size) parts.push(cipher.final(), cipher.getAuthTag());
-      writeAll(parts);
+      written += h.writeFully(fs, out, parts);
     } while (pos < size);
     if (job.fsync) fs.fsyncSync(out);
     fs.closeSync(out);
@@ -137,14 +134,7 @@ export function unsealFile(h: CryptHost, job: UnsealJob): { bytes: number; sha25
         hash.update(p);
         parts.push(p);
       }
-      const total = parts.reduce((k, p) => k + p.length, 0);
-      let done = fs.writevSync(out, parts);
-      if (done < total) {
-        const rest = Buffer.concat(parts).subarray(done);
-        for (let at = 0; at < rest.length; ) at += fs.writeSync(out, rest, at);
-        done = total;
-      }
-      bytes += done;
+      bytes += h.writeFully(fs, out, parts);
     }
     try {
       decipher.final();

@@ -1,7 +1,8 @@
 /**
- * The encrypted file format on both code paths: files up to 16 MiB go through WebCrypto in one
- * call, larger ones stream through node:crypto. Each path must read the other's output, and on
- * both a flipped byte, a wrong name (AAD) or a truncation fails authentication.
+ * The encrypted file format, through the crypt workers (crypt-core.ts): files are read in 8 MiB
+ * pieces and fed to the cipher in 64 KiB slices, so the sizes cross slice and piece boundaries
+ * (0, 1 byte, 16 MiB exactly, one byte more, 21 MiB + 7). A flipped byte, a wrong name (AAD) or a
+ * truncation fails authentication.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
