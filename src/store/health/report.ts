@@ -159,34 +159,20 @@ async function examineGroup(o: HealthOptions, shape: HealthShape, t: HealthThres
       previousFiles: withPrev,
     };
     // One window pass finds the series, calendar and (key (series, date)) duplicate findings; they
-    // are reported in the checks' order: duplicates, null rates, calendar, series, late data. Late
-    // data (two aggregates over both versions) runs meanwhile on a second connection when the
-    // engine has one: the pass streams on one thread.
+    // are reported in the checks' order: duplicates, null rates, calendar, series, late data.
     let pass: SeriesFindings = { duplicates: null, calendar: [], series: [] };
-    const side = input.previous === null ? undefined : await o.duck.connect?.();
-    let late: Promise<HealthFinding[]> | null = null;
     const checks: [string, () => Promise<HealthFinding[]>][] = [
-      ['series_pass', async () => {
-        if (side !== undefined) late = lateData(side, shape, input);
-        late?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-        pass = await seriesPass(o.duck, shape, input, t);
-        return [];
-      }],
+      ['series_pass', async () => ((pass = await seriesPass(o.duck, shape, input, t)), [])],
       ['duplicate_keys', async () => pass.duplicates ?? (await duplicateKeys(o.duck, shape, input))],
       ['null_rates', () => nullRates(o.duck, shape, input, t)],
       ['calendar', async () => pass.calendar],
       ['series', async () => pass.series],
-      ['late', () => late ?? lateData(o.duck, shape, input)],
+      ['late', () => lateData(o.duck, shape, input)],
     ];
-    try {
-      for (const [name, run] of checks) {
-        const t1 = performance.now();
-        found.push(...(await run()));
-        logger.debug({ dataset: o.dataset, check: name, ms: Math.round(performance.now() - t1) }, 'health check');
-      }
-    } finally {
-      await Promise.resolve(late).catch(() => undefined);
-      side?.close();
+    for (const [name, run] of checks) {
+      const t1 = performance.now();
+      found.push(...(await run()));
+      logger.debug({ dataset: o.dataset, check: name, ms: Math.round(performance.now() - t1) }, 'health check');
     }
   } catch (e) {
     logger.warn({ dataset: o.dataset, err: (e as Error).message }, 'a health check failed; the partitions are reported without it');
