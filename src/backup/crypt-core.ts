@@ -20,9 +20,13 @@ export interface CryptHost {
   readonly crypto: typeof NodeCrypto;
   readonly buf: Buffer;
   readonly slice: number;
-  /** {@link writeFully}, handed in (the worker is built from these functions' source text). */
+  /** {@link writeFully} and {@link LAYOUT}, handed in (the worker is built from these functions' source text). */
   readonly writeFully: typeof writeFully;
+  readonly layout: typeof LAYOUT;
 }
+
+/** The encrypted file: `WHB1` | key id (8 bytes) | IV (12) | ciphertext | tag (16). */
+export const LAYOUT = { magic: 'WHB1', keyIdBytes: 8, ivBytes: 12, tagBytes: 16 } as const;
 
 /** Write every byte of `parts` to `fd` (writev may write less when the disk fills); returns the bytes. */
 export function writeFully(fs: typeof NodeFs, fd: number, parts: Buffer[]): number {
@@ -64,7 +68,7 @@ export interface CryptFailure {
 /** Encrypt `job.src` to `job.dest`; returns the bytes written. Throws system errors as they come. */
 export function sealFile(h: CryptHost, job: SealJob): { bytes: number } {
   const { fs, crypto, buf, slice } = h;
-  const L = { magic: 'WHB1', keyIdBytes: 8, ivBytes: 12, tagBytes: 16 };
+  const L = h.layout;
   const iv = crypto.randomBytes(L.ivBytes);
   const cipher = crypto.createCipheriv('aes-256-gcm', job.key, iv);
   cipher.setAAD(Buffer.from(job.aad));
@@ -103,7 +107,7 @@ export function sealFile(h: CryptHost, job: SealJob): { bytes: number } {
  */
 export function unsealFile(h: CryptHost, job: UnsealJob): { bytes: number; sha256: string; failure?: CryptFailure } {
   const { fs, crypto, buf, slice } = h;
-  const L = { magic: 'WHB1', keyIdBytes: 8, ivBytes: 12, tagBytes: 16 };
+  const L = h.layout;
   const headerBytes = L.magic.length + L.keyIdBytes + L.ivBytes;
   const input = fs.openSync(job.src, 'r');
   let out = -1;

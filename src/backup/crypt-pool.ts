@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { sealFile, unsealFile, writeFully, type CryptFailure, type SealJob, type UnsealJob } from './crypt-core.js';
+import { LAYOUT, sealFile, unsealFile, writeFully, type CryptFailure, type SealJob, type UnsealJob } from './crypt-core.js';
 
 /** Bytes read per system call (one such buffer per worker bounds the memory). */
 const READ = 8 * 1024 * 1024;
@@ -21,7 +21,7 @@ const __name = (f) => f;
 (async () => {
   const { parentPort } = await import('node:worker_threads');
   const writeFully = ${writeFully.toString()};
-  const host = { fs: await import('node:fs'), crypto: await import('node:crypto'), buf: Buffer.allocUnsafe(${READ}), slice: ${SLICE}, writeFully };
+  const host = { fs: await import('node:fs'), crypto: await import('node:crypto'), buf: Buffer.allocUnsafe(${READ}), slice: ${SLICE}, writeFully, layout: ${JSON.stringify(LAYOUT)} };
   const sealFile = ${sealFile.toString()};
   const unsealFile = ${unsealFile.toString()};
   parentPort.on('message', ({ id, op, job }) => {

@@ -5,15 +5,16 @@
  * outside the warehouse and the backup, mode 0600; only its id (a hash) is ever written anywhere.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { LAYOUT } from './crypt-core.js';
 import { cryptPool } from './crypt-pool.js';
 import { existsSync, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { relative, resolve, isAbsolute } from 'node:path';
 import { WarehouseError } from '../log/index.js';
 
-const MAGIC = Buffer.from('WHB1');
-const KEY_ID_BYTES = 8;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
+const MAGIC = Buffer.from(LAYOUT.magic);
+const KEY_ID_BYTES = LAYOUT.keyIdBytes;
+const IV_BYTES = LAYOUT.ivBytes;
+const TAG_BYTES = LAYOUT.tagBytes;
 const HEADER_BYTES = MAGIC.length + KEY_ID_BYTES + IV_BYTES;
 /** Bytes an encrypted file adds to its plaintext. */
 export const ENCRYPTION_OVERHEAD = HEADER_BYTES + TAG_BYTES;

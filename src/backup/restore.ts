@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { EventLog, WarehouseError } from '../log/index.js';
 import { objectPath, recordAnchor, warehousePaths } from '../store/index.js';
@@ -47,15 +46,6 @@ export async function chooseBackup(target: BackupTarget, key: BackupKey, at?: st
   }
   authenticateManifest(hits[0]!, key);
   return hits[0]!;
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Fetch, decrypt and hash-check one object into place at `dest` (via a temporary). */
@@ -133,7 +123,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
     // Every object is flushed before the log that names them; each flush starts as soon as the
     // object has its name, overlapping the decryption of the next ones (a resumed restore flushes
     // the objects a killed run left too: they may never have reached the disk).
-    const flushes = flushQueue(fsyncFile);
+    const flushes = flushQueue(fsyncPath);
     for (const obj of m.objects) {
       const dest = objectPath(o.out, obj.hash);
       if (existsSync(dest) && (await hashFile(dest)).hash === obj.hash) {
@@ -172,7 +162,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
     }
     await flushes.done();
     // Then their directories, then the log.
-    const dirs = flushQueue(fsyncFile, 8);
+    const dirs = flushQueue(fsyncPath, 8);
     for (const d of new Set(m.objects.map((x) => dirname(objectPath(o.out, x.hash))))) dirs.add(d);
     await dirs.done();
     await fsyncPath(paths.objects);

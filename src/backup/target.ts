@@ -5,10 +5,11 @@
  * backends), so a listing never shows a half-written file under a final name.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { WarehouseError } from '../log/index.js';
+import { fsyncPath } from '../store/index.js';
 
 export interface RemoteFile {
   readonly name: string;
@@ -56,15 +57,6 @@ function enospc(e: unknown, location: string): never {
   throw e;
 }
 
-async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /**
  * fsync many files (a few at a time, so the device can merge the flushes), then their directories.
  * Files written and renamed first and flushed together cost far less than one flush each.
@@ -72,10 +64,10 @@ async function fsyncFile(path: string): Promise<void> {
 export async function fsyncMany(paths: readonly string[], parallel = 8, parents = true): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < paths.length) await fsyncFile(paths[next++]!);
+    while (next < paths.length) await fsyncPath(paths[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(parallel, paths.length) }, worker));
-  if (parents) for (const d of new Set(paths.map((p) => dirname(p)))) await fsyncFile(d);
+  if (parents) for (const d of new Set(paths.map((p) => dirname(p)))) await fsyncPath(d);
 }
 
 /** Is process `pid` running? (A temporary named after a dead process is a killed run's leftover.) */
@@ -98,9 +90,9 @@ export function directoryTarget(dir: string): BackupTarget {
     try {
       await mkdir(dirname(dest), { recursive: true });
       await copyFile(localFile, tmp);
-      await fsyncFile(tmp);
+      await fsyncPath(tmp);
       await rename(tmp, dest);
-      await fsyncFile(dirname(dest));
+      await fsyncPath(dirname(dest));
     } catch (e) {
       await rm(tmp, { force: true });
       enospc(e, root);
@@ -116,9 +108,9 @@ export function directoryTarget(dir: string): BackupTarget {
         made.add(dirname(dest));
       }
       await produce(tmp); // the producer creates or truncates tmp
-      if (options.deferSync !== true) await fsyncFile(tmp);
+      if (options.deferSync !== true) await fsyncPath(tmp);
       await rename(tmp, dest);
-      if (options.deferSync !== true) await fsyncFile(dirname(dest));
+      if (options.deferSync !== true) await fsyncPath(dirname(dest));
     } catch (e) {
       await rm(tmp, { force: true });
       enospc(e, root);
@@ -131,7 +123,7 @@ export function directoryTarget(dir: string): BackupTarget {
     syncNames: async (names, what) => {
       try {
         const paths = names.map((n) => join(root, n));
-        if (what === 'files') await Promise.all(paths.map((p) => fsyncFile(p)));
+        if (what === 'files') await Promise.all(paths.map((p) => fsyncPath(p)));
         else await fsyncMany([...new Set(paths.map((p) => dirname(p)))], 8, false);
       } catch (e) {
         enospc(e, root);

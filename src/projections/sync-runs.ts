@@ -37,32 +37,20 @@ export const syncRunsProjection: RangedProjection<SyncRunState> = {
       case 'SyncStarted': {
         const d = event.data;
         const prev = current(d.dataset)?.value as SyncRunState | undefined;
-        const value: SyncRunState = {
-          dataset: d.dataset,
-          runId: d.runId,
-          source: d.source,
-          vintage: d.vintage,
-          startedSeq: event.seq,
-          startedTime: event.time,
-          outcome: 'open',
-          endedTime: null,
-          message: null,
-          code: null,
-          lastCompleted: prev?.lastCompleted ?? null,
-        };
+        const value = openRun(d.dataset, d.runId, d.vintage, d.source, event, prev);
         return [{ op: 'open', key: d.dataset, group: 'sync', value }];
       }
       case 'SyncCompleted': {
         const d = event.data;
         const prev = current(d.dataset)?.value as SyncRunState | undefined;
         const done: CompletedRun = { runId: d.runId, seq: event.seq, vintage: d.vintage, time: event.time, rows: d.rows };
-        const base: SyncRunState = prev?.runId === d.runId ? prev : runWithoutStart(d.dataset, d.runId, d.vintage, event, prev);
+        const base: SyncRunState = prev?.runId === d.runId ? prev : openRun(d.dataset, d.runId, d.vintage, prev?.source ?? '', event, prev);
         return [{ op: 'open', key: d.dataset, group: 'sync', value: { ...base, outcome: 'completed', endedTime: event.time, lastCompleted: done } }];
       }
       case 'SyncFailed': {
         const d = event.data;
         const prev = current(d.dataset)?.value as SyncRunState | undefined;
-        const base: SyncRunState = prev?.runId === d.runId ? prev : runWithoutStart(d.dataset, d.runId, null, event, prev);
+        const base: SyncRunState = prev?.runId === d.runId ? prev : openRun(d.dataset, d.runId, null, prev?.source ?? '', event, prev);
         return [{ op: 'open', key: d.dataset, group: 'sync', value: { ...base, outcome: 'failed', endedTime: event.time, message: d.message, code: d.code } }];
       }
       default:
@@ -71,12 +59,15 @@ export const syncRunsProjection: RangedProjection<SyncRunState> = {
   },
 };
 
-/** An end event whose start the projection never saw (a log written by hand, or out of order). */
-function runWithoutStart(dataset: string, runId: string, vintage: string | null, event: StoredEvent, prev: SyncRunState | undefined): SyncRunState {
+/**
+ * A run opened at `event`: its start, or an end event whose start the projection never saw (a log
+ * written by hand, or out of order). The last completed run carries over.
+ */
+function openRun(dataset: string, runId: string, vintage: string | null, source: string, event: StoredEvent, prev: SyncRunState | undefined): SyncRunState {
   return {
     dataset,
     runId,
-    source: prev?.source ?? '',
+    source,
     vintage,
     startedSeq: event.seq,
     startedTime: event.time,

@@ -14,6 +14,7 @@ import { WarehouseError, isWarehouseError } from '../log/index.js';
 import type { WarehouseSession } from '../query/index.js';
 import { identify, type SplitSymbol } from './series.js';
 import { adjustmentFactors } from '../pricing/index.js';
+import { adjustEventsOf, groupBySymbol, priceBasisOf } from './yahoo.js';
 
 export type { SplitSymbol };
 import { Params, isoDateSchema, MAX_SYMBOLS, ordered, parseProviderOptions, planPrices, requireDatasets, REVERSED, runRows, runTable, tickerSchema, universe, type CrspFormat } from './crsp.js';
@@ -316,39 +317,22 @@ export type YahooProviderFactory = (session: WarehouseSession, options?: YahooPr
  * bars are stored as traded, from `yahoo_events` up to `end` (one query for every symbol).
  */
 async function windowFactors(session: WarehouseSession, bars: readonly Record<string, unknown>[], end: string): Promise<Map<string, number>> {
-  const bySymbol = new Map<string, Record<string, unknown>[]>();
-  for (const b of bars) {
-    const k = String(b['symbol']);
-    let list = bySymbol.get(k);
-    if (list === undefined) bySymbol.set(k, (list = []));
-    list.push(b);
-  }
-  const events = new Map<string, Record<string, unknown>[]>();
+  const bySymbol = groupBySymbol(bars);
+  let events = new Map<string, Record<string, unknown>[]>();
   if (session.datasets.includes('yahoo_events') && bySymbol.size > 0) {
     const p = new Params();
-    const rows = await runRows(
-      session,
-      p.query(`SELECT upper(symbol) AS symbol, CAST(CAST(date AS DATE) AS VARCHAR) AS date, kind, numerator, denominator, amount FROM yahoo_events
-        WHERE upper(symbol) IN (${p.list([...bySymbol.keys()])}) AND CAST(date AS DATE) <= ${p.date(end)} ORDER BY symbol, date`),
+    events = groupBySymbol(
+      await runRows(
+        session,
+        p.query(`SELECT upper(symbol) AS symbol, CAST(CAST(date AS DATE) AS VARCHAR) AS date, kind, numerator, denominator, amount FROM yahoo_events
+          WHERE upper(symbol) IN (${p.list([...bySymbol.keys()])}) AND CAST(date AS DATE) <= ${p.date(end)} ORDER BY symbol, date`),
+      ),
     );
-    for (const r of rows) {
-      const k = String(r['symbol']);
-      let list = events.get(k);
-      if (list === undefined) events.set(k, (list = []));
-      list.push(r);
-    }
   }
   const out = new Map<string, number>();
   for (const [symbol, list] of bySymbol) {
-    const ev = events.get(symbol) ?? [];
-    const { factors } = adjustmentFactors(
-      list.map((b) => ({ date: String(b['date']), close: Number(b['close']) })),
-      {
-        splits: ev.filter((x) => x['kind'] === 'split').map((x) => ({ date: String(x['date']), numerator: Number(x['numerator']), denominator: Number(x['denominator']) })),
-        dividends: ev.filter((x) => x['kind'] === 'dividend').map((x) => ({ date: String(x['date']), amount: Number(x['amount']) })),
-      },
-      list[0]!['basis'] === 'as_traded' ? 'as_traded' : 'split_adjusted',
-    );
+    const bars1 = list.map((b) => ({ date: String(b['date']), close: Number(b['close']) }));
+    const { factors } = adjustmentFactors(bars1, adjustEventsOf(events.get(symbol) ?? []), priceBasisOf(list[0]!['basis']));
     list.forEach((b, i) => out.set(`${symbol}|${String(b['date'])}`, factors[i]!));
   }
   return out;

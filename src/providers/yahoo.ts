@@ -6,7 +6,7 @@
  * symbol's whole stored window; `start`/`end` only filter what is returned.
  */
 import { WarehouseError } from '../log/index.js';
-import { adjustBars, type PriceBasis } from '../pricing/index.js';
+import { adjustBars, type AdjustEvents, type PriceBasis } from '../pricing/index.js';
 import type { WarehouseSession } from '../query/index.js';
 
 /** Options of {@link yahooPrices}. */
@@ -53,7 +53,8 @@ export async function yahooPrices(s: WarehouseSession, o: YahooPriceOptions): Pr
   return out;
 }
 
-function groupBySymbol(rows: readonly Record<string, unknown>[]): Map<string, Record<string, unknown>[]> {
+/** Rows grouped by their `symbol`, each group in the rows' order. */
+export function groupBySymbol(rows: readonly Record<string, unknown>[]): Map<string, Record<string, unknown>[]> {
   const out = new Map<string, Record<string, unknown>[]>();
   for (const r of rows) {
     const k = String(r['symbol']);
@@ -63,6 +64,17 @@ function groupBySymbol(rows: readonly Record<string, unknown>[]): Map<string, Re
   }
   return out;
 }
+
+/** `yahoo_events` rows (kind, numerator, denominator, amount) as the adjustment's splits and dividends. */
+export function adjustEventsOf(events: readonly Record<string, unknown>[]): AdjustEvents {
+  return {
+    splits: events.filter((e) => e['kind'] === 'split').map((e) => ({ date: String(e['date']), numerator: Number(e['numerator']), denominator: Number(e['denominator']) })),
+    dividends: events.filter((e) => e['kind'] === 'dividend').map((e) => ({ date: String(e['date']), amount: Number(e['amount']) })),
+  };
+}
+
+/** A stored `price_basis`: as traded, or (anything else, including none) split-adjusted as Yahoo serves it. */
+export const priceBasisOf = (v: unknown): PriceBasis => (v === 'as_traded' ? 'as_traded' : 'split_adjusted');
 
 function pricesOf(symbol: string, rows: readonly Record<string, unknown>[], events: readonly Record<string, unknown>[], o: YahooPriceOptions): YahooPriceRow[] {
   const bars = rows.map((r) => ({
@@ -79,10 +91,7 @@ function pricesOf(symbol: string, rows: readonly Record<string, unknown>[], even
   const inRange = (d: string): boolean => (o.start === undefined || d >= o.start) && (o.end === undefined || d <= o.end);
   const base = bars.map((b) => ({ symbol, date: b.date, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, currency: b.currency }));
   if (o.adjusted !== true) return base.filter((b) => inRange(b.date));
-  const splits = events.filter((e) => e['kind'] === 'split').map((e) => ({ date: String(e['date']), numerator: Number(e['numerator']), denominator: Number(e['denominator']) }));
-  const dividends = events.filter((e) => e['kind'] === 'dividend').map((e) => ({ date: String(e['date']), amount: Number(e['amount']) }));
-  const basis: PriceBasis = bars[0]!.basis === 'as_traded' ? 'as_traded' : 'split_adjusted';
-  const adjusted = adjustBars(bars, { splits, dividends }, basis);
+  const adjusted = adjustBars(bars, adjustEventsOf(events), priceBasisOf(bars[0]!.basis));
   return base
     .map((b, i) => {
       const a = adjusted[i]!;

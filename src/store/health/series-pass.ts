@@ -125,7 +125,7 @@ async function streamingMarks(duck: Duck, shape: HealthShape, rows: string, lo: 
   const id = shape.id ?? `'all'`;
   // Rows of one partition need no partition comparison (each lag is a window column to compute).
   // Partitions are compared by their integer index (wh_pi), not their name.
-  const samePart = (k: number) => (onePart ? `lag(rid, ${k}) OVER () IS NOT NULL` : `lag(wh_pi, ${k}) OVER () = wh_pi`);
+  const samePart = (k: number) => (onePart ? 'true' : `lag(wh_pi, ${k}) OVER () = wh_pi`);
   const same = (k: number) => (k === 0 ? 'true' : onePart ? `(lag(rid, ${k}) OVER () = rid)` : `(lag(wh_pi, ${k}) OVER () = wh_pi AND lag(rid, ${k}) OVER () = rid)`);
   const prev = (c: string) => `CASE WHEN ${same(1)} THEN lag(${c}) OVER () END`;
   const staleEq = Array.from({ length: m.n - 1 }, (_, k) => `lag(p, ${k + 1}) OVER () = p`);
@@ -166,14 +166,21 @@ async function sortedMarks(duck: Duck, shape: HealthShape, rows: string, cal: bo
     SELECT * FROM w WHERE ${m.marks.join(' OR ')}`);
 }
 
-async function duplicateFindings(duck: Duck, shape: HealthShape): Promise<HealthFinding[]> {
-  const r = await duck.all(`SELECT wh_part, id, CAST(date AS VARCHAR) AS date, (count(*) + 1)::BIGINT AS copies FROM wh_health_marks WHERE date = d0 GROUP BY wh_part, id, date ORDER BY wh_part, copies DESC, id, date LIMIT 10000`);
+/**
+ * Duplicate keys from the marked rows: a row dated like the one before it in its series (`col` =
+ * 'id', key (series, date)), or equal on the key's first column and date to the row before it
+ * (`col` = 'k', key (K, date)).
+ */
+async function duplicateFindings(duck: Duck, shape: HealthShape, col: 'id' | 'k' = 'id'): Promise<HealthFinding[]> {
+  const marked = col === 'id' ? 'date = d0' : 'kdup';
+  const r = await duck.all(`SELECT wh_part, ${col} AS v, CAST(date AS VARCHAR) AS date, (count(*) + 1)::BIGINT AS copies FROM wh_health_marks WHERE ${marked} GROUP BY wh_part, ${col}, date ORDER BY wh_part, copies DESC, ${col}, date LIMIT 10000`);
+  const roles = col === 'id' ? shape.keyRoles : (['id', 'date'] as const);
   return [...byPart(r.rows)].map(([part, rows]) => {
     const extra = rows.reduce((k, x) => k + Number(x['copies']) - 1, 0);
     return {
       kind: 'duplicate_keys' as const, partition: part, count: extra,
       message: `${extra} duplicate row(s) on key (${shape.key.join(', ')}) in ${rows.length} key value(s)`,
-      samples: rows.slice(0, SAMPLE).map((x) => ({ ...Object.fromEntries(shape.key.map((k, i) => [k, str(shape.keyRoles[i] === 'date' ? x['date'] : x['id'])])), copies: Number(x['copies']) })),
+      samples: rows.slice(0, SAMPLE).map((x) => ({ ...Object.fromEntries(shape.key.map((k, i) => [k, str(roles[i] === 'date' ? x['date'] : x['v'])])), copies: Number(x['copies']) })),
       windows: [],
     };
   });
@@ -182,16 +189,7 @@ async function duplicateFindings(duck: Duck, shape: HealthShape): Promise<Health
 /** Duplicates on a (K, date) key found as adjacent rows; null when a file was not in key order (the caller queries). */
 async function adjacentDuplicates(duck: Duck, shape: HealthShape): Promise<HealthFinding[] | null> {
   if ((await duck.all('SELECT 1 AS x FROM wh_health_marks WHERE kbad LIMIT 1')).rows.length > 0) return null;
-  const r = await duck.all(`SELECT wh_part, k, CAST(date AS VARCHAR) AS date, (count(*) + 1)::BIGINT AS copies FROM wh_health_marks WHERE kdup GROUP BY wh_part, k, date ORDER BY wh_part, copies DESC, k, date LIMIT 10000`);
-  return [...byPart(r.rows)].map(([part, rows]) => {
-    const extra = rows.reduce((n, x) => n + Number(x['copies']) - 1, 0);
-    return {
-      kind: 'duplicate_keys' as const, partition: part, count: extra,
-      message: `${extra} duplicate row(s) on key (${shape.key.join(', ')}) in ${rows.length} key value(s)`,
-      samples: rows.slice(0, SAMPLE).map((x) => ({ [shape.key[0]!]: str(x['k']), [shape.key[1]!]: str(x['date']), copies: Number(x['copies']) })),
-      windows: [],
-    };
-  });
+  return duplicateFindings(duck, shape, 'k');
 }
 
 async function calendarFindings(duck: Duck): Promise<HealthFinding[]> {
