@@ -10,6 +10,12 @@
  * buffer per file costs a page fault per 4 KiB), and the cipher is fed `slice` bytes at a time
  * (node:crypto allocates each output; allocations this small are recycled instead of faulting in
  * new pages: AES-256-GCM measured 2.7 GB/s in 64 KiB slices against 0.75 GB/s in 1 MiB ones).
+ *
+ * Each slice's output is written by itself. One write of several MiB makes the kernel allocate large
+ * page-cache folios, which come from memory not touched recently; in a virtual machine that returns
+ * free memory to its host, every first touch is a host page fault. Measured on this machine, writing
+ * 82 MiB of new files cost 430-780 ms of system time in 1 MiB writes against 55-70 ms in 64 KiB
+ * writes; a restore went from 130-400 ms to 105-130 ms.
  */
 import type * as NodeCrypto from 'node:crypto';
 import type * as NodeFs from 'node:fs';
@@ -83,10 +89,12 @@ export function sealFile(h: CryptHost, job: SealJob): { bytes: number } {
       const n = fs.readSync(input, buf, 0, Math.min(buf.length, size - pos), pos);
       if (n === 0 && pos < size) throw new Error(`${job.src} shrank while it was being encrypted`);
       pos += n;
-      const parts: Buffer[] = written === 0 ? [Buffer.from(L.magic), Buffer.from(job.keyId, 'hex'), iv] : [];
-      for (let i = 0; i < n; i += slice) parts.push(cipher.update(buf.subarray(i, Math.min(n, i + slice))));
-      if (pos >= size) parts.push(cipher.final(), cipher.getAuthTag());
-      written += h.writeFully(fs, out, parts);
+      // Each slice is written as it comes: see the module comment on write sizes.
+      for (let i = 0; i < n; i += slice) {
+        const head = written === 0 ? [Buffer.from(L.magic), Buffer.from(job.keyId, 'hex'), iv] : [];
+        written += h.writeFully(fs, out, [...head, cipher.update(buf.subarray(i, Math.min(n, i + slice)))]);
+      }
+      if (pos >= size) written += h.writeFully(fs, out, written === 0 ? [Buffer.from(L.magic), Buffer.from(job.keyId, 'hex'), iv, cipher.final(), cipher.getAuthTag()] : [cipher.final(), cipher.getAuthTag()]);
     } while (pos < size);
     if (job.fsync) fs.fsyncSync(out);
     fs.closeSync(out);
@@ -132,13 +140,11 @@ export function unsealFile(h: CryptHost, job: UnsealJob): { bytes: number; sha25
       const n = fs.readSync(input, buf, 0, Math.min(buf.length, end - pos), pos);
       if (n === 0) return { bytes, sha256: '', failure: { kind: 'auth', detail: 'unexpected end of file' } };
       pos += n;
-      const parts: Buffer[] = [];
       for (let i = 0; i < n; i += slice) {
         const p = decipher.update(buf.subarray(i, Math.min(n, i + slice)));
         hash.update(p);
-        parts.push(p);
+        bytes += h.writeFully(fs, out, [p]);
       }
-      bytes += h.writeFully(fs, out, parts);
     }
     try {
       decipher.final();

@@ -115,19 +115,37 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
   const m = await chooseBackup(o.target, o.key, o.at);
   for (const d of [paths.root, paths.objects, paths.tmp, paths.quarantine]) mkdirSync(d, { recursive: true });
   const scratch = mkdtempSync(join(paths.tmp, 'restore-'));
+  // The log is fetched, decrypted and checked while the objects decrypt; it is renamed into place
+  // only after every object and directory is on disk, so an interrupted restore is never a warehouse.
+  const log = prepareLogFile(o.target, o.key, m, scratch);
+  log.catch(() => undefined); // awaited below; a failure among the objects comes first
   try {
     let fetched = 0;
     let done = 0;
-    // Resuming: an object already in place with the right content is kept.
-    const todo: BackupManifest['objects'] = [];
     // Every object is flushed before the log that names them; each flush starts as soon as the
     // object has its name, overlapping the decryption of the next ones (a resumed restore flushes
-    // the objects a killed run left too: they may never have reached the disk).
+    // the objects a killed run left too: they may never have reached the disk). Each directory is
+    // flushed once its last object has its name.
     const flushes = flushQueue(fsyncPath);
+    const dirs = flushQueue(fsyncPath, 8);
+    const pending = new Map<string, number>();
+    for (const obj of m.objects) {
+      const d = dirname(objectPath(o.out, obj.hash));
+      pending.set(d, (pending.get(d) ?? 0) + 1);
+    }
+    const named = (dest: string): void => {
+      flushes.add(dest);
+      const d = dirname(dest);
+      const left = pending.get(d)! - 1;
+      pending.set(d, left);
+      if (left === 0) dirs.add(d);
+    };
+    // Resuming: an object already in place with the right content is kept.
+    const todo: BackupManifest['objects'] = [];
     for (const obj of m.objects) {
       const dest = objectPath(o.out, obj.hash);
       if (existsSync(dest) && (await hashFile(dest)).hash === obj.hash) {
-        flushes.add(dest);
+        named(dest);
         o.onProgress?.(++done, m.objects.length);
       } else todo.push(obj);
     }
@@ -152,7 +170,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
           const obj = batch[next++]!;
           const prefetched = local === null ? undefined : join(local, objectName(obj.hash));
           await fetchObject(o.target, o.key, obj.hash, objectPath(o.out, obj.hash), scratch, { deferSync: true, prefetched });
-          flushes.add(objectPath(o.out, obj.hash));
+          named(objectPath(o.out, obj.hash));
           fetched += 1;
           o.onProgress?.(++done, m.objects.length);
         }
@@ -160,27 +178,38 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
       await settleAll(Array.from({ length: Math.min(o.concurrency ?? cryptPool().size + 2, batch.length) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
       if (local !== null) rmSync(local, { recursive: true, force: true });
     }
-    await flushes.done();
-    // Then their directories, then the log.
-    const dirs = flushQueue(fsyncPath, 8);
-    for (const d of new Set(m.objects.map((x) => dirname(objectPath(o.out, x.hash))))) dirs.add(d);
-    await dirs.done();
+    await settleAll([flushes.done(), dirs.done()]);
     await fsyncPath(paths.objects);
-    await restoreLogFile(o.target, o.key, m, paths.log, scratch);
+    // Then the log.
+    renameSync(await log, paths.log);
+    await fsyncPath(paths.root);
     recordAnchor(o.out, m.head);
     return { backupId: m.backupId, dir: paths.root, headSeq: m.head.seq, objects: m.objects.length, fetched };
   } finally {
+    await log.catch(() => undefined); // nothing may still write into scratch when it is removed
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-/** Fetch and decrypt a backup's log copy, check it against the manifest, and rename it to `dest`. */
+/** Fetch and decrypt a backup's log copy, check it, and rename it to `dest` (`scratch` on its volume). */
 export async function restoreLogFile(target: BackupTarget, key: BackupKey, m: BackupManifest, dest: string, scratch: string): Promise<void> {
+  renameSync(await prepareLogFile(target, key, m, scratch), dest);
+  await fsyncPath(dirname(resolve(dest)));
+}
+
+/**
+ * Fetch and decrypt a backup's log copy into `scratch`, check it against the manifest (hash and
+ * head) and flush it; returns its name, for the caller to rename into place (same volume).
+ */
+async function prepareLogFile(target: BackupTarget, key: BackupKey, m: BackupManifest, scratch: string): Promise<string> {
   const enc = join(scratch, 'log.whenc');
-  const plain = `${dest}.restoring-${process.pid}`;
+  const plain = join(scratch, 'wh.log');
   try {
-    await target.get(m.log.name, enc);
-    const got = await decryptFile(enc, plain, key, logAad(m.backupId), m.log.name);
+    // A directory target is read in place; a remote is fetched to scratch first.
+    const src = target.localPath?.(m.log.name) ?? enc;
+    if (src === enc) await target.get(m.log.name, enc);
+    else if (!existsSync(src)) throw new WarehouseError('BACKUP_FAILED', `backup log ${m.log.name} is missing from ${target.location}`, { suggestion: 'restore from another backup with --at; run `wh backup verify`' });
+    const got = await decryptFile(src, plain, key, logAad(m.backupId), m.log.name);
     if (got.sha256 !== m.log.sha256) {
       throw new WarehouseError('BACKUP_FAILED', `backup log ${m.log.name} does not match its manifest`, { suggestion: 'restore from another backup with --at' });
     }
@@ -194,12 +223,13 @@ export async function restoreLogFile(target: BackupTarget, key: BackupKey, m: Ba
       copy.close();
     }
     for (const suffix of ['-wal', '-shm']) rmSync(`${plain}${suffix}`, { force: true });
-    await hashFile(plain, { fsync: true });
-    renameSync(plain, dest);
-    await fsyncPath(dirname(resolve(dest)));
+    await fsyncPath(plain);
+    return plain;
+  } catch (e) {
+    rmSync(plain, { force: true });
+    throw e;
   } finally {
     rmSync(enc, { force: true });
-    rmSync(plain, { force: true });
   }
 }
 
