@@ -44,8 +44,15 @@ interface Pending {
 }
 interface Slot {
   readonly worker: Worker;
-  current: Pending | null;
+  /** Jobs sent to the worker, in the order it runs them (at most {@link DEPTH}). */
+  readonly sent: Pending[];
 }
+
+/**
+ * Jobs handed to a worker at once: the next one waits in the worker's queue, so the worker starts it
+ * without a round trip through the main thread (which is busy with flushes and progress).
+ */
+const DEPTH = 2;
 
 /** A system error from a worker, rebuilt with its code (ENOSPC, ENOENT, ...) for the caller. */
 function rebuilt(e: { message: string; code?: string; syscall?: string; path?: string }): Error {
@@ -59,6 +66,11 @@ export class CryptPool {
   private code: string | null = null;
 
   constructor(readonly size = Math.max(1, Math.min(8, availableParallelism()))) {}
+
+  /** Jobs in flight that keep every worker busy. */
+  get capacity(): number {
+    return this.size * DEPTH;
+  }
 
   /** Start the workers now (they take a few milliseconds to come up). */
   warm(): void {
@@ -84,11 +96,11 @@ export class CryptPool {
   private spawn(): void {
     this.code ??= source();
     const worker = new Worker(this.code, { eval: true });
-    const slot: Slot = { worker, current: null };
+    const slot: Slot = { worker, sent: [] };
     worker.on('message', (m: { id: number; ok: boolean; result?: Result; error?: { message: string; code?: string } }) => {
-      const p = slot.current;
-      slot.current = null;
-      if (p !== null && p.id === m.id) {
+      const p = slot.sent[0];
+      if (p !== undefined && p.id === m.id) {
+        slot.sent.shift();
         if (m.ok) p.resolve(m.result!);
         else p.reject(rebuilt(m.error!));
       }
@@ -97,8 +109,7 @@ export class CryptPool {
     const gone = (why: Error): void => {
       const i = this.slots.indexOf(slot);
       if (i >= 0) this.slots.splice(i, 1);
-      slot.current?.reject(why);
-      slot.current = null;
+      for (const p of slot.sent.splice(0)) p.reject(why);
       if (this.queue.length > 0) {
         this.warm();
         this.dispatch();
@@ -112,17 +123,18 @@ export class CryptPool {
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (slot.current === null) {
-        const p = this.queue.shift();
-        if (p === undefined) slot.worker.unref();
-        else {
-          slot.current = p;
+    // Fill every worker to one job first, then to DEPTH, so a short queue is spread over all of them.
+    for (let depth = 1; depth <= DEPTH; depth++) {
+      for (const slot of this.slots) {
+        if (slot.sent.length < depth && this.queue.length > 0) {
+          const p = this.queue.shift()!;
+          slot.sent.push(p);
           slot.worker.ref();
           slot.worker.postMessage({ id: p.id, op: p.op, job: p.job });
         }
       }
     }
+    for (const slot of this.slots) if (slot.sent.length === 0) slot.worker.unref();
   }
 }
 

@@ -55,11 +55,11 @@ export async function fetchObject(
   hash: string,
   dest: string,
   scratch: string,
-  options: { deferSync?: boolean; prefetched?: string } = {},
+  options: { deferSync?: boolean; prefetched?: string; dirMade?: boolean } = {},
 ): Promise<void> {
   const enc = join(scratch, `${hash}.whenc`);
   const plain = join(dirname(dest), `.${hash}.restoring-${process.pid}`);
-  mkdirSync(dirname(dest), { recursive: true });
+  if (options.dirMade !== true) mkdirSync(dirname(dest), { recursive: true });
   try {
     // A directory target is read in place; a remote is fetched to scratch first.
     const src = options.prefetched ?? target.localPath?.(objectName(hash)) ?? enc;
@@ -84,7 +84,7 @@ export interface RestoreOptions {
   readonly out: string;
   readonly at?: string;
   readonly onProgress?: (done: number, total: number) => void;
-  /** Objects in flight at once (default: two more than the crypt workers). */
+  /** Objects in flight at once (default: two more than the crypt workers take at once). */
   readonly concurrency?: number;
   /** Remotes: bytes downloaded per rclone call (default 256 MB). */
   readonly batchBytes?: number;
@@ -131,6 +131,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
     const pending = new Map<string, number>();
     for (const obj of m.objects) {
       const d = dirname(objectPath(o.out, obj.hash));
+      if (!pending.has(d)) mkdirSync(d, { recursive: true });
       pending.set(d, (pending.get(d) ?? 0) + 1);
     }
     const named = (dest: string): void => {
@@ -169,13 +170,13 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
         while (next < batch.length && !failed) {
           const obj = batch[next++]!;
           const prefetched = local === null ? undefined : join(local, objectName(obj.hash));
-          await fetchObject(o.target, o.key, obj.hash, objectPath(o.out, obj.hash), scratch, { deferSync: true, prefetched });
+          await fetchObject(o.target, o.key, obj.hash, objectPath(o.out, obj.hash), scratch, { deferSync: true, prefetched, dirMade: true });
           named(objectPath(o.out, obj.hash));
           fetched += 1;
           o.onProgress?.(++done, m.objects.length);
         }
       };
-      await settleAll(Array.from({ length: Math.min(o.concurrency ?? cryptPool().size + 2, batch.length) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
+      await settleAll(Array.from({ length: Math.min(o.concurrency ?? cryptPool().capacity + 2, batch.length) }, () => worker().catch((e: unknown) => ((failed = true), Promise.reject(e)))));
       if (local !== null) rmSync(local, { recursive: true, force: true });
     }
     await settleAll([flushes.done(), dirs.done()]);
