@@ -13,11 +13,11 @@
  * leaves one.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectedObjects, manifestHistory } from '../../src/projections/index.js';
-import { openWarehouseLog } from '../../src/store/index.js';
+import { objectPath, openWarehouseLog } from '../../src/store/index.js';
 import { cleanupTempDirs, pollUntil, runWh, spawnWh, tempDir } from '../support/wh-cli.js';
 import { keyFile, sampleWarehouse } from '../backup/backup-fixture.js';
 
@@ -104,8 +104,9 @@ describe('wh backup run and wh restore killed with SIGKILL', () => {
     const target = join(tempDir('wh-kill-tgt-'), 'nas');
     expect((await runWh(['backup', 'add', 'nas', target, '--key-file', keyFile()], { warehouse: dir })).code).toBe(0);
     expect((await runWh(['backup', 'run', 'nas'], { warehouse: dir })).code).toBe(0);
-    // A restore fetches in the manifest's order (by hash): block the last.
-    const last = [...liveObjects(dir)].sort().at(-1)!;
+    // A restore fetches largest first (ties by hash): block the last, so no job waits behind it.
+    const size = (h: string) => statSync(objectPath(dir, h)).size;
+    const last = [...liveObjects(dir)].sort((a, b) => size(b) - size(a) || (a < b ? -1 : 1)).at(-1)!;
     const out = join(tempDir('wh-kill-r-'), 'wh');
 
     const restore = spawnWh(['restore', 'nas', out, '--json'], { warehouse: dir, timeoutMs: 60_000 });
