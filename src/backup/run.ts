@@ -113,6 +113,7 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
   const started = Date.now();
   const staging = makeOwnedTempDir(o.dir, 'backup');
   cryptPool().warm(); // the workers start while the log is copied
+  let pendingLog: Promise<unknown> | undefined;
   try {
     const copy = join(staging, 'wh.log');
     const head = await o.log.backupTo(copy);
@@ -125,6 +126,16 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
         });
       }
     }
+    // The log copy is hashed, encrypted and uploaded while the objects are; the manifest waits for both.
+    const logDone = (async () => {
+      const logHash = await hashFile(copy);
+      const encLog = join(staging, 'log.whenc');
+      const bytes = await encryptFile(copy, encLog, o.key, logAad(backupId));
+      await o.target.put(encLog, logName(backupId));
+      return { ...logHash, encrypted: bytes };
+    })();
+    logDone.catch(() => undefined); // awaited below, after the objects (whose failure comes first)
+    pendingLog = logDone;
     const todo = await objectsToUpload(o.target, o.key, objects, staging);
     let uploadedBytes = 0;
     let done = 0;
@@ -187,10 +198,8 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
       }
     }
     progress('log');
-    const logHash = await hashFile(copy);
-    const encLog = join(staging, 'log.whenc');
-    uploadedBytes += await encryptFile(copy, encLog, o.key, logAad(backupId));
-    await o.target.put(encLog, logName(backupId));
+    const logHash = await logDone;
+    uploadedBytes += logHash.encrypted;
     progress('manifest');
     const manifest: Omit<BackupManifest, 'mac'> = {
       format: 'wh-backup-manifest/1',
@@ -225,6 +234,7 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
     }
     throw e;
   } finally {
+    await pendingLog?.catch(() => undefined); // nothing may still write into staging when it is removed
     rmSync(staging, { recursive: true, force: true });
   }
 }
