@@ -25,14 +25,16 @@ import { manifestAt } from '../src/projections/index.js';
 import { initWarehouse, objectPath, openWarehouseLog, writePartition } from '../src/store/index.js';
 import { openWarehouse, toArrow } from '../src/query/index.js';
 import { taqMinuteBars } from '../src/providers/index.js';
-import { accumulatedSelect, aggregateInBatches, batchesOf, dailyRv, minuteBars, RAW_COLUMNS, RAW_TYPES, sessionWindow, spreads } from '../src/sync/taq/index.js';
+import { accumulatedSelect, aggregateInBatches, batchesOf, carriesNbbo, dailyRv, keepQuote, minuteBars, RAW_COLUMNS, RAW_TYPES, sessionWindow, spreads, withdrawnSidesNull } from '../src/sync/taq/index.js';
 import { simulateSymbolDay, type TaqSymbol } from '../src/dev/wrds-sample/index.js';
 import { isMain, parseCli, report, row, say, stats, tempDir, timeAsync, type BenchRow, type CommonOptions } from './harness.js';
 
 const USAGE = `usage: node dist/bench/taq.js [options]
   --quick          100 symbols (one full batch), intensity 2, 3 repetitions
   --symbols N      symbols in the day (default 200)
-  --intensity K    times the sample's per-symbol trade and quote counts (default 10)
+  --intensity K    times the sample's per-symbol trade counts (default 3)
+  --quote-intensity Q  times the sample's per-symbol quote counts (default 30 x K: the NBBO file
+                   then holds about 4 rows per trade, as in real TAQ; see docs/concepts/taq.md)
   --reps N         timed repetitions (default 5)
   --threads N      DuckDB threads (default 2)
   --profile        time every statement of the aggregation (median over --reps) and exit
@@ -42,6 +44,7 @@ const USAGE = `usage: node dist/bench/taq.js [options]
 const optionsSchema = z.object({
   symbols: z.coerce.number().int().positive().optional(),
   intensity: z.coerce.number().positive().optional(),
+  'quote-intensity': z.coerce.number().positive().optional(),
   reps: z.coerce.number().int().positive().optional(),
   threads: z.coerce.number().int().min(1).max(16).optional(),
   child: z.string().optional(),
@@ -49,7 +52,8 @@ const optionsSchema = z.object({
 });
 
 const DAY = '2024-03-15';
-type Kind = Exclude<keyof typeof RAW_COLUMNS, 'qcount'>;
+const SESSION = sessionWindow('16:00');
+type Kind = keyof typeof RAW_COLUMNS;
 
 function hms(ns: number): string {
   const us = Math.floor(ns / 1000);
@@ -64,30 +68,39 @@ type Files = Record<Kind, string>;
  * The day's raw CSV files (the sync's RAW_COLUMNS) for `n` symbols, one set per batch of
  * DEFAULT_BATCH_SYMBOLS (as the sync pulls them); returns their paths and row counts.
  */
-async function writeDay(dir: string, n: number, intensity: number): Promise<{ batches: Files[]; rows: Record<Kind, number> }> {
-  const rows = { ctm: 0, cqm: 0, nbbo: 0, master: 0 };
+async function writeDay(dir: string, n: number, intensity: number, quoteIntensity: number): Promise<{ batches: Files[]; rows: Record<Kind, number> }> {
+  const rows = { ctm: 0, cqm: 0, nbbo: 0, master: 0, qcount: 0 };
   const batches: Files[] = [];
   for (const [b, idx] of batchesOf(Array.from({ length: n }, (_, i) => i)).entries()) {
-    const files = { ctm: join(dir, `ctm-${n}-${b}.csv`), cqm: join(dir, `cqm-${n}-${b}.csv`), nbbo: join(dir, `nbbo-${n}-${b}.csv`), master: join(dir, `master-${n}-${b}.csv`) };
+    const files = Object.fromEntries((Object.keys(RAW_COLUMNS) as Kind[]).map((k) => [k, join(dir, `${k}-${n}-${b}.csv`)])) as Files;
     batches.push(files);
     const out = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, createWriteStream(f)])) as Record<Kind, ReturnType<typeof createWriteStream>>;
-    await writeSymbols(idx, intensity, out, rows);
+    await writeSymbols(idx, intensity, quoteIntensity, out, rows);
     await Promise.all(Object.values(out).map((w) => new Promise<void>((r) => w.end(() => r()))));
   }
   return { batches, rows };
 }
 
-async function writeSymbols(idx: readonly number[], intensity: number, out: Record<Kind, ReturnType<typeof createWriteStream>>, rows: Record<Kind, number>): Promise<void> {
+/**
+ * What the sync pulls for these symbols: trades, the NBBO file, only the quotes that carry the
+ * NBBO (pull-day.ts), the master, and each symbol's count of clean quotes (computed at the source).
+ */
+async function writeSymbols(idx: readonly number[], intensity: number, quoteIntensity: number, out: Record<Kind, ReturnType<typeof createWriteStream>>, rows: Record<Kind, number>): Promise<void> {
   const write = (k: Kind, cells: unknown[]) => {
     rows[k]++;
     return out[k].write(`${cells.map((c) => (c === null ? '' : String(c))).join(',')}\n`);
   };
   for (const i of idx) {
-    const s: TaqSymbol = { symRoot: `S${String(i).padStart(4, '0')}`, cusip: '000000000', exchcd: i % 3 === 0 ? 3 : 1, open: 20 + (i % 180), close: 20.5 + (i % 180), vol: 2_000_000 + 10_000 * (i % 300), intensity };
+    const s: TaqSymbol = { symRoot: `S${String(i).padStart(4, '0')}`, cusip: '000000000', exchcd: i % 3 === 0 ? 3 : 1, open: 20 + (i % 180), close: 20.5 + (i % 180), vol: 2_000_000 + 10_000 * (i % 300), intensity, quoteIntensity };
     const d = simulateSymbolDay(1, DAY, s);
     const src = s.exchcd === 3 ? 'N' : 'C';
     for (const t of d.trades) write('ctm', [hms(t.t), t.t % 1000, t.ex, s.symRoot, null, t.cond, t.size, t.price, t.corr, t.seq]);
-    for (const q of d.quotes) write('cqm', [hms(q.t), q.t % 1000, q.ex, s.symRoot, null, q.bid, q.bidsiz, q.ask, q.asksiz, q.cond, q.seq, q.natbbo, q.cancel, src]);
+    let clean = 0;
+    for (const q of d.quotes) {
+      if (q.t >= SESSION.openNs && q.t < SESSION.closeNs && keepQuote(withdrawnSidesNull(q), SESSION)) clean++;
+      if (carriesNbbo(src, q.natbbo)) write('cqm', [hms(q.t), q.t % 1000, q.ex, s.symRoot, null, q.bid, q.bidsiz, q.ask, q.asksiz, q.cond, q.seq, q.natbbo, q.cancel, src]);
+    }
+    write('qcount', [s.symRoot, null, clean]);
     for (const b of d.nbbo) write('nbbo', [hms(b.t), b.t % 1000, s.symRoot, null, 'R', null, b.bid, b.bidsiz * 100, b.ask, b.asksiz * 100]);
     if (!write('master', [s.symRoot, null])) await new Promise<void>((r) => out.master.once('drain', () => r()));
   }
@@ -113,7 +126,7 @@ async function aggregate(duck: Duck, batches: readonly Files[]): Promise<void> {
 /** Child mode: aggregate one day and exit (its peak RSS is read by /usr/bin/time). */
 async function child(spec: string, threads: number): Promise<void> {
   const batches = JSON.parse(spec) as Files[];
-  const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
+  const duck = await openDuck({ threads, memoryLimit: '1GB' });
   await aggregate(duck, batches);
   duck.close();
 }
@@ -141,7 +154,7 @@ function timedDuck(duck: Duck, times: Map<string, number[]>): Duck {
 
 /** Where a day's aggregation spends its time: every statement's median (ms, summed over batches). */
 async function profile(batches: readonly Files[], reps: number, threads: number): Promise<void> {
-  const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
+  const duck = await openDuck({ threads, memoryLimit: '1GB' });
   const runs: Map<string, number[]>[] = [];
   for (let i = 0; i <= reps; i++) {
     const times = new Map<string, number[]>();
@@ -158,14 +171,15 @@ async function profile(batches: readonly Files[], reps: number, threads: number)
 
 export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchema>): Promise<BenchRow[]> {
   const n = o.symbols ?? (o.quick ? 100 : 200);
-  const k = o.intensity ?? (o.quick ? 2 : 10);
+  const k = o.intensity ?? (o.quick ? 2 : 3);
+  const kq = o['quote-intensity'] ?? 30 * k;
   const reps = o.reps ?? (o.quick ? 3 : 5);
   const threads = o.threads ?? 2;
   const tmp = tempDir('taq', o.keep);
   const rows: BenchRow[] = [];
   try {
-    say(`generating a day: ${n} symbols, intensity ${k} ...`);
-    const day = await writeDay(tmp.path, n, k);
+    say(`generating a day: ${n} symbols, trade intensity ${k}, quote intensity ${kq} ...`);
+    const day = await writeDay(tmp.path, n, k, kq);
     const total = day.rows.ctm + day.rows.cqm + day.rows.nbbo;
     const mib = day.batches.flatMap((b) => Object.values(b) as string[]).reduce((s, f) => s + statSync(f).size, 0) / 2 ** 20;
     say(`  ${day.rows.ctm.toLocaleString()} trades, ${day.rows.cqm.toLocaleString()} quotes, ${day.rows.nbbo.toLocaleString()} NBBO rows (${mib.toFixed(1)} MiB of CSV)`);
@@ -175,7 +189,7 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
       return rows;
     }
     // 1. Throughput, interleaved.
-    const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
+    const duck = await openDuck({ threads, memoryLimit: '1GB' });
     const subj: number[] = [];
     const base: number[] = [];
     await aggregate(duck, day.batches); // warm-up
@@ -223,8 +237,11 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
     rows.push(row('taq', 'bars 1 sym x 1 day (provider)', stats(prov).median, 'ms', stats(rawT).median, 'provider/raw read_parquet', { text: '<= 1.1', met: (r) => r <= 1.1 }));
     rows.push(row('taq', 'bars 1 sym x 1 day cold', cold, 'ms', null, null, { text: '< 2000 ms', met: (_r, v) => v < 2000 }));
 
-    // 3. The S&P 500 x 1 month SLO, estimated (assumed volumes: see docs/concepts/taq.md).
-    const perDay = { trades: 30e6, nbbo: 150e6, carryingQuotes: 50e6 };
+    // 3. The S&P 500 x 1 month SLO, estimated. Volumes of one S&P 500 day, 2022-2024 (sources and
+    // ranges in docs/concepts/taq.md): trades ~27M (the TAQ trade file holds 71-77M a day, the
+    // S&P 500 about 35-40 % of them), NBBO-file rows ~110M (four per trade), and the quotes that
+    // carry the NBBO, ~10 % of the NBBO rows (as in the sample's quote simulation).
+    const perDay = { trades: 27e6, nbbo: 110e6, carryingQuotes: 11e6 };
     const monthRows = 21 * (perDay.trades + perDay.nbbo + perDay.carryingQuotes);
     const estMin = monthRows / subjRate / 60;
     say(`SLO estimate: 21 days x ${(perDay.trades + perDay.nbbo + perDay.carryingQuotes) / 1e6}M rows/day = ${(monthRows / 1e9).toFixed(2)}B rows at ${Math.round(subjRate).toLocaleString()} rows/s = ${estMin.toFixed(0)} min of local aggregation (transfer not included)`);
@@ -235,8 +252,11 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
     rows.push(row('taq', 'S&P 500 x 1 month, raw scan only (floor)', floorMin, 'min', null, null));
 
     // 4. Peak RSS at N and 10N symbols.
-    const big = await writeDay(tmp.path, n * 10, k);
-    const rss1 = stats([0, 1].map(() => peakRssMiB(day.batches, threads))).median;
+    // The sample's own quote mix here: simulating real TAQ's quote stream for 10x the symbols
+    // would take minutes, and the memory bound is per batch of symbols, whatever the mix.
+    const small = await writeDay(tmp.path, n, k, k);
+    const big = await writeDay(tmp.path, n * 10, k, k);
+    const rss1 = stats([0, 1].map(() => peakRssMiB(small.batches, threads))).median;
     const rss10 = stats([0, 1].map(() => peakRssMiB(big.batches, threads))).median;
     say(`peak RSS of one day's aggregation: ${n} symbols ${rss1.toFixed(0)} MiB, ${n * 10} symbols ${rss10.toFixed(0)} MiB`);
     rows.push(row('taq', `peak RSS ${n * 10} vs ${n} symbols`, rss10, 'MiB', rss1, '10x symbols / 1x', { text: '<= 1.2', met: (r) => r <= 1.2 }));
@@ -247,7 +267,7 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
 }
 
 if (isMain(import.meta.url)) {
-  const o = parseCli(process.argv.slice(2), { symbols: { type: 'string' }, intensity: { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' }, child: { type: 'string' }, profile: { type: 'boolean' } }, optionsSchema, USAGE);
+  const o = parseCli(process.argv.slice(2), { symbols: { type: 'string' }, intensity: { type: 'string' }, 'quote-intensity': { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' }, child: { type: 'string' }, profile: { type: 'boolean' } }, optionsSchema, USAGE);
   if (o.child !== undefined) await child(o.child, o.threads ?? 2);
   else report(await runTaqBench(o), o);
 }

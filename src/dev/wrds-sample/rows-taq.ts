@@ -21,6 +21,8 @@ export interface TaqSymbol {
   readonly vol: number;
   /** Multiplies the day's quote and trade counts and lifts their caps (default 1; benchmarks scale it). */
   readonly intensity?: number;
+  /** Multiplies the quote count instead of `intensity` (benchmarks raise it for real TAQ's quote-to-trade mix). */
+  readonly quoteIntensity?: number;
 }
 
 interface Quote { t: number; ex: string; bid: number; bidsiz: number; ask: number; asksiz: number; cond: string; cancel: string | null; natbbo: string; seq: number }
@@ -68,7 +70,7 @@ const RECENT_LIMIT = 200;
 
 /** Generates one symbol-day (deterministic in seed, day and symbol). */
 export function simulateSymbolDay(seed: number, day: string, s: TaqSymbol): SymbolDay {
-  const key = `${seed}|${day}|${s.symRoot}|${s.open}|${s.close}|${s.vol}|${s.exchcd}|${s.intensity ?? 1}`;
+  const key = `${seed}|${day}|${s.symRoot}|${s.open}|${s.close}|${s.vol}|${s.exchcd}|${s.intensity ?? 1}|${s.quoteIntensity ?? ''}`;
   const hit = recent.get(key);
   if (hit !== undefined) return hit;
   const result = simulateSymbolDayUncached(seed, day, s);
@@ -99,7 +101,7 @@ function simulateSymbolDayUncached(seed: number, day: string, s: TaqSymbol): Sym
   };
   const venues = s.exchcd === 3 ? VENUES_NASDAQ : VENUES_NYSE;
   const k = s.intensity ?? 1;
-  const nQuotes = Math.round(k * Math.min(600, Math.max(60, Math.round(s.vol / 20_000))));
+  const nQuotes = Math.round((s.quoteIntensity ?? k) * Math.min(600, Math.max(60, Math.round(s.vol / 20_000))));
   const quotes: Quote[] = [];
   const nbbo: Nbbo[] = [];
   const book = new Map<string, Quote>();

@@ -40,12 +40,14 @@ export const minuteBars: TaqDataset = {
     WITH grid AS (
       SELECT s.symbol, g.m FROM tq_symbols s, generate_series(${w.openNs}::BIGINT, ${w.closeNs - NS_PER_MINUTE}::BIGINT, ${NS_PER_MINUTE}::BIGINT) AS g(m)),
     agg AS (SELECT symbol, m, open, high, low, close, volume, vwap, trades FROM tq_minute),
+    -- The NBBO at a minute's end is the last row at or before it: each minute's last row is enough.
+    ends AS (SELECT symbol, t, bid, ask FROM tq_nbbo WHERE next_t IS NULL OR next_t // ${NS_PER_MINUTE} > t // ${NS_PER_MINUTE}),
     bars AS (
       SELECT g.symbol, g.m, g.m + ${NS_PER_MINUTE - 1} AS m_end, a.open, a.high, a.low, a.close,
              coalesce(a.volume, 0)::BIGINT AS volume, a.vwap, coalesce(a.trades, 0)::BIGINT AS trades
       FROM grid g LEFT JOIN agg a USING (symbol, m))
     SELECT DATE '${day}' AS date, b.symbol, ${stampUs(day, 'b.m')} AS minute, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.trades, n.bid, n.ask
-    FROM bars b ASOF LEFT JOIN tq_nbbo n ON b.symbol = n.symbol AND n.t <= b.m_end
+    FROM bars b ASOF LEFT JOIN ends n ON b.symbol = n.symbol AND n.t <= b.m_end
     ORDER BY b.symbol, b.m`,
 };
 
@@ -101,7 +103,7 @@ export const spreads: TaqDataset = {
   sortKey: ['symbol'],
   select: (day, w) => `
     WITH intervals AS (
-      SELECT symbol, bid, ask, mid, usable, greatest(t, ${w.openNs}) AS t0, least(coalesce(lead(t) OVER (PARTITION BY symbol ORDER BY t), ${w.closeNs}), ${w.closeNs}) AS t1
+      SELECT symbol, bid, ask, mid, usable, greatest(t, ${w.openNs}) AS t0, least(coalesce(next_t, ${w.closeNs}), ${w.closeNs}) AS t1
       FROM tq_nbbo),
     quoted AS (
       SELECT symbol, sum((t1 - t0) * (ask - bid)) / sum(t1 - t0) AS quoted_tw, sum((t1 - t0) * (ask - bid) / mid) / sum(t1 - t0) AS quoted_pct_tw

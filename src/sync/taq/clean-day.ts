@@ -5,7 +5,8 @@
  * - `tq_trades`: trades passing the trade filter;
  * - `tq_quotes` (a view): quotes passing the quote filter, withdrawn sides NULL (the sync pulls only those
  *   carrying the NBBO; `tq_quote_counts` has every symbol's count of clean quotes);
- * - `tq_nbbo`: the official complete NBBO (one row per symbol and timestamp), with `usable`;
+ * - `tq_nbbo`: the official complete NBBO (one row per symbol and timestamp), with `usable` and
+ *   `next_t`, the time of the symbol's next NBBO row (NULL for the last);
  * - `tq_minute`: per symbol and minute with trades, OHLC, volume, VWAP and count (bars and RV read it);
  * - `tq_matched`: each trade with the NBBO in force 1 ns before it and 5 minutes later, and its
  *   tick-test, Lee–Ready, EMO and CLNV signs.
@@ -79,16 +80,18 @@ export function cleanDaySql(w: SessionWindow): string[] {
                 qu_cond, qu_cancel, qu_source, natbbo_ind
          FROM raw_cqm)
        WHERE ${quoteWindowSql('t', w)} AND ${normalQuoteSql('qu_cond', 'qu_cancel')} AND ${saneTwoSidedQuoteSql('bid', 'ask')}`,
+    // One window pass both keeps the last row of each timestamp (the highest sequence number; a row
+    // without one loses the tie) and gives each kept row the time of the next, where it ends.
     `CREATE OR REPLACE TABLE tq_nbbo AS
-       SELECT symbol, t, seq, bid, bidsize, ask, asksize, ${usableNbboSql('bid', 'ask')} AS usable, (bid + ask) / 2 AS mid FROM (
-         SELECT *, row_number() OVER (PARTITION BY symbol, t ORDER BY seq DESC NULLS LAST) AS rn FROM (
+       SELECT symbol, t, seq, bid, bidsize, ask, asksize, ${usableNbboSql('bid', 'ask')} AS usable, (bid + ask) / 2 AS mid, next_t FROM (
+         SELECT *, lead(t) OVER (PARTITION BY symbol ORDER BY t, seq NULLS FIRST) AS next_t FROM (
            SELECT ${SYMBOL} AS symbol, ${T} AS t, qu_seqnum AS seq,
                   ${sideSql('best_bid', 'best_bidsizeshares', 'best_bid')} AS bid, ${sideSql('best_bid', 'best_bidsizeshares', 'best_bidsizeshares')} AS bidsize,
                   ${sideSql('best_ask', 'best_asksizeshares', 'best_ask')} AS ask, ${sideSql('best_ask', 'best_asksizeshares', 'best_asksizeshares')} AS asksize
            FROM raw_nbbo WHERE ${quoteWindowSql(T, w)} AND ${normalQuoteSql('qu_cond', "''")}
            UNION ALL
            SELECT symbol, t, seq, bid, bidsiz * ${ROUND_LOT}, ask, asksiz * ${ROUND_LOT} FROM tq_quotes WHERE ${carriesNbboSql('qu_source', 'natbbo_ind')}))
-       WHERE rn = 1`,
+       WHERE next_t IS NULL OR next_t > t`,
     `CREATE OR REPLACE TABLE tq_minute AS
        SELECT symbol, (t // ${NS_PER_MINUTE}) * ${NS_PER_MINUTE} AS m, (t // ${NS_PER_MINUTE}) * ${NS_PER_MINUTE} + ${NS_PER_MINUTE} AS m_end,
               first(price ORDER BY t, seq) AS open, max(price) AS high, min(price) AS low, last(price ORDER BY t, seq) AS close,
