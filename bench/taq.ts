@@ -126,7 +126,7 @@ async function aggregate(duck: Duck, batches: readonly Files[]): Promise<void> {
 /** Child mode: aggregate one day and exit (its peak RSS is read by /usr/bin/time). */
 async function child(spec: string, threads: number): Promise<void> {
   const batches = JSON.parse(spec) as Files[];
-  const duck = await openDuck({ threads, memoryLimit: '1GB' });
+  const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
   await aggregate(duck, batches);
   duck.close();
 }
@@ -154,7 +154,7 @@ function timedDuck(duck: Duck, times: Map<string, number[]>): Duck {
 
 /** Where a day's aggregation spends its time: every statement's median (ms, summed over batches). */
 async function profile(batches: readonly Files[], reps: number, threads: number): Promise<void> {
-  const duck = await openDuck({ threads, memoryLimit: '1GB' });
+  const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
   const runs: Map<string, number[]>[] = [];
   for (let i = 0; i <= reps; i++) {
     const times = new Map<string, number[]>();
@@ -189,7 +189,7 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
       return rows;
     }
     // 1. Throughput, interleaved.
-    const duck = await openDuck({ threads, memoryLimit: '1GB' });
+    const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
     const subj: number[] = [];
     const base: number[] = [];
     await aggregate(duck, day.batches); // warm-up

@@ -196,10 +196,10 @@ async function withLeases<T>(log: EventLog, names: readonly string[], opts: { pu
 async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string, Lease>, tmp: string, logger: Logger): Promise<TaqDayOutcome> {
   const { day } = w.plan;
   const win = sessionWindow(sessionClose(day));
-  // DuckDB keeps freed memory for the next statement (not returnMemory): a day's statements each
-  // touch hundreds of MB, and faulting them in afresh made the aggregation 20-25 % slower
-  // (bench/taq.ts); the memory limit bounds it still.
-  const duck = await openDuck({ threads: o.threads ?? 2, memoryLimit: '1GB', tempDirectory: join(warehousePaths(o.dir).tmp, 'duckdb') });
+  // returnMemory: DuckDB's default keeps up to 128 MB freed by one statement for the next, which
+  // made the aggregation 20-25 % faster here but let the resident size climb with the batches of a
+  // day (peak RSS at 10x the symbols 1.35x, bench/taq.ts --quick); a flat resident size wins.
+  const duck = await openDuck({ threads: o.threads ?? 2, memoryLimit: '1GB', tempDirectory: join(warehousePaths(o.dir).tmp, 'duckdb'), returnMemory: true });
   try {
     const kinds = Object.keys(RAW_COLUMNS) as RawKind[];
     // Pulled and aggregated a batch of symbols at a time; the lineage records the day's query.
