@@ -239,9 +239,9 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
 
     // 3. The S&P 500 x 1 month SLO, estimated. Volumes of one S&P 500 day, 2022-2024 (sources and
     // ranges in docs/concepts/taq.md): trades ~27M (the TAQ trade file holds 71-77M a day, the
-    // S&P 500 about 35-40 % of them), NBBO-file rows ~110M (four per trade), and the quotes that
-    // carry the NBBO, ~10 % of the NBBO rows (as in the sample's quote simulation).
-    const perDay = { trades: 27e6, nbbo: 110e6, carryingQuotes: 11e6 };
+    // S&P 500 an assumed 35-40 % of them), NBBO-file rows ~110M (about four per trade), and the
+    // quotes that carry the NBBO ~20M (the complete NBBO is up to ~20 % larger than the NBBO file).
+    const perDay = { trades: 27e6, nbbo: 110e6, carryingQuotes: 20e6 };
     const monthRows = 21 * (perDay.trades + perDay.nbbo + perDay.carryingQuotes);
     const estMin = monthRows / subjRate / 60;
     say(`SLO estimate: 21 days x ${(perDay.trades + perDay.nbbo + perDay.carryingQuotes) / 1e6}M rows/day = ${(monthRows / 1e9).toFixed(2)}B rows at ${Math.round(subjRate).toLocaleString()} rows/s = ${estMin.toFixed(0)} min of local aggregation (transfer not included)`);
