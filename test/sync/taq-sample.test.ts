@@ -22,6 +22,15 @@ describe('TAQ sample generator', () => {
     expect(ten.trades.length).toBe(10 * one.trades.length);
     expect(ten.quotes.length).toBe(10 * one.quotes.length);
   });
+  it('a separate quote intensity gives real TAQ mix: more quotes and NBBO changes, the same trades', () => {
+    const base = simulateSymbolDay(2, '2024-03-15', { ...sym, intensity: 3 });
+    const heavy = simulateSymbolDay(2, '2024-03-15', { ...sym, intensity: 3, quoteIntensity: 90 });
+    expect(heavy.trades.length).toBe(base.trades.length); // the same count (drawn from a later point of the same random stream)
+    expect(heavy.quotes.length).toBe(30 * base.quotes.length);
+    // About four NBBO changes per trade, as in real TAQ (docs/concepts/taq.md).
+    expect(heavy.nbbo.length / heavy.trades.length).toBeGreaterThan(2.5);
+    expect(base.nbbo.length / base.trades.length).toBeLessThan(1);
+  });
   it('S&P 500 spells: full, late entry, early exit, exit and re-entry, never', () => {
     expect([0, 1, 2, 3, 4].map((i) => sp500Spells(i, 0, 90))).toEqual([[[0, 90]], [[30, 90]], [[0, 60]], [[0, 29], [61, 90]], []]);
   });
