@@ -89,12 +89,11 @@ export function sealFile(h: CryptHost, job: SealJob): { bytes: number } {
       const n = fs.readSync(input, buf, 0, Math.min(buf.length, size - pos), pos);
       if (n === 0 && pos < size) throw new Error(`${job.src} shrank while it was being encrypted`);
       pos += n;
-      // Each slice is written as it comes: see the module comment on write sizes.
-      for (let i = 0; i < n; i += slice) {
-        const head = written === 0 ? [Buffer.from(L.magic), Buffer.from(job.keyId, 'hex'), iv] : [];
-        written += h.writeFully(fs, out, [...head, cipher.update(buf.subarray(i, Math.min(n, i + slice)))]);
-      }
-      if (pos >= size) written += h.writeFully(fs, out, written === 0 ? [Buffer.from(L.magic), Buffer.from(job.keyId, 'hex'), iv, cipher.final(), cipher.getAuthTag()] : [cipher.final(), cipher.getAuthTag()]);
+      // Each slice is written as it comes (see the module comment on write sizes), the header
+      // before the first.
+      const put = (parts: Buffer[]) => (written += h.writeFully(fs, out, written === 0 ? [Buffer.from(L.magic), Buffer.from(job.keyId, 'hex'), iv, ...parts] : parts));
+      for (let i = 0; i < n; i += slice) put([cipher.update(buf.subarray(i, Math.min(n, i + slice)))]);
+      if (pos >= size) put([cipher.final(), cipher.getAuthTag()]);
     } while (pos < size);
     if (job.fsync) fs.fsyncSync(out);
     fs.closeSync(out);
