@@ -2,7 +2,9 @@
  * TAQ aggregation, in the same run against in-run baselines:
  *
  * - throughput: a generated day (N symbols, the sample's U-shaped intraday profile, `--intensity`
- *   times its trade and quote counts) as the CSV the sync streams from the source; the subject is
+ *   times its trades and `--quote-intensity` times its quotes: by default about four NBBO rows per
+ *   trade, real TAQ's mix) as the CSV the sync streams from the source, holding what the sync pulls
+ *   (trades, NBBO file, the quotes carrying the NBBO, master, quote counts); the subject is
  *   what `wh taq sync` does with it in DuckDB — read the raw rows, clean them (rules.ts), build the
  *   complete NBBO, ASOF-match trades and compute bars, RV and spreads; the baseline is a raw DuckDB
  *   scan of the same CSV rows into tables. Ratio = subject rows/s ÷ baseline rows/s (goal ≥ 0.5).
@@ -12,7 +14,7 @@
  * - the S&P 500 × 1 month SLO (≤ 30 min) estimated from the measured rows/s and stated daily volumes.
  * - peak RSS of one day's aggregation in a child process at N and 10·N symbols (goal ≤ 1.2x).
  *
- *   node dist/bench/taq.js [--quick] [--symbols N] [--intensity K] [--reps N] [--threads N]
+ *   node dist/bench/taq.js [--quick] [--symbols N] [--intensity K] [--quote-intensity Q] [--reps N] [--threads N]
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, statSync } from 'node:fs';
