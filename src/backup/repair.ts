@@ -11,7 +11,7 @@ import { verifyWarehouse } from '../store/index.js';
 import type { BackupKey } from './crypto.js';
 import { authenticateManifest, objectName, type BackupManifest } from './manifest.js';
 import { chooseBackup, fetchObject, listBackups, restoreLogFile } from './restore.js';
-import type { BackupTarget } from './target.js';
+import { batchesByBytes, type BackupTarget } from './target.js';
 
 export interface RepairResult {
   readonly damaged: number;
@@ -63,13 +63,7 @@ export async function repairObjects(
       // A remote is downloaded in batches, one rclone call each (as restore and verify do); a
       // directory is read in place. A batch whose download fails is fetched object by object, so
       // each failure is named by its object.
-      for (let i = 0; i < found.length; ) {
-        const batch: typeof found = [];
-        let size = 0;
-        while (i < found.length && (batch.length === 0 || size < (options.batchBytes ?? 256 * 1024 * 1024))) {
-          batch.push(found[i]!);
-          size += found[i++]!.bytes;
-        }
+      for (const [i, batch] of batchesByBytes(found, options.batchBytes).entries()) {
         let local: string | null = target.getTree === undefined ? null : join(scratch, `batch-${i}`);
         if (local !== null) {
           try {

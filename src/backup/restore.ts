@@ -14,7 +14,7 @@ import { fsyncPath, hashFile } from '../store/index.js';
 import { projections } from '../store/index.js';
 import { ENCRYPTION_OVERHEAD, decryptFile, type BackupKey } from './crypto.js';
 import { authenticateManifest, logAad, manifestName, objectAad, objectName, parseManifest, type BackupManifest } from './manifest.js';
-import { readRemoteText, type BackupTarget } from './target.js';
+import { batchesByBytes, readRemoteText, type BackupTarget } from './target.js';
 import { flushQueue, settleAll } from './settle.js';
 import { cryptPool } from './crypt-pool.js';
 
@@ -153,14 +153,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
     // Largest first (within each download batch), so no worker is left with a big object at the end.
     todo.sort((a, b) => b.bytes - a.bytes || (a.hash < b.hash ? -1 : 1));
     // A remote is downloaded in batches (one rclone call each); a directory is read in place.
-    const batchBytes = o.batchBytes ?? 256 * 1024 * 1024;
-    for (let i = 0; i < todo.length; ) {
-      const batch: BackupManifest['objects'][number][] = [];
-      let size = 0;
-      while (i < todo.length && (batch.length === 0 || size < batchBytes)) {
-        batch.push(todo[i]!);
-        size += todo[i++]!.bytes;
-      }
+    for (const [i, batch] of batchesByBytes(todo, o.batchBytes).entries()) {
       const local = o.target.getTree === undefined ? null : join(scratch, `batch-${i}`);
       if (local !== null) await o.target.getTree!(batch.map((b) => objectName(b.hash)), local);
       let next = 0;
@@ -262,13 +255,7 @@ export async function verifyBackup(target: BackupTarget, key: BackupKey, options
   });
   if (!options.quick) {
     // Remotes are downloaded in batches (one rclone call each); directories are read in place.
-    for (let i = 0; i < present.length; ) {
-      const batch: typeof present = [];
-      let size = 0;
-      while (i < present.length && (batch.length === 0 || size < (options.batchBytes ?? 256 * 1024 * 1024))) {
-        batch.push(present[i]!);
-        size += present[i++]!.bytes;
-      }
+    for (const [i, batch] of batchesByBytes(present, options.batchBytes).entries()) {
       const local = target.getTree === undefined ? null : join(options.scratch, `verify-${i}`);
       if (local !== null) await target.getTree!(batch.map((b) => b.name), local);
       for (const f of batch) {

@@ -17,7 +17,7 @@ import { listBackups } from './restore.js';
 import { flushQueue, settleAll } from './settle.js';
 import { cryptPool } from './crypt-pool.js';
 import { backupIdFor, logAad, logName, manifestName, objectAad, objectName, sealManifest, type BackupManifest } from './manifest.js';
-import type { BackupTarget } from './target.js';
+import { batchesByBytes, type BackupTarget } from './target.js';
 import { hashFile } from '../store/index.js';
 
 export interface BackupProgress {
@@ -178,13 +178,11 @@ export async function runBackup(o: RunBackupOptions): Promise<BackupResult> {
       await syncNames?.([...new Set(names.map((n) => dirname(n)))], 'directories'); // objects/
       await syncNames?.(['objects'], 'directories'); // the target's root
     } else {
-      const limit = o.batchBytes ?? 256 * 1024 * 1024;
-      for (let i = 0; i < todo.length; ) {
+      for (const [i, objs] of batchesByBytes(todo.map(([hash, bytes]) => ({ hash, bytes })), o.batchBytes).entries()) {
         const batch: string[] = [];
         let size = 0;
         const tree = join(staging, `batch-${i}`);
-        while (i < todo.length && (batch.length === 0 || size < limit)) {
-          const [h] = todo[i++]!;
+        for (const { hash: h } of objs) {
           const name = objectName(h);
           mkdirSync(join(tree, 'objects', h.slice(0, 2)), { recursive: true });
           size += await encryptFile(objectPath(o.dir, h), join(tree, name), o.key, objectAad(h));

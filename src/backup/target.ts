@@ -259,6 +259,27 @@ export function openTarget(kind: 'directory' | 'rclone', spec: string): BackupTa
   return kind === 'rclone' ? rcloneTarget(spec) : directoryTarget(spec);
 }
 
+
+/** Bytes a remote download batch (one `getTree` call) holds by default. */
+export const DOWNLOAD_BATCH_BYTES = 256 * 1024 * 1024;
+
+/**
+ * `items` cut, in order, into batches of at least one item and about `limit` bytes each (a batch
+ * closes once it reaches `limit`): a remote is downloaded one batch per rclone call.
+ */
+export function batchesByBytes<T extends { readonly bytes: number }>(items: readonly T[], limit = DOWNLOAD_BATCH_BYTES): T[][] {
+  const out: T[][] = [];
+  let size = limit;
+  for (const item of items) {
+    if (size >= limit) {
+      out.push([]);
+      size = 0;
+    }
+    out[out.length - 1]!.push(item);
+    size += item.bytes;
+  }
+  return out;
+}
 /** Read a small remote file as text. */
 export async function readRemoteText(target: BackupTarget, name: string, tmpFile: string): Promise<string> {
   await target.get(name, tmpFile);
