@@ -50,7 +50,7 @@ export interface BackupResult {
 }
 
 /** Objects in flight at once on a directory target: two more than the crypt workers take at once, so none waits. */
-const OBJECT_CONCURRENCY = cryptPool().capacity + 2;
+export const OBJECT_CONCURRENCY = cryptPool().capacity + 2;
 
 /** The objects a log copy needs: every version it names that retention has not collected. */
 function neededObjects(logCopy: string): { warehouseId: string; objects: Map<string, number> } {
