@@ -21,13 +21,13 @@ import { createWriteStream, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { openDuck, quoteLiteral, type Duck } from '../src/engine/index.js';
+import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../src/engine/index.js';
 import { withLease } from '../src/log/index.js';
 import { manifestAt } from '../src/projections/index.js';
 import { initWarehouse, objectPath, openWarehouseLog, writePartition } from '../src/store/index.js';
 import { openWarehouse, toArrow } from '../src/query/index.js';
 import { taqMinuteBars } from '../src/providers/index.js';
-import { accumulatedSelect, aggregateInBatches, batchesOf, carriesNbbo, dailyRv, keepQuote, minuteBars, RAW_COLUMNS, RAW_TYPES, sessionWindow, spreads, withdrawnSidesNull } from '../src/sync/taq/index.js';
+import { accumulatedSelect, aggregateInBatches, attachRawFiles, batchesOf, readRawCsvSql, carriesNbbo, dailyRv, keepQuote, minuteBars, RAW_COLUMNS, sessionWindow, spreads, withdrawnSidesNull } from '../src/sync/taq/index.js';
 import { simulateSymbolDay, type TaqSymbol } from '../src/dev/wrds-sample/index.js';
 import { isMain, parseCli, report, row, say, stats, tempDir, timeAsync, type BenchRow, type CommonOptions } from './harness.js';
 
@@ -54,6 +54,7 @@ const optionsSchema = z.object({
 });
 
 const DAY = '2024-03-15';
+const symRoot = (i: number): string => `S${String(i).padStart(4, '0')}`;
 const SESSION = sessionWindow('16:00');
 type Kind = keyof typeof RAW_COLUMNS;
 
@@ -65,17 +66,22 @@ function hms(ns: number): string {
 }
 
 type Files = Record<Kind, string>;
+/** One batch of symbols as the sync pulls it: its raw files and its symbols. */
+interface Batch {
+  readonly files: Files;
+  readonly symbols: string[];
+}
 
 /**
  * The day's raw CSV files (the sync's RAW_COLUMNS) for `n` symbols, one set per batch of
  * DEFAULT_BATCH_SYMBOLS (as the sync pulls them); returns their paths and row counts.
  */
-async function writeDay(dir: string, n: number, intensity: number, quoteIntensity: number): Promise<{ batches: Files[]; rows: Record<Kind, number> }> {
+async function writeDay(dir: string, n: number, intensity: number, quoteIntensity: number): Promise<{ batches: Batch[]; rows: Record<Kind, number> }> {
   const rows = { ctm: 0, cqm: 0, nbbo: 0, master: 0, qcount: 0 };
-  const batches: Files[] = [];
+  const batches: Batch[] = [];
   for (const [b, idx] of batchesOf(Array.from({ length: n }, (_, i) => i)).entries()) {
     const files = Object.fromEntries((Object.keys(RAW_COLUMNS) as Kind[]).map((k) => [k, join(dir, `${k}-${n}-${b}.csv`)])) as Files;
-    batches.push(files);
+    batches.push({ files, symbols: idx.map(symRoot) });
     const out = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, createWriteStream(f)])) as Record<Kind, ReturnType<typeof createWriteStream>>;
     await writeSymbols(idx, intensity, quoteIntensity, out, rows);
     await Promise.all(Object.values(out).map((w) => new Promise<void>((r) => w.end(() => r()))));
@@ -93,7 +99,7 @@ async function writeSymbols(idx: readonly number[], intensity: number, quoteInte
     return out[k].write(`${cells.map((c) => (c === null ? '' : String(c))).join(',')}\n`);
   };
   for (const i of idx) {
-    const s: TaqSymbol = { symRoot: `S${String(i).padStart(4, '0')}`, cusip: '000000000', exchcd: i % 3 === 0 ? 3 : 1, open: 20 + (i % 180), close: 20.5 + (i % 180), vol: 2_000_000 + 10_000 * (i % 300), intensity, quoteIntensity };
+    const s: TaqSymbol = { symRoot: symRoot(i), cusip: '000000000', exchcd: i % 3 === 0 ? 3 : 1, open: 20 + (i % 180), close: 20.5 + (i % 180), vol: 2_000_000 + 10_000 * (i % 300), intensity, quoteIntensity };
     const d = simulateSymbolDay(1, DAY, s);
     const src = s.exchcd === 3 ? 'N' : 'C';
     for (const t of d.trades) write('ctm', [hms(t.t), t.t % 1000, t.ex, s.symRoot, null, t.cond, t.size, t.price, t.corr, t.seq]);
@@ -108,32 +114,37 @@ async function writeSymbols(idx: readonly number[], intensity: number, quoteInte
   }
 }
 
-const loadSql = (k: Kind, file: string): string =>
-  `CREATE OR REPLACE TABLE raw_${k} AS SELECT * FROM read_csv(${quoteLiteral(file)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${RAW_COLUMNS[k].map((c) => `${quoteLiteral(c)}: ${quoteLiteral(RAW_TYPES[c]!)}`).join(', ')}})`;
-
-async function load(duck: Duck, files: Files): Promise<void> {
-  for (const k of Object.keys(files) as Kind[]) await duck.run(loadSql(k, files[k]));
+/** Baseline 1, the raw scan into tables: every batch's rows read into tables (of other names than the sync's). */
+async function scanIntoTables(duck: Duck, batches: readonly Batch[]): Promise<void> {
+  for (const b of batches) {
+    for (const k of Object.keys(b.files) as Kind[]) await duck.run(`CREATE OR REPLACE TABLE scan_${k} AS SELECT * FROM ${readRawCsvSql(k, b.files[k])}`);
+  }
 }
 
-/** The raw scan: every batch's rows read into tables. */
-async function scan(duck: Duck, batches: readonly Files[]): Promise<void> {
-  for (const b of batches) await load(duck, b);
+/** Baseline 2, the strict floor: every value of every row parsed (and counted), nothing stored. */
+async function scanOnly(duck: Duck, batches: readonly Batch[]): Promise<void> {
+  for (const b of batches) {
+    for (const k of Object.keys(b.files) as Kind[]) await duck.all(`SELECT ${RAW_COLUMNS[k].map((c) => `count(${quoteIdent(c)})`).join(', ')} FROM ${readRawCsvSql(k, b.files[k])}`);
+  }
 }
 
-/** What the sync does with a day in DuckDB (without the Parquet write): load, clean, aggregate, batch by batch. */
-async function aggregate(duck: Duck, batches: readonly Files[]): Promise<void> {
-  await aggregateInBatches(duck, DAY, sessionWindow('16:00'), [minuteBars, dailyRv, spreads], batches, (b) => load(duck, b));
+/**
+ * What the sync does with a day in DuckDB once the rows have arrived (without the Parquet write):
+ * attach the raw files (pull-day.ts), clean, aggregate, batch by batch.
+ */
+async function aggregate(duck: Duck, batches: readonly Batch[]): Promise<void> {
+  await aggregateInBatches(duck, DAY, sessionWindow('16:00'), [minuteBars, dailyRv, spreads], batches, (b) => attachRawFiles(duck, b.files, b.symbols));
 }
 
 /** Child mode: aggregate one day and exit (its peak RSS is read by /usr/bin/time). */
 async function child(spec: string, threads: number): Promise<void> {
-  const batches = JSON.parse(spec) as Files[];
+  const batches = JSON.parse(spec) as Batch[];
   const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
   await aggregate(duck, batches);
   duck.close();
 }
 
-function peakRssMiB(batches: readonly Files[], threads: number): number {
+function peakRssMiB(batches: readonly Batch[], threads: number): number {
   const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, fileURLToPath(import.meta.url), '--child', JSON.stringify(batches), '--threads', String(threads)], { encoding: 'utf8' });
   const kb = Number(r.stderr.trim().split('\n').at(-1));
   if (r.status !== 0 || !Number.isFinite(kb)) throw new Error(`child failed: ${r.stderr}`);
@@ -155,7 +166,7 @@ function timedDuck(duck: Duck, times: Map<string, number[]>): Duck {
 }
 
 /** Where a day's aggregation spends its time: every statement's median (ms, summed over batches). */
-async function profile(batches: readonly Files[], reps: number, threads: number): Promise<void> {
+async function profile(batches: readonly Batch[], reps: number, threads: number): Promise<void> {
   const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
   const runs: Map<string, number[]>[] = [];
   for (let i = 0; i <= reps; i++) {
@@ -183,7 +194,7 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
     say(`generating a day: ${n} symbols, trade intensity ${k}, quote intensity ${kq} ...`);
     const day = await writeDay(tmp.path, n, k, kq);
     const total = day.rows.ctm + day.rows.cqm + day.rows.nbbo;
-    const mib = day.batches.flatMap((b) => Object.values(b) as string[]).reduce((s, f) => s + statSync(f).size, 0) / 2 ** 20;
+    const mib = day.batches.flatMap((b) => Object.values(b.files) as string[]).reduce((s, f) => s + statSync(f).size, 0) / 2 ** 20;
     say(`  ${day.rows.ctm.toLocaleString()} trades, ${day.rows.cqm.toLocaleString()} quotes, ${day.rows.nbbo.toLocaleString()} NBBO rows (${mib.toFixed(1)} MiB of CSV)`);
 
     if (o.profile === true) {
@@ -194,15 +205,21 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
     const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
     const subj: number[] = [];
     const base: number[] = [];
+    const parse: number[] = [];
     await aggregate(duck, day.batches); // warm-up
     for (let i = 0; i < reps; i++) {
-      base.push(await timeAsync(() => scan(duck, day.batches)));
+      base.push(await timeAsync(() => scanIntoTables(duck, day.batches)));
+      parse.push(await timeAsync(() => scanOnly(duck, day.batches)));
       subj.push(await timeAsync(() => aggregate(duck, day.batches)));
     }
     const subjRate = total / (stats(subj).median / 1000);
     const baseRate = total / (stats(base).median / 1000);
-    say(`aggregation ${stats(subj).median.toFixed(0)} ms (${Math.round(subjRate).toLocaleString()} rows/s); raw scan ${stats(base).median.toFixed(0)} ms (${Math.round(baseRate).toLocaleString()} rows/s)`);
-    rows.push(row('taq', `aggregation throughput (${n} sym x${k})`, subjRate, 'rows/s', baseRate, 'subject/raw scan (higher is better)', { text: '>= 0.5', met: (r) => r >= 0.5 }));
+    const parseRate = total / (stats(parse).median / 1000);
+    say(`aggregation ${stats(subj).median.toFixed(0)} ms (${Math.round(subjRate).toLocaleString()} rows/s); raw scan into tables ${stats(base).median.toFixed(0)} ms (${Math.round(baseRate).toLocaleString()} rows/s); parse only ${stats(parse).median.toFixed(0)} ms (${Math.round(parseRate).toLocaleString()} rows/s)`);
+    rows.push(row('taq', `aggregation throughput (${n} sym x${k})`, subjRate, 'rows/s', baseRate, 'subject/raw scan into tables (higher is better)', { text: '>= 0.5', met: (r) => r >= 0.5 }));
+    // The subject parses the CSV straight into its cleaned tables (pull-day.ts), so the scan that
+    // only parses every value is the stricter floor; printed beside the goal's baseline.
+    rows.push(row('taq', `aggregation vs parse only (${n} sym x${k})`, subjRate, 'rows/s', parseRate, 'subject/parse only (the strict floor)'));
 
     // 2. 1 symbol x 1 day of bars: provider vs raw read_parquet of the same object.
     const dir = join(tmp.path, 'wh');
@@ -249,9 +266,9 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
     say(`SLO estimate: 21 days x ${(perDay.trades + perDay.nbbo + perDay.carryingQuotes) / 1e6}M rows/day = ${(monthRows / 1e9).toFixed(2)}B rows at ${Math.round(subjRate).toLocaleString()} rows/s = ${estMin.toFixed(0)} min of local aggregation (transfer not included)`);
     rows.push(row('taq', 'S&P 500 x 1 month aggregation (est.)', estMin, 'min', null, null, { text: '<= 30 min', met: (_r, v) => v <= 30 }));
     // The floor of any local design: only reading the month's rows, at the raw scan's rate.
-    const floorMin = monthRows / baseRate / 60;
-    say(`  the same rows at the raw scan's rate (no cleaning, no aggregation): ${floorMin.toFixed(0)} min on ${threads} thread(s)`);
-    rows.push(row('taq', 'S&P 500 x 1 month, raw scan only (floor)', floorMin, 'min', null, null));
+    const floorMin = monthRows / parseRate / 60;
+    say(`  the same rows only parsed (no cleaning, no aggregation, nothing stored): ${floorMin.toFixed(0)} min on ${threads} thread(s)`);
+    rows.push(row('taq', 'S&P 500 x 1 month, parse only (floor)', floorMin, 'min', null, null));
 
     // 4. Peak RSS at N and 10N symbols.
     // The sample's own quote mix here: simulating real TAQ's quote stream for 10x the symbols

@@ -8,12 +8,14 @@
 import { quoteIdent, type Duck } from '../../engine/index.js';
 import type { TaqDataset } from './aggregates.js';
 import { cleanDay } from './clean-day.js';
+import { dropRelations } from './pull-day.js';
 import type { SessionWindow } from './rules.js';
 
 /** Symbols per batch: a few hundred MB of DuckDB memory at the sample's busiest intensity. */
 export const DEFAULT_BATCH_SYMBOLS = 100;
 
-const TRANSIENT = ['raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_nbbo', 'tq_minute', 'tq_ids', 'tq_matched'];
+/** The batch's relations, dropped after it (views before the relations they read: tq_quotes, then the raw ones). */
+const TRANSIENT = ['tq_quotes', 'raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_nbbo', 'tq_minute', 'tq_ids', 'tq_matched'];
 
 /** `symbols` cut into batches of `size`. */
 export function batchesOf<T>(symbols: readonly T[], size: number = DEFAULT_BATCH_SYMBOLS): T[][] {
@@ -28,22 +30,33 @@ export function accumulatedSelect(d: TaqDataset): string {
 }
 
 /**
- * Aggregate the day: for each batch, `load(batch)` fills the raw tables (raw_ctm, raw_cqm,
- * raw_nbbo, raw_master) with that batch's rows; then the batch is cleaned and appended.
+ * Aggregate the day: for each batch, `load(batch)` provides the raw relations (raw_ctm, raw_cqm,
+ * raw_nbbo, raw_master; tables or views, pull-day.ts) with that batch's rows; then the batch is
+ * cleaned and appended, and the release `load` may return is called (pullDay's deletes its files).
  */
-export async function aggregateInBatches<B>(duck: Duck, day: string, w: SessionWindow, datasets: readonly TaqDataset[], batches: readonly B[], load: (batch: B) => Promise<void>): Promise<void> {
+export async function aggregateInBatches<B>(
+  duck: Duck,
+  day: string,
+  w: SessionWindow,
+  datasets: readonly TaqDataset[],
+  batches: readonly B[],
+  load: (batch: B) => Promise<void | (() => Promise<void>)>,
+): Promise<void> {
   for (const d of datasets) {
     await duck.run(`CREATE OR REPLACE TABLE ${quoteIdent(`acc_${d.name}`)} (${d.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
   }
   await duck.run('CREATE OR REPLACE TABLE acc_symbols (symbol VARCHAR)');
   await duck.run('CREATE OR REPLACE TABLE acc_orphans (symbol VARCHAR)');
   for (const batch of batches) {
-    await load(batch);
-    await cleanDay(duck, w);
-    await duck.run('INSERT INTO acc_symbols SELECT symbol FROM tq_symbols');
-    await duck.run('INSERT INTO acc_orphans SELECT DISTINCT symbol FROM (SELECT symbol FROM tq_trades UNION ALL SELECT symbol FROM tq_nbbo) WHERE symbol NOT IN (SELECT symbol FROM tq_symbols)');
-    for (const d of datasets) await duck.run(`INSERT INTO ${quoteIdent(`acc_${d.name}`)} ${d.select(day, w)}`);
-    await duck.run('DROP VIEW IF EXISTS tq_quotes');
-    for (const t of TRANSIENT) await duck.run(`DROP TABLE IF EXISTS ${t}`);
+    const release = await load(batch);
+    try {
+      await cleanDay(duck, w);
+      await duck.run('INSERT INTO acc_symbols SELECT symbol FROM tq_symbols');
+      await duck.run('INSERT INTO acc_orphans SELECT DISTINCT symbol FROM (SELECT symbol FROM tq_trades UNION ALL SELECT symbol FROM tq_nbbo) WHERE symbol NOT IN (SELECT symbol FROM tq_symbols)');
+      for (const d of datasets) await duck.run(`INSERT INTO ${quoteIdent(`acc_${d.name}`)} ${d.select(day, w)}`);
+      await dropRelations(duck, TRANSIENT);
+    } finally {
+      await release?.();
+    }
   }
 }

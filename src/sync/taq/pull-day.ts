@@ -1,11 +1,16 @@
 /**
- * Pulls one TAQ day's raw rows for chosen symbols from the source (WRDS or the sample) into a
- * DuckDB's raw tables: `COPY (SELECT …) TO STDOUT` streams to a temporary CSV file (bounded
- * memory), DuckDB reads it, and the row count is checked against the server's.
+ * Pulls one TAQ day's raw rows for chosen symbols from the source (WRDS or the sample) and attaches
+ * them to a DuckDB as the raw relations: `COPY (SELECT …) TO STDOUT` streams to a temporary CSV file
+ * (bounded memory) whose records are counted on the way and checked against the server's count.
+ * Trades, quotes and the NBBO file are attached as views over their files, so the cleaning
+ * (clean-day.ts), which reads each once, parses them straight into its cleaned tables: they are
+ * never copied into a table of raw rows first (bench/taq.ts measured that copy at more than half
+ * of the load). The master and the quote counts, a few hundred rows, are tables.
  */
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SourceUnavailableError, WarehouseError } from '../../log/index.js';
 import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
@@ -57,35 +62,102 @@ export interface DayPlan {
   readonly vintage: string | null;
 }
 
-/** Loads the day into `raw_<kind>` tables of `duck`, keeping only `symbols`; returns rows per table. */
-export async function pullDay(source: SqlSource, duck: Duck, plan: DayPlan, symbols: readonly string[], tmpDir: string): Promise<Record<RawKind, number>> {
-  const counts = {} as Record<RawKind, number>;
-  for (const kind of Object.keys(RAW_COLUMNS) as RawKind[]) {
-    const file = join(tmpDir, `taq-${process.pid}-${plan.day}-${kind}.csv`);
-    try {
+/**
+ * Counts the records of CSV text fed in pieces: line feeds outside quoted fields (a doubled quote
+ * inside a quoted field toggles twice, so it changes nothing), plus an unterminated last record.
+ */
+export class CsvRecordCounter {
+  private lines = 0;
+  private quoted = false;
+  private last = 10;
+
+  feed(b: Uint8Array): void {
+    if (b.length === 0) return;
+    const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
+    let i = 0;
+    while (i < buf.length) {
+      const q = buf.indexOf(34, i);
+      if (!this.quoted) {
+        const end = q < 0 ? buf.length : q;
+        for (let n = buf.indexOf(10, i); n >= 0 && n < end; n = buf.indexOf(10, n + 1)) this.lines++;
+      }
+      if (q < 0) break;
+      this.quoted = !this.quoted;
+      i = q + 1;
+    }
+    this.last = buf[buf.length - 1]!;
+  }
+
+  get records(): number {
+    return this.lines + (this.last === 10 ? 0 : 1);
+  }
+}
+
+/** Trades, quotes and the NBBO file: read once by the cleaning, so attached as views over their files. */
+const STREAMED: ReadonlySet<RawKind> = new Set<RawKind>(['ctm', 'cqm', 'nbbo']);
+
+/** `read_csv` of a raw file in the COPY's CSV dialect, with the kind's columns and types. */
+export function readRawCsvSql(kind: RawKind, file: string): string {
+  const columns = `{${RAW_COLUMNS[kind].map((c) => `${quoteLiteral(c)}: ${quoteLiteral(RAW_TYPES[c]!)}`).join(', ')}}`;
+  return `read_csv(${quoteLiteral(file)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = ${columns})`;
+}
+
+/** Drop `names` whether each is a table or a view (or absent). */
+export async function dropRelations(duck: Duck, names: readonly string[]): Promise<void> {
+  const found = await duck.all(`SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_name IN (${names.map(quoteLiteral).join(', ')})`);
+  const order = (r: Record<string, unknown>) => names.indexOf(String(r['name']));
+  for (const r of [...found.rows].sort((a, b) => order(a) - order(b))) await duck.run(`DROP ${r.type === 'VIEW' ? 'VIEW' : 'TABLE'} IF EXISTS ${quoteIdent(String(r.name))}`);
+}
+
+/**
+ * Attach raw files as the relations `raw_<kind>`, keeping exactly `symbols` (a root may carry other
+ * suffixes than the ones asked for). The files must stay until the batch is cleaned.
+ */
+export async function attachRawFiles(duck: Duck, files: Partial<Record<RawKind, string>>, symbols: readonly string[]): Promise<void> {
+  await duck.run(`CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest([${symbols.map(quoteLiteral).join(', ')}]::VARCHAR[]) AS symbol`);
+  const kinds = Object.keys(files) as RawKind[];
+  await dropRelations(duck, kinds.map((k) => `raw_${k}`));
+  for (const kind of kinds) {
+    const read = `SELECT * FROM ${readRawCsvSql(kind, files[kind]!)} WHERE (${SYMBOL_SQL}) IN (SELECT symbol FROM wanted)`;
+    await duck.run(`CREATE ${STREAMED.has(kind) ? 'VIEW' : 'TABLE'} raw_${kind} AS ${read}`);
+  }
+}
+
+/**
+ * Pulls the batch's rows of the day into temporary files and attaches them (attachRawFiles); returns
+ * the rows per table and `release`, which deletes the files once the batch is cleaned.
+ */
+export async function pullDay(source: SqlSource, duck: Duck, plan: DayPlan, symbols: readonly string[], tmpDir: string): Promise<{ rows: Record<RawKind, number>; release: () => Promise<void> }> {
+  const rows = {} as Record<RawKind, number>;
+  const files = {} as Record<RawKind, string>;
+  const release = async () => {
+    for (const f of Object.values(files)) await rm(f, { force: true });
+  };
+  try {
+    for (const kind of Object.keys(RAW_COLUMNS) as RawKind[]) {
+      const file = join(tmpDir, `taq-${process.pid}-${plan.day}-${kind}.csv`);
+      files[kind] = file;
       const stream = await source.copyOut(plan.selects[kind]);
-      await pipeline(stream, createWriteStream(file));
-      const columns = `{${RAW_COLUMNS[kind].map((c) => `${quoteLiteral(c)}: ${quoteLiteral(RAW_TYPES[c]!)}`).join(', ')}}`;
-      await duck.run(
-        `CREATE OR REPLACE TABLE raw_${kind} AS SELECT * FROM read_csv(${quoteLiteral(file)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = ${columns})`,
-      );
-      const [r] = (await duck.all(`SELECT count(*)::BIGINT AS n FROM raw_${kind}`)).rows;
-      const n = Number(r?.n ?? 0);
+      const counter = new CsvRecordCounter();
+      const count = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          counter.feed(chunk);
+          done(null, chunk);
+        },
+      });
+      await pipeline(stream, count, createWriteStream(file));
       const expected = (stream as { rowCount?: number }).rowCount;
-      if (expected !== undefined && expected !== n) {
-        throw new SourceUnavailableError(`${plan.selects[kind]}: the server sent ${expected} rows but ${n} arrived`, {
+      if (expected !== undefined && expected !== counter.records) {
+        throw new SourceUnavailableError(`${plan.selects[kind]}: the server sent ${expected} rows but ${counter.records} arrived`, {
           suggestion: 'the connection was cut mid-transfer; rerun (committed days are kept)',
         });
       }
-      counts[kind] = n;
-    } finally {
-      await rm(file, { force: true });
+      rows[kind] = counter.records;
     }
+    await attachRawFiles(duck, files, symbols);
+  } catch (e) {
+    await release();
+    throw e;
   }
-  // A root may carry other suffixes than the ones asked for: keep exactly the requested symbols.
-  await duck.run(`CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest([${symbols.map(quoteLiteral).join(', ')}]::VARCHAR[]) AS symbol`);
-  for (const kind of Object.keys(RAW_COLUMNS) as RawKind[]) {
-    await duck.run(`DELETE FROM raw_${kind} WHERE (${SYMBOL_SQL}) NOT IN (SELECT symbol FROM wanted)`);
-  }
-  return counts;
+  return { rows, release };
 }

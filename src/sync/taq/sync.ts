@@ -208,8 +208,9 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
     await aggregateInBatches(duck, day, win, w.todo, batchesOf(w.symbols, o.batchSymbols ?? DEFAULT_BATCH_SYMBOLS), async (batch) => {
       const selects = Object.fromEntries(kinds.map((k) => [k, pullSelect(k, day, batch, w.present[k], win)])) as Record<RawKind, string>;
       const p0 = Date.now();
-      await pullDay(o.source, duck, { ...w.plan, selects }, batch, tmp);
+      const { release } = await pullDay(o.source, duck, { ...w.plan, selects }, batch, tmp);
       pull += Date.now() - p0;
+      return release;
     });
     const t1 = Date.now();
     const results: TaqDayOutcome['datasets'] = {};
