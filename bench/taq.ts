@@ -151,18 +151,22 @@ function peakRssMiB(batches: readonly Batch[], threads: number): number {
   return kb / 1024;
 }
 
-/** A Duck that records how long each statement takes, keyed by its first words. */
+/** A Duck that records how long each statement it runs takes, keyed by its first words. */
 function timedDuck(duck: Duck, times: Map<string, number[]>): Duck {
   const label = (sql: string) => sql.trim().replace(/\s+/g, ' ').slice(0, 60);
-  return {
-    ...duck,
-    run: async (sql, params) => {
-      const t0 = performance.now();
-      await duck.run(sql, params);
-      const k = label(sql);
-      times.set(k, [...(times.get(k) ?? []), performance.now() - t0]);
-    },
+  const run: Duck['run'] = async (sql, params) => {
+    const t0 = performance.now();
+    await duck.run(sql, params);
+    const k = label(sql);
+    times.set(k, [...(times.get(k) ?? []), performance.now() - t0]);
   };
+  return new Proxy(duck, {
+    get: (target, prop) => {
+      if (prop === 'run') return run;
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /** Where a day's aggregation spends its time: every statement's median (ms, summed over batches). */
