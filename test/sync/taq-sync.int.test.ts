@@ -3,9 +3,10 @@
  * rerun (no event), incremental, resume after a failure mid-run, tiers, validation → quarantine.
  * Figures are checked against counts PostgreSQL computes itself from the raw tables.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWrdsSample } from '../../src/dev/wrds-sample/index.js';
 import { initWarehouse, openWarehouseLog, warehousePaths } from '../../src/store/index.js';
@@ -13,7 +14,7 @@ import { openDuck } from '../../src/engine/index.js';
 import { manifestAt, quarantineAt } from '../../src/projections/index.js';
 import { runQuery } from '../../src/query/index.js';
 import { connectWrds, Secret, syncTaq, type SqlSource, type TaqSyncOptions } from '../../src/sync/index.js';
-import type { EventLog } from '../../src/log/index.js';
+import { SourceUnavailableError, type EventLog } from '../../src/log/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-test-database.js';
 
 let db: TestDatabase;
@@ -172,6 +173,54 @@ describe('wh taq sync against a real PostgreSQL', () => {
       const r = await env.sync();
       expect(r.days.filter((d) => d.status !== 'missing').map((d) => d.status)).toEqual(['skipped', 'skipped', 'written']);
       expect(env.log.read({ types: ['PartitionWritten'] }).length - before).toBe(3);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('pulls the next batch while one is cleaned; a failure on either side leaves no pulled file behind', async () => {
+    const symbols = await symbolsOf(days[0]!, 4); // two batches of two
+    const env = await setup(symbols);
+    const pulled = () => {
+      const d = join(warehousePaths(env.dir).tmp, 'taq');
+      return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.csv')) : [];
+    };
+    try {
+      // Each batch pulls five tables; the source dies during the second batch's pull, which runs
+      // while the first batch is cleaned.
+      let calls = 0;
+      const dying: SqlSource = {
+        ...env.source,
+        copyOut: async (sql) => {
+          if (++calls === 7) throw new SourceUnavailableError('the source went away');
+          return env.source.copyOut(sql);
+        },
+      };
+      await expect(env.sync({ source: dying, end: days[0]! })).rejects.toThrow(/the source went away/);
+      expect(calls).toBe(7);
+      expect(pulled()).toEqual([]);
+      // A malformed row fails the first batch's cleaning while the second is pulled ahead.
+      let first = true;
+      let asked = 0;
+      const garbled: SqlSource = {
+        ...env.source,
+        copyOut: async (sql) => {
+          asked++;
+          if (first && sql.includes('ctm_')) {
+            first = false;
+            return Readable.from(['not,a,trade\n']);
+          }
+          return env.source.copyOut(sql);
+        },
+      };
+      await expect(env.sync({ source: garbled, end: days[0]! })).rejects.toThrow(/not,a,trade|CSV|column/i);
+      expect(asked).toBeGreaterThan(5); // the second batch was asked for before the first was cleaned
+      expect(pulled()).toEqual([]);
+      expect(manifestAt(env.log, undefined, 'taq_daily_rv')).toEqual([]);
+      // Healthy again: the day is written, and nothing is left behind.
+      const r = await env.sync({ end: days[0]! });
+      expect(r.days.map((d) => d.status)).toEqual(['written']);
+      expect(pulled()).toEqual([]);
     } finally {
       await env.close();
     }

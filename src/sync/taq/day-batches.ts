@@ -32,7 +32,7 @@ export function accumulatedSelect(d: TaqDataset): string {
 /**
  * Aggregate the day: for each batch, `load(batch)` provides the raw relations (raw_ctm, raw_cqm,
  * raw_nbbo, raw_master; tables or views, pull-day.ts) with that batch's rows; then the batch is
- * cleaned and appended, and the release `load` may return is called (pullDay's deletes its files).
+ * cleaned and appended, and the release `load` may return is called (the sync's deletes the batch's pulled files).
  */
 export async function aggregateInBatches<B>(
   duck: Duck,

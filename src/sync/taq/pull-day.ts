@@ -123,11 +123,19 @@ export async function attachRawFiles(duck: Duck, files: Partial<Record<RawKind, 
   }
 }
 
+/** A batch's raw files, pulled and counted; `release` deletes them. */
+export interface PulledBatch {
+  readonly files: Record<RawKind, string>;
+  readonly rows: Record<RawKind, number>;
+  release(): Promise<void>;
+}
+
 /**
- * Pulls the batch's rows of the day into temporary files and attaches them (attachRawFiles); returns
- * the rows per table and `release`, which deletes the files once the batch is cleaned.
+ * Pulls a batch's rows of the day into temporary files named by `tag` (unique among the batches
+ * alive at once), checking each table's record count against the server's. Touches no DuckDB, so
+ * the next batch can be pulled while one is cleaned; attach the files with attachRawFiles.
  */
-export async function pullDay(source: SqlSource, duck: Duck, plan: DayPlan, symbols: readonly string[], tmpDir: string): Promise<{ rows: Record<RawKind, number>; release: () => Promise<void> }> {
+export async function pullBatch(source: SqlSource, plan: DayPlan, tmpDir: string, tag: string): Promise<PulledBatch> {
   const rows = {} as Record<RawKind, number>;
   const files = {} as Record<RawKind, string>;
   const release = async () => {
@@ -135,7 +143,7 @@ export async function pullDay(source: SqlSource, duck: Duck, plan: DayPlan, symb
   };
   try {
     for (const kind of Object.keys(RAW_COLUMNS) as RawKind[]) {
-      const file = join(tmpDir, `taq-${process.pid}-${plan.day}-${kind}.csv`);
+      const file = join(tmpDir, `taq-${process.pid}-${plan.day}-${tag}-${kind}.csv`);
       files[kind] = file;
       const stream = await source.copyOut(plan.selects[kind]);
       const counter = new CsvRecordCounter();
@@ -154,10 +162,9 @@ export async function pullDay(source: SqlSource, duck: Duck, plan: DayPlan, symb
       }
       rows[kind] = counter.records;
     }
-    await attachRawFiles(duck, files, symbols);
   } catch (e) {
     await release();
     throw e;
   }
-  return { rows, release };
+  return { files, rows, release };
 }

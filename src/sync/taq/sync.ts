@@ -21,7 +21,7 @@ import { parseVintage } from '../wrds/vintage.js';
 import { TAQ_DATASETS, type TaqDataset } from './aggregates.js';
 import { RAW_COLUMNS } from './clean-day.js';
 import { accumulatedSelect, aggregateInBatches, batchesOf, DEFAULT_BATCH_SYMBOLS } from './day-batches.js';
-import { pullDay, pullSelect, taqRelations, type DayPlan, type RawKind } from './pull-day.js';
+import { attachRawFiles, pullBatch, pullSelect, taqRelations, type DayPlan, type PulledBatch, type RawKind } from './pull-day.js';
 import { sessionWindow } from './rules.js';
 import { sp500On } from './sp500.js';
 import { validateTaqPartition } from './validate.js';
@@ -202,16 +202,44 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
   const duck = await openDuck({ threads: o.threads ?? 2, memoryLimit: '1GB', tempDirectory: join(warehousePaths(o.dir).tmp, 'duckdb'), returnMemory: true });
   try {
     const kinds = Object.keys(RAW_COLUMNS) as RawKind[];
-    // Pulled and aggregated a batch of symbols at a time; the lineage records the day's query.
+    // Pulled and aggregated a batch of symbols at a time; the lineage records the day's query. The
+    // next batch is pulled while one is cleaned, so the transfer and DuckDB overlap; `pull` is the
+    // time spent waiting for the source.
+    const batches = batchesOf(w.symbols, o.batchSymbols ?? DEFAULT_BATCH_SYMBOLS);
+    const pulls = new Map<number, Promise<PulledBatch>>();
+    const pullAt = (i: number): Promise<PulledBatch> | undefined => {
+      const batch = batches[i];
+      if (batch === undefined) return undefined;
+      let p = pulls.get(i);
+      if (p === undefined) {
+        const selects = Object.fromEntries(kinds.map((k) => [k, pullSelect(k, day, batch, w.present[k], win)])) as Record<RawKind, string>;
+        p = pullBatch(o.source, { ...w.plan, selects }, tmp, String(i));
+        p.catch(() => undefined); // awaited when its turn comes, or released below
+        pulls.set(i, p);
+      }
+      return p;
+    };
     let pull = 0;
     const t0 = Date.now();
-    await aggregateInBatches(duck, day, win, w.todo, batchesOf(w.symbols, o.batchSymbols ?? DEFAULT_BATCH_SYMBOLS), async (batch) => {
-      const selects = Object.fromEntries(kinds.map((k) => [k, pullSelect(k, day, batch, w.present[k], win)])) as Record<RawKind, string>;
-      const p0 = Date.now();
-      const { release } = await pullDay(o.source, duck, { ...w.plan, selects }, batch, tmp);
-      pull += Date.now() - p0;
-      return release;
-    });
+    try {
+      await aggregateInBatches(duck, day, win, w.todo, batches.map((_, i) => i), async (i) => {
+        const p0 = Date.now();
+        const pulled = await pullAt(i)!;
+        pulls.delete(i);
+        pull += Date.now() - p0;
+        pullAt(i + 1);
+        try {
+          await attachRawFiles(duck, pulled.files, batches[i]!);
+        } catch (e) {
+          await pulled.release();
+          throw e;
+        }
+        return () => pulled.release();
+      });
+    } finally {
+      // A batch pulled ahead of a failure: wait for it, then delete its files.
+      for (const p of pulls.values()) await p.then((b) => b.release(), () => undefined);
+    }
     const t1 = Date.now();
     const results: TaqDayOutcome['datasets'] = {};
     const rels = taqRelations(day);
