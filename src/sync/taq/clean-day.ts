@@ -29,6 +29,7 @@ import {
   type SessionWindow,
 } from './rules.js';
 import { clnvSql, emoSql, leeReadySql, tickSql, tickTestSql } from './signing.js';
+import { exactSum } from './aggregates.js';
 
 /** The minutes after a trade at which realized spread and price impact read the midpoint. */
 export const REALIZED_HORIZON_NS = 5 * 60 * 1_000_000_000;
@@ -95,7 +96,7 @@ export function cleanDaySql(w: SessionWindow): string[] {
     `CREATE OR REPLACE TABLE tq_minute AS
        SELECT symbol, (t // ${NS_PER_MINUTE}) * ${NS_PER_MINUTE} AS m, (t // ${NS_PER_MINUTE}) * ${NS_PER_MINUTE} + ${NS_PER_MINUTE} AS m_end,
               first(price ORDER BY t, seq) AS open, max(price) AS high, min(price) AS low, last(price ORDER BY t, seq) AS close,
-              sum(size)::BIGINT AS volume, sum(price * size) / sum(size) AS vwap, count(*)::BIGINT AS trades
+              sum(size)::BIGINT AS volume, ${exactSum('price * size', 12)} / sum(size) AS vwap, count(*)::BIGINT AS trades
        FROM tq_trades GROUP BY ALL`,
     // Windows and ASOF joins partition by an INTEGER symbol id: sorting on it is much cheaper than on
     // the VARCHAR symbol (bench/taq.ts). Every symbol of the batch's trades and NBBO gets one.
