@@ -22,6 +22,7 @@ const syncSchema = z.object({
   full: z.boolean().optional(),
   acceptSchemaChange: z.boolean().optional(),
   rateLimit: z.coerce.number().int().positive().optional(),
+  threads: z.coerce.number().int().min(1).max(256).optional(),
   wrdsHost: z.string().optional(),
   wrdsPort: z.coerce.number().int().min(1).max(65535).optional(),
   wrdsDatabase: z.string().optional(),
@@ -70,7 +71,7 @@ async function runSync(g: GlobalOptions, raw: unknown): Promise<void> {
       const started = Date.now();
       const r = await syncTaq({
         dir: g.warehouse, log, source, symbols, start: o.start, end: o.end, tier: o.tier, dryRun: o.dryRun, full: o.full,
-        acceptDrift: o.acceptSchemaChange, whVersion: whVersion(), logger,
+        acceptDrift: o.acceptSchemaChange, threads: o.threads, whVersion: whVersion(), logger,
         onProgress: (p) => {
           const rate = Math.round((p.rows * 1000) / Math.max(1, Date.now() - started));
           if (tty) process.stderr.write(`\r\x1b[Ktaq ${p.index}/${p.total} days (${p.day} ${p.status})  ${p.rows.toLocaleString()} rows  ${rate.toLocaleString()} rows/s${p.index === p.total ? '\n' : ''}`);
@@ -101,6 +102,7 @@ export function register(program: Command): void {
     .option('--full', 'recompute days already written from the same source vintage')
     .option('--accept-schema-change', 'accept a removed column or changed type')
     .option('--rate-limit <n>', 'at most n source queries per minute (default 600)')
+    .option('--threads <n>', 'DuckDB threads for the cleaning and aggregation (default: every CPU, up to 16)')
     .option('--wrds-host <host>', 'as `wh sync`: default $WRDS_HOST, wrds.json, else the WRDS server')
     .option('--wrds-port <port>', 'default $WRDS_PORT, else 9737')
     .option('--wrds-database <db>', 'default $WRDS_DATABASE, else wrds')

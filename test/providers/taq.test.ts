@@ -152,7 +152,10 @@ describe('wh taq (CLI)', () => {
     const dry = await runWh(['taq', 'sync', '--symbols', symbols.join(','), '--start', day, '--end', day, '--dry-run', '--json'], { warehouse: wdir, env });
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.json().status).toBe('planned');
-    const r = await runWh(['taq', 'sync', '--symbols', symbols.join(','), '--start', day, '--end', day, '--tier', 'both', '--json'], { warehouse: wdir, env });
+    const zero = await runWh(['taq', 'sync', '--symbols', symbols.join(','), '--start', day, '--end', day, '--threads', '0', '--json'], { warehouse: wdir, env });
+    expect(zero.code).toBe(1);
+    expect(zero.errorJson().message).toMatch(/threads/);
+    const r = await runWh(['taq', 'sync', '--symbols', symbols.join(','), '--start', day, '--end', day, '--tier', 'both', '--threads', '1', '--json'], { warehouse: wdir, env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json().days.find((d: { day: string }) => d.day === day).status).toBe('written');
     const bars = await runWh(['taq', 'bars', '--symbols', symbols[0]!, '--start', day, '--end', day, '--format', 'json'], { warehouse: wdir });

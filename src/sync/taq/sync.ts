@@ -9,6 +9,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { isSession, sessionClose, sessions } from '../../calendar/index.js';
@@ -48,6 +49,7 @@ export interface TaqSyncOptions {
   readonly logger?: Logger;
   readonly statfs?: StatFs;
   readonly leaseTtlMs?: number;
+  /** DuckDB threads; default {@link defaultTaqThreads}. */
   readonly threads?: number;
   /** Symbols pulled and aggregated at a time (bounded memory); default {@link DEFAULT_BATCH_SYMBOLS}. */
   readonly batchSymbols?: number;
@@ -193,13 +195,18 @@ async function withLeases<T>(log: EventLog, names: readonly string[], opts: { pu
   return withLease(log, `dataset:${first}`, opts, (lease) => withLeases(log, rest, opts, fn, new Map([...held, [first, lease]])));
 }
 
+/** DuckDB threads of a TAQ sync unless told: every CPU, up to 16 (the sorts and joins scale with them). */
+export function defaultTaqThreads(): number {
+  return Math.max(1, Math.min(16, availableParallelism()));
+}
+
 async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string, Lease>, tmp: string, logger: Logger): Promise<TaqDayOutcome> {
   const { day } = w.plan;
   const win = sessionWindow(sessionClose(day));
   // returnMemory: DuckDB's default keeps up to 128 MB freed by one statement for the next, which
   // made the aggregation 20-25 % faster here but let the resident size climb with the batches of a
   // day (peak RSS at 10x the symbols 1.35x, bench/taq.ts --quick); a flat resident size wins.
-  const duck = await openDuck({ threads: o.threads ?? 2, memoryLimit: '1GB', tempDirectory: join(warehousePaths(o.dir).tmp, 'duckdb'), returnMemory: true });
+  const duck = await openDuck({ threads: o.threads ?? defaultTaqThreads(), memoryLimit: '1GB', tempDirectory: join(warehousePaths(o.dir).tmp, 'duckdb'), returnMemory: true });
   try {
     const kinds = Object.keys(RAW_COLUMNS) as RawKind[];
     // Pulled and aggregated a batch of symbols at a time; the lineage records the day's query. The
