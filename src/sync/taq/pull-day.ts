@@ -111,10 +111,11 @@ export async function dropRelations(duck: Duck, names: readonly string[]): Promi
 
 /**
  * Attach raw files as the relations `raw_<kind>`, keeping exactly `symbols` (a root may carry other
- * suffixes than the ones asked for). The files must stay until the batch is cleaned.
+ * suffixes than the ones asked for; the table `wanted` holds them). The files must stay until the
+ * batch is cleaned. No temporary tables: DuckDB kept the memory of dropped ones (day-batches.ts).
  */
 export async function attachRawFiles(duck: Duck, files: Partial<Record<RawKind, string>>, symbols: readonly string[]): Promise<void> {
-  await duck.run(`CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest([${symbols.map(quoteLiteral).join(', ')}]::VARCHAR[]) AS symbol`);
+  await duck.run(`CREATE OR REPLACE TABLE wanted AS SELECT unnest([${symbols.map(quoteLiteral).join(', ')}]::VARCHAR[]) AS symbol`);
   const kinds = Object.keys(files) as RawKind[];
   await dropRelations(duck, kinds.map((k) => `raw_${k}`));
   for (const kind of kinds) {
