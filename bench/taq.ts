@@ -18,7 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../src/engine/index.js';
@@ -132,8 +132,9 @@ async function scanOnly(duck: Duck, batches: readonly Batch[]): Promise<void> {
  * What the sync does with a day in DuckDB once the rows have arrived (without the Parquet write):
  * attach the raw files (pull-day.ts), clean, aggregate, batch by batch.
  */
-async function aggregate(duck: Duck, batches: readonly Batch[]): Promise<void> {
-  await aggregateInBatches(duck, DAY, sessionWindow('16:00'), [minuteBars, dailyRv, spreads], batches, (b) => attachRawFiles(duck, b.files, b.symbols));
+async function aggregate(duck: Duck, batches: readonly Batch[], atOnce?: number): Promise<void> {
+  const partsDir = join(dirname(batches[0]!.files.ctm), 'parts');
+  await aggregateInBatches(duck, DAY, sessionWindow('16:00'), [minuteBars, dailyRv, spreads], batches, (b, conn) => attachRawFiles(conn, b.files, b.symbols), { partsDir, atOnce });
 }
 
 /** Child mode: aggregate one day and exit (its peak RSS is read by /usr/bin/time). */
@@ -175,7 +176,7 @@ async function profile(batches: readonly Batch[], reps: number, threads: number)
   const runs: Map<string, number[]>[] = [];
   for (let i = 0; i <= reps; i++) {
     const times = new Map<string, number[]>();
-    await aggregate(timedDuck(duck, times), batches);
+    await aggregate(timedDuck(duck, times), batches, 1); // one batch at a time: each statement's time is its own
     if (i > 0) runs.push(times); // the first is a warm-up
   }
   duck.close();

@@ -73,6 +73,11 @@ export interface Duck {
   chunks(sql: string, params?: readonly DuckParam[]): AsyncGenerator<DuckResult>;
   /** DuckDB's own statement types of `sql` (parsed and bound, not run): e.g. ['SELECT'], ['COPY'], ['SELECT', 'SELECT']. */
   statementTypes(sql: string): Promise<string[]>;
+  /**
+   * Another connection to the same database (its temporary tables are its own): two queries, one
+   * on each, run at the same time. Closing it leaves this one open.
+   */
+  connect?(): Promise<Duck>;
   close(): void;
 }
 
@@ -99,7 +104,12 @@ class DuckAdapter implements Duck {
     private readonly conn: DuckDBConnection,
     private readonly jsonConverter: DuckDBValueConverter<Json>,
     private readonly typeNames: Record<number, string>,
+    private readonly ownsInstance = true,
   ) {}
+
+  async connect(): Promise<Duck> {
+    return new DuckAdapter(this.instance, await this.instance.connect(), this.jsonConverter, this.typeNames, false);
+  }
 
   async run(sql: string, params: readonly DuckParam[] = []): Promise<void> {
     await this.conn.run(sql, params.length > 0 ? (params as DuckDBValue[]) : undefined);
@@ -155,7 +165,7 @@ class DuckAdapter implements Duck {
 
   close(): void {
     this.conn.closeSync();
-    this.instance.closeSync();
+    if (this.ownsInstance) this.instance.closeSync();
   }
 }
 

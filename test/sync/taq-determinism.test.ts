@@ -3,7 +3,8 @@
  * threads: its parallel sums of doubles meet in whichever order the threads finish, so every
  * floating-point sum and average of the aggregates is exact and order-free (aggregates.ts
  * exactSum / exactAvg). The day is large enough that the NBBO spans several of DuckDB's row groups
- * (about 250,000 rows), which is what lets two threads split one symbol's rows.
+ * (about 250,000 rows), which is what lets two threads split one symbol's rows. And the day's
+ * symbols cleaned as two batches at once, on two connections, give the rows of one batch.
  */
 import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,8 +49,9 @@ async function writeDay(dir: string, n: number): Promise<{ files: Partial<Record
 
 let duck: Duck;
 let day: Awaited<ReturnType<typeof writeDay>>;
+const dir = mkdtempSync(join(tmpdir(), 'wh-taq-det-'));
 beforeAll(async () => {
-  day = await writeDay(mkdtempSync(join(tmpdir(), 'wh-taq-det-')), 90);
+  day = await writeDay(dir, 90);
   duck = await openDuck({ threads: 2, memoryLimit: '1GB', returnMemory: true });
 }, 120_000);
 afterAll(() => duck?.close());
@@ -60,7 +62,7 @@ describe('TAQ aggregation on two threads', () => {
     expect(nbbo.rows[0]!.n).toBeGreaterThan(2 * 122_880);
     const runs = 4;
     for (let r = 0; r < runs; r++) {
-      await aggregateInBatches(duck, DAY, sessionWindow('16:00'), datasets, [day], (b) => attachRawFiles(duck, b.files, b.symbols));
+      await aggregateInBatches(duck, DAY, sessionWindow('16:00'), datasets, [day], (b, conn) => attachRawFiles(conn, b.files, b.symbols), { partsDir: join(dir, 'parts') });
       for (const d of datasets) await duck.run(`CREATE OR REPLACE TABLE run${r}_${d.name} AS SELECT * FROM acc_${d.name}`);
     }
     for (const d of datasets) {
@@ -70,6 +72,24 @@ describe('TAQ aggregation on two threads', () => {
         const differing = await duck.all(`SELECT count(*)::INTEGER AS n FROM (SELECT * FROM run0_${d.name} EXCEPT ALL SELECT * FROM run${r}_${d.name})`);
         expect({ dataset: d.name, run: r, differing: differing.rows[0]!.n }).toEqual({ dataset: d.name, run: r, differing: 0 });
       }
+    }
+  }, 120_000);
+
+  it('gives the same rows when the symbols are cleaned in two batches at once, on two connections', async () => {
+    const half = Math.ceil(day.symbols.length / 2);
+    const two = [day.symbols.slice(0, half), day.symbols.slice(half)].map((symbols) => ({ files: day.files, symbols }));
+    const run = async (batches: (typeof day)[], atOnce: number, tag: string) => {
+      await aggregateInBatches(duck, DAY, sessionWindow('16:00'), datasets, batches, (b, conn) => attachRawFiles(conn, b.files, b.symbols), { partsDir: join(dir, `parts-${tag}`), atOnce });
+      for (const d of [...datasets.map((x) => x.name), 'symbols', 'orphans']) await duck.run(`CREATE OR REPLACE TABLE ${tag}_${d} AS SELECT * FROM acc_${d}`);
+    };
+    await run([day], 1, 'one');
+    await run(two, 2, 'two');
+    for (const d of [...datasets.map((x) => x.name), 'symbols', 'orphans']) {
+      const n = Number((await duck.all(`SELECT count(*)::INTEGER AS n FROM one_${d}`)).rows[0]!.n);
+      const differing = await duck.all(
+        `SELECT (SELECT count(*) FROM (SELECT * FROM one_${d} EXCEPT ALL SELECT * FROM two_${d}))::INTEGER + (SELECT count(*) FROM (SELECT * FROM two_${d} EXCEPT ALL SELECT * FROM one_${d}))::INTEGER AS n`,
+      );
+      expect({ d, n: n > 0 || d === 'orphans', differing: differing.rows[0]!.n }).toEqual({ d, n: true, differing: 0 });
     }
   }, 120_000);
 });

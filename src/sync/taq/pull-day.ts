@@ -102,9 +102,11 @@ export function readRawCsvSql(kind: RawKind, file: string): string {
   return `read_csv(${quoteLiteral(file)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, columns = ${columns})`;
 }
 
-/** Drop `names` whether each is a table or a view (or absent). */
+/** Drop `names` of the connection's default schema, whether each is a table or a view (or absent). */
 export async function dropRelations(duck: Duck, names: readonly string[]): Promise<void> {
-  const found = await duck.all(`SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_name IN (${names.map(quoteLiteral).join(', ')})`);
+  const found = await duck.all(
+    `SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN (${names.map(quoteLiteral).join(', ')})`,
+  );
   const order = (r: Record<string, unknown>) => names.indexOf(String(r['name']));
   for (const r of [...found.rows].sort((a, b) => order(a) - order(b))) await duck.run(`DROP ${r.type === 'VIEW' ? 'VIEW' : 'TABLE'} IF EXISTS ${quoteIdent(String(r.name))}`);
 }

@@ -8,7 +8,7 @@
  * writes nothing at all (not even a lease event).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -209,43 +209,54 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
   const duck = await openDuck({ threads: o.threads ?? defaultTaqThreads(), memoryLimit: '1GB', tempDirectory: join(warehousePaths(o.dir).tmp, 'duckdb'), returnMemory: true });
   try {
     const kinds = Object.keys(RAW_COLUMNS) as RawKind[];
-    // Pulled and aggregated a batch of symbols at a time; the lineage records the day's query. The
-    // next batch is pulled while one is cleaned, so the transfer and DuckDB overlap; `pull` is the
-    // time spent waiting for the source.
+    // Pulled and aggregated a batch of symbols at a time; the lineage records the day's query.
+    // Batches are pulled one after another (one COPY at a time on the source), each as soon as the
+    // one before has arrived, while DuckDB cleans those already here; `pull` is the time spent
+    // waiting for the source. A failed pull stops the ones queued after it.
     const batches = batchesOf(w.symbols, o.batchSymbols ?? DEFAULT_BATCH_SYMBOLS);
-    const pulls = new Map<number, Promise<PulledBatch>>();
+    const pulls: Promise<PulledBatch>[] = [];
+    const taken = new Set<number>();
+    let queue: Promise<unknown> = Promise.resolve();
     const pullAt = (i: number): Promise<PulledBatch> | undefined => {
-      const batch = batches[i];
-      if (batch === undefined) return undefined;
-      let p = pulls.get(i);
-      if (p === undefined) {
-        const selects = Object.fromEntries(kinds.map((k) => [k, pullSelect(k, day, batch, w.present[k], win)])) as Record<RawKind, string>;
-        p = pullBatch(o.source, { ...w.plan, selects }, tmp, String(i));
+      for (let j = pulls.length; j <= i && j < batches.length; j++) {
+        const selects = Object.fromEntries(kinds.map((k) => [k, pullSelect(k, day, batches[j]!, w.present[k], win)])) as Record<RawKind, string>;
+        const p = queue.then(() => pullBatch(o.source, { ...w.plan, selects }, tmp, String(j)));
         p.catch(() => undefined); // awaited when its turn comes, or released below
-        pulls.set(i, p);
+        pulls.push(p);
+        queue = p;
       }
-      return p;
+      return pulls[i];
     };
+    const parts = join(tmp, `parts-${process.pid}-${day}`);
     let pull = 0;
     const t0 = Date.now();
     try {
-      await aggregateInBatches(duck, day, win, w.todo, batches.map((_, i) => i), async (i) => {
-        const p0 = Date.now();
-        const pulled = await pullAt(i)!;
-        pulls.delete(i);
-        pull += Date.now() - p0;
-        pullAt(i + 1);
-        try {
-          await attachRawFiles(duck, pulled.files, batches[i]!);
-        } catch (e) {
-          await pulled.release();
-          throw e;
-        }
-        return () => pulled.release();
-      });
+      await aggregateInBatches(
+        duck,
+        day,
+        win,
+        w.todo,
+        batches.map((_, i) => i),
+        async (i, conn) => {
+          const p0 = Date.now();
+          const pending = pullAt(i)!;
+          taken.add(i);
+          pullAt(i + 1);
+          const pulled = await pending;
+          pull += Date.now() - p0;
+          try {
+            await attachRawFiles(conn, pulled.files, batches[i]!);
+          } catch (e) {
+            await pulled.release();
+            throw e;
+          }
+          return () => pulled.release();
+        },
+        { partsDir: parts },
+      );
     } finally {
-      // A batch pulled ahead of a failure: wait for it, then delete its files.
-      for (const p of pulls.values()) await p.then((b) => b.release(), () => undefined);
+      // Batches pulled ahead of a failure: wait for each, then delete its files.
+      for (const [i, p] of pulls.entries()) if (!taken.has(i)) await p.then((b) => b.release(), () => undefined);
     }
     const t1 = Date.now();
     const results: TaqDayOutcome['datasets'] = {};
@@ -283,5 +294,6 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
     return { day, status: anyWritten ? 'written' : 'unchanged', symbols: w.symbols.length, datasets: results, ms };
   } finally {
     duck.close();
+    rmSync(join(tmp, `parts-${process.pid}-${day}`), { recursive: true, force: true });
   }
 }
