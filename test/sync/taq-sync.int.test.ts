@@ -181,9 +181,10 @@ describe('wh taq sync against a real PostgreSQL', () => {
   it('pulls the next batch while one is cleaned; a failure on either side leaves no pulled file behind', async () => {
     const symbols = await symbolsOf(days[0]!, 4); // two batches of two
     const env = await setup(symbols);
+    // Everything the sync stages lives in its own temporary directory (tmp/taq-<uuid>/), gone after the run.
     const pulled = () => {
-      const d = join(warehousePaths(env.dir).tmp, 'taq');
-      return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.csv')) : [];
+      const d = warehousePaths(env.dir).tmp;
+      return existsSync(d) ? readdirSync(d, { recursive: true, encoding: 'utf8' }).filter((f) => f.startsWith('taq')) : [];
     };
     try {
       // Each batch pulls five tables; the source dies during the second batch's pull, which runs

@@ -8,7 +8,7 @@
  * writes nothing at all (not even a lease event).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -16,7 +16,7 @@ import { isSession, sessionClose, sessions } from '../../calendar/index.js';
 import { openDuck } from '../../engine/index.js';
 import { WarehouseError, isWarehouseError, withLease, type EventLog, type Lease } from '../../log/index.js';
 import { manifestAt } from '../../projections/index.js';
-import { assertRoomFor, diskUsage, refreshCatalogQuietly, warehousePaths, writePartition, type StatFs } from '../../store/index.js';
+import { assertRoomFor, diskUsage, makeOwnedTempDir, refreshCatalogQuietly, warehousePaths, writePartition, type StatFs } from '../../store/index.js';
 import type { SqlSource } from '../wrds/client.js';
 import { parseVintage } from '../wrds/vintage.js';
 import { TAQ_DATASETS, type TaqDataset } from './aggregates.js';
@@ -149,8 +149,10 @@ export async function syncTaq(o: TaqSyncOptions): Promise<TaqSyncResult> {
       o.log.append([{ type: 'SyncStarted', data: { runId, dataset: d.name, source: `taqm (${o.start}..${o.end})`, vintage, comment: null, partitions: work.map((w) => w.plan.day), full: o.full ?? false } }], leases.get(d.name));
     }
     let rows = 0;
-    const tmp = join(paths.tmp, 'taq');
-    mkdirSync(tmp, { recursive: true });
+    // Pulled files, result parts and DuckDB's spill files live in a temporary directory this
+    // process owns: `wh gc` leaves it alone while the sync runs (the sync holds dataset leases,
+    // not the warehouse lease gc takes) and collects it if the process dies.
+    const tmp = makeOwnedTempDir(o.dir, 'taq');
     const tally = new Map<string, { written: number; unchanged: number; rows: number }>(datasets.map((d) => [d.name, { written: 0, unchanged: 0, rows: 0 }]));
     try {
       for (const w of work) {
@@ -175,6 +177,8 @@ export async function syncTaq(o: TaqSyncOptions): Promise<TaqSyncResult> {
         // fenced out: still reported to the caller
       }
       throw err;
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
     await refreshCatalogQuietly(o.dir, o.log, logger);
     const durationMs = Date.now() - started;
@@ -206,7 +210,7 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
   // returnMemory: DuckDB's default keeps up to 128 MB freed by one statement for the next, which
   // made the aggregation 20-25 % faster here but let the resident size climb with the batches of a
   // day (peak RSS at 10x the symbols 1.35x, bench/taq.ts --quick); a flat resident size wins.
-  const duck = await openDuck({ threads: o.threads ?? defaultTaqThreads(), memoryLimit: '1GB', tempDirectory: join(warehousePaths(o.dir).tmp, 'duckdb'), returnMemory: true });
+  const duck = await openDuck({ threads: o.threads ?? defaultTaqThreads(), memoryLimit: '1GB', tempDirectory: join(tmp, 'duckdb'), returnMemory: true });
   try {
     const kinds = Object.keys(RAW_COLUMNS) as RawKind[];
     // Pulled and aggregated a batch of symbols at a time; the lineage records the day's query.
@@ -227,7 +231,7 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
       }
       return pulls[i];
     };
-    const parts = join(tmp, `parts-${process.pid}-${day}`);
+    const parts = join(tmp, `parts-${day}`);
     let pull = 0;
     const t0 = Date.now();
     try {
@@ -294,6 +298,6 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
     return { day, status: anyWritten ? 'written' : 'unchanged', symbols: w.symbols.length, datasets: results, ms };
   } finally {
     duck.close();
-    rmSync(join(tmp, `parts-${process.pid}-${day}`), { recursive: true, force: true });
+    rmSync(join(tmp, `parts-${day}`), { recursive: true, force: true });
   }
 }
