@@ -5,7 +5,7 @@
  * (symbol, date), the newest row winning a key); a rerun with the same inputs writes no event and
  * leaves the same objects. A killed run is resumed by the next one (its request is re-fetched).
  */
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -14,7 +14,7 @@ import { WarehouseError, eventCatalog, withLease, type EventLog } from '../log/i
 import { openDuck, quoteLiteral, type Duck } from '../engine/index.js';
 import { manifestAt } from '../projections/index.js';
 import { sessionsBetweenCount } from '../calendar/index.js';
-import { objectPath, refreshCatalogQuietly, reportHealth, warehousePaths, writePartition, type HealthReportData, type StatFs, type StepHook } from '../store/index.js';
+import { makeOwnedTempDir, objectPath, refreshCatalogQuietly, reportHealth, writePartition, type HealthReportData, type StatFs, type StepHook } from '../store/index.js';
 import { createCrspProvider, createFetcher, createProviderRegistry, createYahooProvider, symbolSchema, type Fetcher } from '../providers/index.js';
 import { openWarehouse } from '../query/index.js';
 import { planFetches, unfinishedRun, type Coverage, type EtlRequest } from './plan.js';
@@ -112,7 +112,9 @@ export async function runPricesEtl(o: PricesEtlOptions): Promise<PricesEtlResult
   const logger = o.logger ?? silent;
   const { dataset, start, end } = check(o);
   const wh = await openWarehouse(o.dir);
-  const tmp = join(warehousePaths(o.dir).tmp, `etl-${randomUUID()}.csv`);
+  // The fetched rows and DuckDB's spill files, in a directory this process owns (`wh gc` leaves it alone while the ETL runs).
+  const work = makeOwnedTempDir(o.dir, 'etl');
+  const tmp = join(work, 'fetched.csv');
   let duck: Duck | undefined;
   try {
     const fetcher = fetcherFor(wh.session, o, logger);
@@ -142,7 +144,6 @@ export async function runPricesEtl(o: PricesEtlOptions): Promise<PricesEtlResult
     }
 
     // Fetch every batch into one CSV the writer's DuckDB reads (bounded memory: one batch at a time).
-    mkdirSync(warehousePaths(o.dir).tmp, { recursive: true });
     const out = createWriteStream(tmp);
     out.write(csvHeader);
     let fetchedRows = 0;
@@ -156,7 +157,7 @@ export async function runPricesEtl(o: PricesEtlOptions): Promise<PricesEtlResult
     await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
     wh.close();
 
-    duck = await openDuck({ threads: 2, memoryLimit: '512MB', tempDirectory: join(warehousePaths(o.dir).tmp, 'duckdb') });
+    duck = await openDuck({ threads: 2, memoryLimit: '512MB', tempDirectory: join(work, 'duckdb') });
     const types = `{${pricesColumns.map((c) => `'${c.name}': '${c.type}'`).join(', ')}, 'ord': 'INTEGER'}`;
     await duck.run(`CREATE TEMP TABLE fetched AS SELECT * FROM read_csv(${quoteLiteral(tmp)}, header = true, columns = ${types}, quote = '"', escape = '"')`);
     const years = (await duck.all(`SELECT DISTINCT CAST(year(date) AS VARCHAR) AS y FROM fetched ORDER BY 1`)).rows.map((r) => String(r['y']));
@@ -165,7 +166,7 @@ export async function runPricesEtl(o: PricesEtlOptions): Promise<PricesEtlResult
   } finally {
     wh.close();
     duck?.close();
-    rmSync(tmp, { force: true });
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -94,7 +94,7 @@ describe('credentials and the source database', () => {
   });
 });
 
-describe('wh sync leaves no empty tmp/fifo behind', () => {
+describe('wh sync stages in a directory it owns and leaves nothing behind', () => {
   it('after a sync, tmp/ is empty and gc has nothing to report', async () => {
     const db = await createTestDatabase('fifo_left');
     const dir = newWarehouse('wh-fifo-');
@@ -106,8 +106,15 @@ describe('wh sync leaves no empty tmp/fifo behind', () => {
         COMMENT ON TABLE crsp.msf IS 'Monthly Stock - Securities (Updated 2024-02-08)'`);
       const source = await connectWrds({ settings: { host: db.config.host, port: db.config.port, database: db.config.database, user: db.config.user, sslmode: 'disable' }, password: new Secret(db.config.password) });
       try {
-        const [r] = await syncDatasets({ dir, log, source, datasets: findDatasets(['crsp_msf']), whVersion: 'test', concurrency: 1 });
+        // While the sync runs, its FIFOs and spill files sit in a directory it owns: gc leaves it alone.
+        const during: ReturnType<typeof planGc>[] = [];
+        const [r] = await syncDatasets({ dir, log, source, datasets: findDatasets(['crsp_msf']), whVersion: 'test', concurrency: 1, onProgress: (p) => void (p.status === 'started' && during.push(planGc(dir, log))) });
         expect(r!.status).not.toBe('failed');
+        expect(during.length).toBeGreaterThan(0);
+        for (const plan of during) {
+          expect(plan.temporaries).toEqual([]);
+          expect(plan.inUse).toEqual([expect.objectContaining({ path: expect.stringMatching(/sync-[0-9a-f-]+$/), pid: process.pid })]);
+        }
       } finally {
         await source.close();
       }

@@ -21,7 +21,6 @@ import {
   type Lineage,
 } from '../../log/index.js';
 import { manifestAt } from '../../projections/index.js';
-import { warehousePaths } from '../../store/index.js';
 import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import type { StatFs } from '../../store/index.js';
 import type { StepHook } from '../../store/index.js';
@@ -242,7 +241,7 @@ interface Commit {
 async function commit(c: Commit): Promise<FrenchPartitionOutcome[]> {
   const { o, dataset, file, read } = c;
   const lineage: Lineage = { kind: 'sync', source: read.source, sourceHash: read.sha256, sql: null, vintage: file.vintage, whVersion: o.whVersion };
-  const duck = await openDuck({ threads: 2, tempDirectory: join(warehousePaths(o.dir).tmp, 'duckdb') });
+  const duck = await openDuck({ threads: 2, tempDirectory: join(c.staging.dir, 'duckdb') });
   try {
     return await withLease(o.log, `dataset:${dataset}`, { purpose: `french load ${dataset}`, ttlMs: o.leaseTtlMs }, async (lease) => {
       const runId = randomUUID();

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { SourceUnavailableError, WarehouseError, isWarehouseError, staleLeasesBrokenBy, withLease, type EventLog, type Lease, type StoredEvent } from '../../log/index.js';
 import { manifestAt, syncRunOf, type CompletedRun, type ManifestEntry } from '../../projections/index.js';
-import { warehousePaths } from '../../store/index.js';
+import { makeOwnedTempDir } from '../../store/index.js';
 import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import type { SqlSource } from './client.js';
 import type { StatFs } from '../../store/index.js';
@@ -139,16 +139,20 @@ export function selectFor(def: DatasetDef, columns: readonly SourceColumn[], par
 /** Sync every dataset in turn; a failing dataset does not stop the others. */
 export async function syncDatasets(options: SyncOptions): Promise<DatasetSyncResult[]> {
   const results: DatasetSyncResult[] = [];
-  const paths = warehousePaths(options.dir);
   await checkCredentialExpiry(options);
   const workers = Math.max(1, Math.min(3, options.concurrency ?? 2));
   // One DuckDB per worker (a connection runs one query at a time), each with bounded memory.
   const ducks: Duck[] = [];
+  // The FIFOs and DuckDB's spill files go to a directory this process owns: `wh gc` (under the
+  // warehouse lease, which a sync does not hold) leaves it alone while the sync runs and collects
+  // it after a crash.
+  const spill = makeOwnedTempDir(options.dir, 'sync');
   try {
-    for (let i = 0; i < workers; i++) ducks.push(await openDuck({ threads: 1, memoryLimit: '128MB', tempDirectory: join(paths.tmp, 'duckdb'), returnMemory: true }));
-    for (const def of options.datasets) results.push(await syncOne(options, def, ducks));
+    for (let i = 0; i < workers; i++) ducks.push(await openDuck({ threads: 1, memoryLimit: '128MB', tempDirectory: join(spill, 'duckdb'), returnMemory: true }));
+    for (const def of options.datasets) results.push(await syncOne(options, def, ducks, spill));
   } finally {
     for (const d of ducks) d.close();
+    rmSync(spill, { recursive: true, force: true });
   }
   return results;
 }
@@ -177,7 +181,7 @@ async function pool<T, R>(items: readonly T[], ducks: readonly Duck[], fn: (item
   return out;
 }
 
-async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]): Promise<DatasetSyncResult> {
+async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[], work: string): Promise<DatasetSyncResult> {
   const logger = (o.logger ?? silent).child({ dataset: def.name });
   const started = Date.now();
   const base = { dataset: def.name, partitions: [] as PartitionOutcome[], rows: 0 };
@@ -220,7 +224,7 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]):
       let rows = 0;
       let current = '';
       let done = 0;
-      const fifos = makeFifos(join(warehousePaths(o.dir).tmp, 'fifo'), parts.length);
+      const fifos = makeFifos(join(work, 'fifo'), parts.length);
       const transfer = new Gate();
       try {
         await pool(parts, ducks, async (partition, i, duck) => {
@@ -243,11 +247,10 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[]):
         throw err;
       } finally {
         for (const f of fifos) rmSync(f, { force: true });
-        // The FIFOs' directory too: an empty tmp/fifo left by every sync would be reported by gc.
         try {
-          rmdirSync(join(warehousePaths(o.dir).tmp, 'fifo'));
+          rmdirSync(join(work, 'fifo'));
         } catch {
-          // Another sync's FIFOs are still in it (or it is already gone).
+          // Already gone.
         }
       }
       base.partitions.sort((a, b) => parts.indexOf(a.partition) - parts.indexOf(b.partition));

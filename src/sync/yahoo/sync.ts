@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { WarehouseError, isWarehouseError, withLease, type Column, type EventLog, type Lease, type Lineage } from '../../log/index.js';
 import { manifestAt } from '../../projections/index.js';
-import { viewStatements, warehousePaths } from '../../store/index.js';
+import { viewStatements } from '../../store/index.js';
 import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import type { StatFs } from '../../store/index.js';
 import { refreshCatalogQuietly, writePartition } from '../../store/index.js';
@@ -161,7 +161,7 @@ export async function syncYahoo(o: YahooSyncOptions): Promise<YahooSyncResult> {
   try {
     const staged: Staged[] = [];
     for (const symbol of symbols) staged.push(await stage(client, o, symbol, stageDir, logger));
-    const duck = await openDuck({ threads: 2, memoryLimit: '1GB', tempDirectory: join(warehousePaths(o.dir).tmp, 'duckdb') });
+    const duck = await openDuck({ threads: 2, memoryLimit: '1GB', tempDirectory: join(stageDir, 'duckdb') });
     try {
       const written = await writeAll(o, duck, runId, staged, client.baseUrl, logger);
       const results: YahooSymbolResult[] = [];
