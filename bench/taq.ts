@@ -28,7 +28,7 @@ import { initWarehouse, objectPath, openWarehouseLog, writePartition } from '../
 import { openWarehouse, toArrow } from '../src/query/index.js';
 import { taqMinuteBars } from '../src/providers/index.js';
 import { accumulatedSelect, aggregateInBatches, attachRawFiles, batchesOf, readRawCsvSql, carriesNbbo, dailyRv, keepQuote, minuteBars, RAW_COLUMNS, sessionWindow, spreads, withdrawnSidesNull } from '../src/sync/taq/index.js';
-import { simulateSymbolDay, type TaqSymbol } from '../src/dev/wrds-sample/index.js';
+import { hms, simulateSymbolDay, type TaqSymbol } from '../src/dev/wrds-sample/index.js';
 import { isMain, parseCli, report, row, say, stats, tempDir, timeAsync, type BenchRow, type CommonOptions } from './harness.js';
 
 const USAGE = `usage: node dist/bench/taq.js [options]
@@ -57,13 +57,6 @@ const DAY = '2024-03-15';
 const symRoot = (i: number): string => `S${String(i).padStart(4, '0')}`;
 const SESSION = sessionWindow('16:00');
 type Kind = keyof typeof RAW_COLUMNS;
-
-function hms(ns: number): string {
-  const us = Math.floor(ns / 1000);
-  const s = Math.floor(us / 1e6);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}.${p(us % 1e6, 6)}`;
-}
 
 type Files = Record<Kind, string>;
 /** One batch of symbols as the sync pulls it: its raw files and its symbols. */

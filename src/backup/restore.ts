@@ -8,14 +8,14 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { EventLog, WarehouseError, settleAll } from '../log/index.js';
+import { EventLog, WarehouseError } from '../log/index.js';
 import { objectPath, recordAnchor, warehousePaths } from '../store/index.js';
 import { fsyncPath, hashFile } from '../store/index.js';
 import { projections } from '../store/index.js';
 import { ENCRYPTION_OVERHEAD, decryptFile, type BackupKey } from './crypto.js';
 import { authenticateManifest, logAad, manifestName, objectAad, objectName, parseManifest, type BackupManifest } from './manifest.js';
 import { batchesByBytes, readRemoteText, type BackupTarget } from './target.js';
-import { flushQueue } from './settle.js';
+import { flushQueue, settleAll } from './settle.js';
 import { cryptPool } from './crypt-pool.js';
 
 /** Complete backups on a target, oldest first (unauthenticated: listing needs no key). */

@@ -7,14 +7,14 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { EventLog, WarehouseError, isWarehouseError, settleAll } from '../log/index.js';
+import { EventLog, WarehouseError, isWarehouseError } from '../log/index.js';
 import { collectedObjects, manifestHistory } from '../projections/index.js';
 import { objectPath } from '../store/index.js';
 import { makeOwnedTempDir } from '../store/index.js';
 import { projections } from '../store/index.js';
 import { ENCRYPTION_OVERHEAD, decryptFile, encryptFile, type BackupKey } from './crypto.js';
 import { listBackups } from './restore.js';
-import { flushQueue } from './settle.js';
+import { flushQueue, settleAll } from './settle.js';
 import { cryptPool } from './crypt-pool.js';
 import { backupIdFor, logAad, logName, manifestName, objectAad, objectName, sealManifest, type BackupManifest } from './manifest.js';
 import { batchesByBytes, type BackupTarget } from './target.js';

@@ -1,3 +1,10 @@
+/** Wait for every promise (so nothing still writes when this returns), then throw the first failure. */
+export async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad !== undefined) throw bad.reason;
+}
+
 /**
  * Flushes started as work completes, so the disk writes while the crypt workers encrypt. At most
  * `lanes` run at once; the default leaves them effectively unbounded, since the I/O thread pool

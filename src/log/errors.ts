@@ -127,10 +127,3 @@ export const isLeaseLostError = (e: unknown): e is LeaseLostError => e instanceo
 export const isValidationError = (e: unknown): e is ValidationError => e instanceof ValidationError;
 export const isSourceUnavailableError = (e: unknown): e is SourceUnavailableError =>
   e instanceof SourceUnavailableError;
-
-/** Wait for every promise (so nothing still writes when this returns), then throw the first failure. */
-export async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(promises);
-  const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (bad !== undefined) throw bad.reason;
-}

@@ -11,18 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuck, type Duck } from '../../src/engine/index.js';
-import { simulateSymbolDay, type TaqSymbol } from '../../src/dev/wrds-sample/index.js';
+import { hms, simulateSymbolDay, type TaqSymbol } from '../../src/dev/wrds-sample/index.js';
 import { aggregateInBatches, attachRawFiles, carriesNbbo, dailyRv, minuteBars, sessionWindow, spreads, type RawKind } from '../../src/sync/taq/index.js';
 
 const DAY = '2024-03-15';
 const datasets = [minuteBars, dailyRv, spreads];
-
-function hms(ns: number): string {
-  const us = Math.floor(ns / 1000);
-  const s = Math.floor(us / 1e6);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}.${p(us % 1e6, 6)}`;
-}
 
 /** Raw files of `n` symbols in the sync's column order (RAW_COLUMNS), as the COPY writes them. */
 async function writeDay(dir: string, n: number): Promise<{ files: Partial<Record<RawKind, string>>; symbols: string[] }> {

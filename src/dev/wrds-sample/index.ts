@@ -27,6 +27,6 @@ export type { ColumnSpec, TableSpec } from './catalog.js';
 export { writeFrenchSample, FRENCH_INDUSTRIES } from './french-files.js';
 export type { FrenchSampleOptions } from './french-files.js';
 export { sp500Rows, sp500Spells, sp500Tables } from './rows-sp500.js';
-export { simulateSymbolDay, uShapedTime } from './rows-taq.js';
+export { hms, simulateSymbolDay, uShapedTime } from './rows-taq.js';
 export type { TaqSymbol, SymbolDay } from './rows-taq.js';
 export { iidOf, iidRows, iidTable } from './rows-iid.js';

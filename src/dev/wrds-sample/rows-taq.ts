@@ -36,7 +36,8 @@ const VENUES_NYSE = ['N', 'P', 'Z', 'K', 'B', 'Y', 'J', 'X'];
 const VENUES_NASDAQ = ['Q', 'P', 'Z', 'K', 'B', 'Y', 'J', 'X'];
 
 /** 'HH:MM:SS.ffffff' of a time in integer nanoseconds after midnight. */
-function hms(ns: number): string {
+/** The `time_m` text (HH:MM:SS.ffffff) of `ns` nanoseconds after midnight (the rest is `time_m_nano`). */
+export function hms(ns: number): string {
   const micros = Math.floor(ns / 1000);
   const s = Math.floor(micros / 1e6);
   const pad = (n: number, w = 2): string => String(n).padStart(w, '0');

@@ -8,10 +8,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
-import { settleAll } from '../../log/index.js';
 import type { TaqDataset } from './aggregates.js';
 import { cleanDay } from './clean-day.js';
 import { dropRelations } from './pull-day.js';
+import { pool } from '../worker-pool.js';
 import type { SessionWindow } from './rules.js';
 
 /** Symbols per batch: a few hundred MB of DuckDB memory at the sample's busiest intensity. */
@@ -82,9 +82,9 @@ export async function aggregateInBatches<B>(
     },
   ];
   await dropRelations(duck, results.map((r) => r.name));
+  const part = (result: string, batch: number): string => join(o.partsDir, `${result}-${batch}.parquet`);
   const n = duck.connect === undefined ? 1 : Math.min(Math.max(1, o.atOnce ?? BATCHES_AT_ONCE), Math.max(1, batches.length));
   const conns: Duck[] = [];
-  const parts = new Map<string, string[]>(results.map((r) => [r.name, []]));
   try {
     if (n === 1) conns.push(duck);
     for (let k = 0; n > 1 && k < n; k++) {
@@ -93,29 +93,18 @@ export async function aggregateInBatches<B>(
       await conn.run(`CREATE SCHEMA IF NOT EXISTS taq_batch_${k}`);
       await conn.run(`SET search_path = 'taq_batch_${k},main'`);
     }
-    let next = 0;
-    let failed = false;
-    const work = async (conn: Duck): Promise<void> => {
-      while (!failed && next < batches.length) {
-        const index = next++;
-        const release = await load(batches[index]!, conn);
-        try {
-          await cleanDay(conn, w);
-          for (const r of results) {
-            const file = join(o.partsDir, `${r.name}-${index}.parquet`);
-            await conn.run(`COPY (${r.select}) TO ${quoteLiteral(file)} (FORMAT parquet)`);
-            parts.get(r.name)!.push(file);
-          }
-        } finally {
-          await dropRelations(conn, TRANSIENT).catch(() => undefined);
-          await release?.();
-        }
+    await pool(batches, conns, async (batch, index, conn) => {
+      const release = await load(batch, conn);
+      try {
+        await cleanDay(conn, w);
+        for (const r of results) await conn.run(`COPY (${r.select}) TO ${quoteLiteral(part(r.name, index))} (FORMAT parquet)`);
+      } finally {
+        await dropRelations(conn, TRANSIENT).catch(() => undefined);
+        await release?.();
       }
-    };
-    // Every connection's work settles before the first failure is thrown, so no statement runs after.
-    await settleAll(conns.map((c) => work(c).catch((e: unknown) => ((failed = true), Promise.reject(e)))));
+    });
     for (const r of results) {
-      const files = parts.get(r.name)!;
+      const files = batches.map((_, i) => part(r.name, i));
       await duck.run(
         files.length === 0
           ? `CREATE TABLE ${r.name} (${r.columns})`

@@ -16,6 +16,7 @@ import { manifestAt, syncRunOf, type CompletedRun, type ManifestEntry } from '..
 import { makeOwnedTempDir } from '../../store/index.js';
 import { openDuck, quoteIdent, quoteLiteral, type Duck } from '../../engine/index.js';
 import type { SqlSource } from './client.js';
+import { pool } from '../worker-pool.js';
 import type { StatFs } from '../../store/index.js';
 import type { StepHook } from '../../store/index.js';
 import { refreshCatalogQuietly, reportHealth, writePartition, type HealthReportData } from '../../store/index.js';
@@ -155,30 +156,6 @@ export async function syncDatasets(options: SyncOptions): Promise<DatasetSyncRes
     rmSync(spill, { recursive: true, force: true });
   }
   return results;
-}
-
-/**
- * Run `fn` over `items` with one worker per duck. On the first failure no new item starts; the
- * running ones finish (so nothing is appended after the caller reports the failure), then the
- * first error is thrown.
- */
-async function pool<T, R>(items: readonly T[], ducks: readonly Duck[], fn: (item: T, index: number, duck: Duck) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const work = async (duck: Duck) => {
-    while (failure === undefined && next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!, i, duck);
-      } catch (e) {
-        failure ??= { error: e };
-      }
-    }
-  };
-  await Promise.all(ducks.slice(0, Math.max(1, Math.min(ducks.length, items.length))).map(work));
-  if (failure !== undefined) throw failure.error;
-  return out;
 }
 
 async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[], work: string): Promise<DatasetSyncResult> {
