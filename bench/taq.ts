@@ -127,7 +127,7 @@ async function scanOnly(duck: Duck, batches: readonly Batch[]): Promise<void> {
  */
 async function aggregate(duck: Duck, batches: readonly Batch[], atOnce?: number): Promise<void> {
   const partsDir = join(dirname(batches[0]!.files.ctm), 'parts');
-  await aggregateInBatches(duck, DAY, sessionWindow('16:00'), [minuteBars, dailyRv, spreads], batches, (b, conn) => attachRawFiles(conn, b.files, b.symbols), { partsDir, atOnce });
+  await aggregateInBatches(duck, DAY, sessionWindow('16:00'), [minuteBars, dailyRv, spreads], batches, (b, conn) => attachRawFiles(conn, b.files), { partsDir, atOnce });
 }
 
 /** Child mode: aggregate one day and exit (its peak RSS is read by /usr/bin/time). */

@@ -6,7 +6,7 @@
  * (about 250,000 rows), which is what lets two threads split one symbol's rows. And the day's
  * symbols cleaned as two batches at once, on two connections, give the rows of one batch.
  */
-import { createWriteStream, mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,14 +17,18 @@ import { aggregateInBatches, attachRawFiles, carriesNbbo, dailyRv, minuteBars, s
 const DAY = '2024-03-15';
 const datasets = [minuteBars, dailyRv, spreads];
 
-/** Raw files of `n` symbols in the sync's column order (RAW_COLUMNS), as the COPY writes them. */
-async function writeDay(dir: string, n: number): Promise<{ files: Partial<Record<RawKind, string>>; symbols: string[] }> {
+/**
+ * Raw files of the symbols numbered `from` to `to` - 1 in the sync's column order (RAW_COLUMNS), as
+ * the COPY writes them (in `dir`; a symbol's rows are the same whichever files hold it).
+ */
+async function writeDay(dir: string, from: number, to: number): Promise<{ files: Partial<Record<RawKind, string>>; symbols: string[] }> {
+  mkdirSync(dir, { recursive: true });
   const kinds = ['ctm', 'cqm', 'nbbo', 'master'] as const;
   const files = Object.fromEntries(kinds.map((k) => [k, join(dir, `${k}.csv`)])) as Record<(typeof kinds)[number], string>;
   const out = Object.fromEntries(kinds.map((k) => [k, createWriteStream(files[k])])) as Record<(typeof kinds)[number], ReturnType<typeof createWriteStream>>;
   const line = (cells: unknown[]) => `${cells.map((c) => (c === null ? '' : String(c))).join(',')}\n`;
   const symbols: string[] = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const s: TaqSymbol = { symRoot: `S${String(i).padStart(3, '0')}`, cusip: '000000000', exchcd: i % 3 === 0 ? 3 : 1, open: 20 + i, close: 20.5 + i, vol: 2_000_000 + 10_000 * i, intensity: 3, quoteIntensity: 90 };
     symbols.push(s.symRoot);
     const d = simulateSymbolDay(1, DAY, s);
@@ -44,7 +48,7 @@ let duck: Duck;
 let day: Awaited<ReturnType<typeof writeDay>>;
 const dir = mkdtempSync(join(tmpdir(), 'wh-taq-det-'));
 beforeAll(async () => {
-  day = await writeDay(dir, 90);
+  day = await writeDay(join(dir, 'all'), 0, 90);
   duck = await openDuck({ threads: 2, memoryLimit: '1GB', returnMemory: true });
 }, 120_000);
 afterAll(() => duck?.close());
@@ -55,7 +59,7 @@ describe('TAQ aggregation on two threads', () => {
     expect(nbbo.rows[0]!.n).toBeGreaterThan(2 * 122_880);
     const runs = 4;
     for (let r = 0; r < runs; r++) {
-      await aggregateInBatches(duck, DAY, sessionWindow('16:00'), datasets, [day], (b, conn) => attachRawFiles(conn, b.files, b.symbols), { partsDir: join(dir, 'parts') });
+      await aggregateInBatches(duck, DAY, sessionWindow('16:00'), datasets, [day], (b, conn) => attachRawFiles(conn, b.files), { partsDir: join(dir, 'parts') });
       for (const d of datasets) await duck.run(`CREATE OR REPLACE TABLE run${r}_${d.name} AS SELECT * FROM acc_${d.name}`);
     }
     for (const d of datasets) {
@@ -69,10 +73,10 @@ describe('TAQ aggregation on two threads', () => {
   }, 120_000);
 
   it('gives the same rows when the symbols are cleaned in two batches at once, on two connections', async () => {
-    const half = Math.ceil(day.symbols.length / 2);
-    const two = [day.symbols.slice(0, half), day.symbols.slice(half)].map((symbols) => ({ files: day.files, symbols }));
+    // Each batch's files hold its symbols only, as pullSelect pulls them.
+    const two = [await writeDay(join(dir, 'first'), 0, 45), await writeDay(join(dir, 'second'), 45, 90)];
     const run = async (batches: (typeof day)[], atOnce: number, tag: string) => {
-      await aggregateInBatches(duck, DAY, sessionWindow('16:00'), datasets, batches, (b, conn) => attachRawFiles(conn, b.files, b.symbols), { partsDir: join(dir, `parts-${tag}`), atOnce });
+      await aggregateInBatches(duck, DAY, sessionWindow('16:00'), datasets, batches, (b, conn) => attachRawFiles(conn, b.files), { partsDir: join(dir, `parts-${tag}`), atOnce });
       for (const d of [...datasets.map((x) => x.name), 'symbols', 'orphans']) await duck.run(`CREATE OR REPLACE TABLE ${tag}_${d} AS SELECT * FROM acc_${d}`);
     };
     await run([day], 1, 'one');

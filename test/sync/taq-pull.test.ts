@@ -1,8 +1,9 @@
 /**
  * How a pulled TAQ batch reaches DuckDB (pull-day.ts): the records of the COPY's CSV are counted on
  * the way (quote-aware, whatever the chunking) and agree with what DuckDB reads from the file; the
- * large raw files are attached as views and the small ones as tables, keeping exactly the symbols
- * asked for; and the batch's relations are dropped whether they are tables or views.
+ * large raw files are attached as views and the small ones as tables, every row as pulled (the
+ * source keeps the batch's symbols, taq-sync.int.test.ts); and the batch's relations are dropped
+ * whether they are tables or views.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,13 +53,12 @@ describe('CsvRecordCounter', () => {
 });
 
 describe('attachRawFiles and dropRelations', () => {
-  it('attaches trades as a view and the master as a table, keeping only the symbols asked for', async () => {
+  it('attaches trades as a view and the master as a table, every pulled row', async () => {
     const ctm = join(dir, 'ctm.csv');
     const master = join(dir, 'master.csv');
-    // BRK has two suffixes at the source (the pull asks by root); only BRK.B was asked for.
-    writeFileSync(ctm, ['09:30:00,0,N,AAPL,,@,100,190.5,00,1', '09:30:01,5,N,BRK,B,@,10,410.25,00,2', '09:30:02,0,N,BRK,A,@,1,620000,00,3', ''].join('\n'));
-    writeFileSync(master, ['AAPL,', 'BRK,A', 'BRK,B', ''].join('\n'));
-    await attachRawFiles(duck, { ctm, master }, ['AAPL', 'BRK.B']);
+    writeFileSync(ctm, ['09:30:00,0,N,AAPL,,@,100,190.5,00,1', '09:30:01,5,N,BRK,B,@,10,410.25,00,2', ''].join('\n'));
+    writeFileSync(master, ['AAPL,', 'BRK,B', ''].join('\n'));
+    await attachRawFiles(duck, { ctm, master });
     const types = await duck.all(`SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_name IN ('raw_ctm', 'raw_master') ORDER BY 1`);
     expect(types.rows).toEqual([
       { name: 'raw_ctm', type: 'VIEW' },
@@ -71,7 +71,8 @@ describe('attachRawFiles and dropRelations', () => {
     ]);
     expect((await duck.all(`SELECT count(*)::INTEGER AS n FROM raw_master`)).rows).toEqual([{ n: 2 }]);
     // A second batch replaces them, whichever kind each was; dropping handles both, and absent names.
-    await attachRawFiles(duck, { ctm: master.replace('master', 'ctm'), master }, ['AAPL']);
+    writeFileSync(join(dir, 'ctm2.csv'), '09:30:00,0,N,AAPL,,@,100,190.5,00,1\n');
+    await attachRawFiles(duck, { ctm: join(dir, 'ctm2.csv'), master });
     expect((await duck.all(`SELECT count(*)::INTEGER AS n FROM raw_ctm`)).rows).toEqual([{ n: 1 }]);
     await dropRelations(duck, ['raw_ctm', 'raw_master', 'raw_nothing']);
     expect((await duck.all(`SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name LIKE 'raw_%'`)).rows).toEqual([{ n: 0 }]);

@@ -14,6 +14,7 @@ import { openDuck } from '../../src/engine/index.js';
 import { manifestAt, quarantineAt } from '../../src/projections/index.js';
 import { runQuery } from '../../src/query/index.js';
 import { connectWrds, Secret, syncTaq, type SqlSource, type TaqSyncOptions } from '../../src/sync/index.js';
+import { pullSelect, RAW_COLUMNS, sessionWindow, type RawKind } from '../../src/sync/taq/index.js';
 import { SourceUnavailableError, type EventLog } from '../../src/log/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-test-database.js';
 
@@ -309,6 +310,30 @@ describe('wh taq sync against a real PostgreSQL', () => {
     const one = await objects(1);
     expect(one).toHaveLength(4);
     expect(await objects(100)).toEqual(one);
+  });
+
+  it('pulls exactly the symbols asked for: a root\'s other suffixes stay at the source', async () => {
+    // BRK trades as BRK.A and BRK.B (and AAPL with an empty suffix); the batch asks for AAPL and BRK.B.
+    const s = 'taqm_2031';
+    const q = (sql: string) => db.session.query(sql);
+    await q(`CREATE SCHEMA ${s}`);
+    await q(`CREATE TABLE ${s}.ctm_20310106 (time_m time, time_m_nano smallint, ex text, sym_root text, sym_suffix text, tr_scond text, size int, price float8, tr_corr text, tr_seqnum bigint)`);
+    await q(`CREATE TABLE ${s}.cqm_20310106 (time_m time, time_m_nano smallint, ex text, sym_root text, sym_suffix text, bid float8, bidsiz int, ask float8, asksiz int, qu_cond text, qu_seqnum bigint, natbbo_ind text, qu_cancel text, qu_source text)`);
+    await q(`CREATE TABLE ${s}.complete_nbbo_20310106 (time_m time, time_m_nano smallint, sym_root text, sym_suffix text, qu_cond text, qu_seqnum bigint, best_bid float8, best_bidsizeshares int, best_ask float8, best_asksizeshares int)`);
+    await q(`CREATE TABLE ${s}.mastm_20310106 (sym_root text, sym_suffix text)`);
+    const who = [['AAPL', null], ['AAPL', ' '], ['BRK', 'A'], ['BRK', 'B'], ['MSFT', null]] as const;
+    for (const [i, [root, suffix]] of who.entries()) {
+      const sfx = suffix === null ? 'NULL' : `'${suffix}'`;
+      await q(`INSERT INTO ${s}.ctm_20310106 VALUES ('10:00:00', 0, 'N', '${root}', ${sfx}, '@', 100, 10, '00', ${i})`);
+      await q(`INSERT INTO ${s}.cqm_20310106 VALUES ('10:00:00', 0, 'N', '${root}', ${sfx}, 9.9, 1, 10.1, 1, 'R', ${i}, '1', NULL, 'C')`);
+      await q(`INSERT INTO ${s}.complete_nbbo_20310106 VALUES ('10:00:00', 0, '${root}', ${sfx}, 'R', ${i}, 9.9, 100, 10.1, 100)`);
+      await q(`INSERT INTO ${s}.mastm_20310106 VALUES ('${root}', ${sfx})`);
+    }
+    for (const kind of Object.keys(RAW_COLUMNS) as RawKind[]) {
+      const sql = pullSelect(kind, '2031-01-06', ['AAPL', 'BRK.B'], new Set(RAW_COLUMNS[kind]), sessionWindow('16:00'));
+      const got = (await db.session.query<{ sym_root: string; sym_suffix: string | null }>(`SELECT sym_root, sym_suffix FROM (${sql}) x ORDER BY 1, 2`)).rows;
+      expect({ kind, got: got.map((r) => `${r.sym_root}/${r.sym_suffix ?? ''}`) }).toEqual({ kind, got: ['AAPL/ ', 'AAPL/', 'BRK/B'] });
+    }
   });
 
   it('refuses to start without twice the estimated bytes free, before taking any lease', async () => {

@@ -19,11 +19,11 @@ export const DEFAULT_BATCH_SYMBOLS = 100;
 
 /**
  * The batch's relations, dropped after it (views before the relations they read: tq_quotes, then
- * the raw ones, then `wanted`). All are ordinary tables and views: with the cleaned tables made
+ * the raw ones). All are ordinary tables and views: with the cleaned tables made
  * temporary, peak RSS at 10x the symbols rose from 1.14x to 1.47x (DuckDB kept the memory of
  * dropped temporary tables).
  */
-const TRANSIENT = ['tq_quotes', 'raw_ctm', 'raw_cqm', 'raw_nbbo', 'wanted', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_nbbo', 'tq_minute', 'tq_ids', 'tq_matched'];
+const TRANSIENT = ['tq_quotes', 'raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_nbbo', 'tq_minute', 'tq_ids', 'tq_matched'];
 
 /** `symbols` cut into batches of `size`. */
 export function batchesOf<T>(symbols: readonly T[], size: number = DEFAULT_BATCH_SYMBOLS): T[][] {

@@ -39,19 +39,24 @@ export function splitSymbol(symbol: string): { root: string; suffix: string | nu
 }
 
 /**
- * The SELECT pulling `kind` for `symbols`, given the columns the source relation has. Of the
- * quotes, only those carrying the NBBO travel (nothing else of cqm_ feeds a dataset); `qcount`
- * is the quote counts computed at the source.
+ * The SELECT pulling `kind` for exactly `symbols`, given the columns the source relation has. The
+ * source filters by root (what its tables are organised by) and then by the whole symbol, so a
+ * root's other suffixes (BRK.A when BRK.B was asked for) never travel and the day's files hold
+ * only the batch's rows: the cleaning reads them without a filter of its own (a local semi-join
+ * on the symbol cost 15 % of a batch, bench/taq.ts). Of the quotes, only those carrying the NBBO
+ * travel (nothing else of cqm_ feeds a dataset); `qcount` is the quote counts computed at the
+ * source.
  */
 export function pullSelect(kind: RawKind, day: string, symbols: readonly string[], present: ReadonlySet<string>, w: SessionWindow): string {
   const roots = [...new Set(symbols.map((s) => splitSymbol(s).root))].sort();
-  const inRoots = `sym_root IN (${roots.map(quoteLiteral).join(', ')})`;
+  const exact = [...new Set(symbols)].sort();
+  const inSymbols = `sym_root IN (${roots.map(quoteLiteral).join(', ')}) AND (${SYMBOL_SQL}) IN (${exact.map(quoteLiteral).join(', ')})`;
   const rels = taqRelations(day);
-  if (kind === 'qcount') return quoteCountSql(`${quoteIdent(rels.cqm.schema)}.${quoteIdent(rels.cqm.table)}`, w, inRoots);
+  if (kind === 'qcount') return quoteCountSql(`${quoteIdent(rels.cqm.schema)}.${quoteIdent(rels.cqm.table)}`, w, inSymbols);
   const rel = rels[kind];
   const cols = RAW_COLUMNS[kind].map((c) => (present.has(c) ? quoteIdent(c) : `NULL AS ${quoteIdent(c)}`)).join(', ');
   const carrying = kind === 'cqm' ? ` AND ${carriesNbboSql('qu_source', 'natbbo_ind')}` : '';
-  return `SELECT ${cols} FROM ${quoteIdent(rel.schema)}.${quoteIdent(rel.table)} WHERE ${inRoots}${carrying}`;
+  return `SELECT ${cols} FROM ${quoteIdent(rel.schema)}.${quoteIdent(rel.table)} WHERE ${inSymbols}${carrying}`;
 }
 
 export interface DayPlan {
@@ -112,18 +117,14 @@ export async function dropRelations(duck: Duck, names: readonly string[]): Promi
 }
 
 /**
- * Attach raw files as the relations `raw_<kind>`, keeping exactly `symbols` (a root may carry other
- * suffixes than the ones asked for; the table `wanted` holds them). The files must stay until the
- * batch is cleaned. No temporary tables: DuckDB kept the memory of dropped ones (day-batches.ts).
+ * Attach raw files as the relations `raw_<kind>` (files as pullSelect pulls them: exactly the
+ * batch's symbols). The files must stay until the batch is cleaned. No temporary tables: DuckDB
+ * kept the memory of dropped ones (day-batches.ts).
  */
-export async function attachRawFiles(duck: Duck, files: Partial<Record<RawKind, string>>, symbols: readonly string[]): Promise<void> {
-  await duck.run(`CREATE OR REPLACE TABLE wanted AS SELECT unnest([${symbols.map(quoteLiteral).join(', ')}]::VARCHAR[]) AS symbol`);
+export async function attachRawFiles(duck: Duck, files: Partial<Record<RawKind, string>>): Promise<void> {
   const kinds = Object.keys(files) as RawKind[];
   await dropRelations(duck, kinds.map((k) => `raw_${k}`));
-  for (const kind of kinds) {
-    const read = `SELECT * FROM ${readRawCsvSql(kind, files[kind]!)} WHERE (${SYMBOL_SQL}) IN (SELECT symbol FROM wanted)`;
-    await duck.run(`CREATE ${STREAMED.has(kind) ? 'VIEW' : 'TABLE'} raw_${kind} AS ${read}`);
-  }
+  for (const kind of kinds) await duck.run(`CREATE ${STREAMED.has(kind) ? 'VIEW' : 'TABLE'} raw_${kind} AS SELECT * FROM ${readRawCsvSql(kind, files[kind]!)}`);
 }
 
 /** A batch's raw files, pulled and counted; `release` deletes them. */

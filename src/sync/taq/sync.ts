@@ -249,7 +249,7 @@ async function syncDay(o: TaqSyncOptions, w: DayWork, leases: ReadonlyMap<string
           const pulled = await pending;
           pull += Date.now() - p0;
           try {
-            await attachRawFiles(conn, pulled.files, batches[i]!);
+            await attachRawFiles(conn, pulled.files);
           } catch (e) {
             await pulled.release();
             throw e;
