@@ -87,9 +87,10 @@ async function writeDay(dir: string, n: number, intensity: number, quoteIntensit
  * NBBO (pull-day.ts), the master, and each symbol's count of clean quotes (computed at the source).
  */
 async function writeSymbols(idx: readonly number[], intensity: number, quoteIntensity: number, out: Record<Kind, ReturnType<typeof createWriteStream>>, rows: Record<Kind, number>): Promise<void> {
+  const full = new Set<Kind>();
   const write = (k: Kind, cells: unknown[]) => {
     rows[k]++;
-    return out[k].write(`${cells.map((c) => (c === null ? '' : String(c))).join(',')}\n`);
+    if (!out[k].write(`${cells.map((c) => (c === null ? '' : String(c))).join(',')}\n`)) full.add(k);
   };
   for (const i of idx) {
     const s: TaqSymbol = { symRoot: symRoot(i), cusip: '000000000', exchcd: i % 3 === 0 ? 3 : 1, open: 20 + (i % 180), close: 20.5 + (i % 180), vol: 2_000_000 + 10_000 * (i % 300), intensity, quoteIntensity };
@@ -103,7 +104,10 @@ async function writeSymbols(idx: readonly number[], intensity: number, quoteInte
     }
     write('qcount', [s.symRoot, null, clean]);
     for (const b of d.nbbo) write('nbbo', [hms(b.t), b.t % 1000, s.symRoot, null, 'R', null, b.bid, b.bidsiz * 100, b.ask, b.asksiz * 100]);
-    if (!write('master', [s.symRoot, null])) await new Promise<void>((r) => out.master.once('drain', () => r()));
+    write('master', [s.symRoot, null]);
+    // Each symbol's rows are flushed before the next is simulated: memory stays one symbol's, whatever the day.
+    for (const k of full) if (out[k].writableNeedDrain) await new Promise<void>((r) => out[k].once('drain', () => r()));
+    full.clear();
   }
 }
 

@@ -35,7 +35,6 @@ export interface SymbolDay { readonly trades: Trade[]; readonly quotes: Quote[];
 const VENUES_NYSE = ['N', 'P', 'Z', 'K', 'B', 'Y', 'J', 'X'];
 const VENUES_NASDAQ = ['Q', 'P', 'Z', 'K', 'B', 'Y', 'J', 'X'];
 
-/** 'HH:MM:SS.ffffff' of a time in integer nanoseconds after midnight. */
 /** The `time_m` text (HH:MM:SS.ffffff) of `ns` nanoseconds after midnight (the rest is `time_m_nano`). */
 export function hms(ns: number): string {
   const micros = Math.floor(ns / 1000);
@@ -67,7 +66,13 @@ export function uShapedTime(rng: Rng, from: number, to: number): number {
   if (u < 0.45) return rng.uniform(to - edge, to);
   return rng.uniform(from, to);
 }
-const RECENT_LIMIT = 200;
+/**
+ * The cache holds at most this many rows (trades, quotes and NBBO rows together; about 150 bytes
+ * each): 200 busy symbol-days of a benchmark at real volumes would otherwise hold several GB.
+ */
+const RECENT_ROWS = 2_000_000;
+let recentRows = 0;
+const rowsOf = (d: SymbolDay): number => d.trades.length + d.quotes.length + d.nbbo.length;
 
 /** Generates one symbol-day (deterministic in seed, day and symbol). */
 export function simulateSymbolDay(seed: number, day: string, s: TaqSymbol): SymbolDay {
@@ -76,7 +81,13 @@ export function simulateSymbolDay(seed: number, day: string, s: TaqSymbol): Symb
   if (hit !== undefined) return hit;
   const result = simulateSymbolDayUncached(seed, day, s);
   recent.set(key, result);
-  if (recent.size > RECENT_LIMIT) recent.delete(recent.keys().next().value as string);
+  recentRows += rowsOf(result);
+  // Oldest first, keeping the newest even when it alone is larger.
+  for (const [k, d] of recent) {
+    if (recentRows <= RECENT_ROWS || k === key) break;
+    recent.delete(k);
+    recentRows -= rowsOf(d);
+  }
   return result;
 }
 
