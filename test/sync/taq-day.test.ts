@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuck, type Duck } from '../../src/engine/index.js';
-import { cleanDay, createRawTableSql, dailyRv, minuteBars, sessionWindow, spreads, ticks } from '../../src/sync/taq/index.js';
+import { cleanDay, cleanDaySql, createRawTableSql, dailyRv, minuteBars, sessionWindow, spreads, ticks } from '../../src/sync/taq/index.js';
 import { sessionClose } from '../../src/calendar/index.js';
 
 const DAY = '2024-03-15';
@@ -193,6 +193,22 @@ describe('an early close', () => {
       const [rv] = (await d.all(dailyRv.select(day, w))).rows;
       expect(rv).toMatchObject({ obs_5m: 42, obs_30m: 7, trades: 2 });
       expect(rv!.rv_5m as number).toBeCloseTo(Math.log(11 / 10) ** 2, 15);
+    } finally {
+      d.close();
+    }
+  });
+});
+
+describe('the hashed symbol ids', () => {
+  it('two symbols under one id fail the batch with both names (the check, run on forged rows)', async () => {
+    const d = await openDuck({ threads: 1 });
+    try {
+      const check = cleanDaySql(sessionWindow('16:00')).find((s) => s.includes('TABLE tq_sid_check'))!;
+      await d.run(`CREATE TABLE tq_trades AS SELECT * FROM (VALUES ('AAA', 7::UBIGINT), ('AAA', 7::UBIGINT), ('BBB', 8::UBIGINT)) v(symbol, sid)`);
+      await d.run(`CREATE TABLE tq_nbbo AS SELECT * FROM (VALUES ('AAA', 7::UBIGINT), ('CCC', 9::UBIGINT)) v(symbol, sid)`);
+      await d.run(check);
+      await d.run(`INSERT INTO tq_nbbo VALUES ('ZZZ', 7::UBIGINT)`);
+      await expect(d.run(check)).rejects.toThrow(/share a hashed id \((AAA, ZZZ|ZZZ, AAA)/);
     } finally {
       d.close();
     }

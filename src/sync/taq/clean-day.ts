@@ -3,13 +3,18 @@
  * `raw_master` (WRDS's columns, as pulled) to
  * - `tq_symbols`: the master's symbols (every symbol gets bars, even without trades);
  * - `tq_trades`: trades passing the trade filter;
+ * Trades, quotes and the NBBO carry `sid`, a 64-bit hash of the symbol given as each row is parsed:
+ *   windows and ASOF joins partition by it (an integer sorts much faster than the VARCHAR symbol,
+ *   bench/taq.ts), with no join to a table of ids. `tq_sid_check` fails the batch if two of its
+ *   symbols ever shared a hash (about 10^-14 for 500 symbols).
  * - `tq_quotes` (a view): quotes passing the quote filter, withdrawn sides NULL (the sync pulls only those
  *   carrying the NBBO; `tq_quote_counts` has every symbol's count of clean quotes);
  * - `tq_nbbo`: the official complete NBBO (one row per symbol and timestamp), with `usable` and
  *   `next_t`, the time of the symbol's next NBBO row (NULL for the last);
  * - `tq_minute`: per symbol and minute with trades, OHLC, volume, VWAP and count (bars and RV read it);
- * - `tq_matched`: each trade with the NBBO in force 1 ns before it and 5 minutes later, and its
- *   tick-test, Lee–Ready, EMO and CLNV signs.
+ * - `tq_matched`: each trade with the NBBO in force 1 ns before it and 5 minutes later (one ASOF
+ *   join for both lookups, so the NBBO is sorted once), and its tick-test, Lee–Ready, EMO and CLNV
+ *   signs.
  * Times `t` are BIGINT nanoseconds after midnight, New York time. Every predicate is a rule of
  * rules.ts / signing.ts.
  */
@@ -19,7 +24,7 @@ import {
   keepTradeSql,
   NS_PER_MINUTE,
   quoteCountSql,
-  matchingNbboSql,
+  matchingNbboTimeSql,
   normalQuoteSql,
   quoteWindowSql,
   ROUND_LOT,
@@ -60,6 +65,8 @@ export function createRawTableSql(kind: keyof typeof RAW_COLUMNS): string {
 export const SYMBOL_SQL = `CASE WHEN sym_suffix IS NULL OR trim(sym_suffix) = '' THEN sym_root ELSE sym_root || '.' || trim(sym_suffix) END`;
 const SYMBOL = SYMBOL_SQL;
 const T = `(epoch_us(time_m) * 1000 + coalesce(time_m_nano, 0))::BIGINT`;
+/** The symbol's id within the batch (see the module comment). */
+const SID = `hash(${SYMBOL})`;
 
 /** The statements that clean a day loaded into the raw tables. */
 export function cleanDaySql(w: SessionWindow): string[] {
@@ -69,13 +76,13 @@ export function cleanDaySql(w: SessionWindow): string[] {
     `CREATE TABLE IF NOT EXISTS raw_qcount AS ${quoteCountSql('raw_cqm', w)}`,
     `CREATE OR REPLACE TABLE tq_quote_counts AS SELECT ${SYMBOL} AS symbol, sum(quotes)::BIGINT AS quotes FROM raw_qcount GROUP BY ALL`,
     `CREATE OR REPLACE TABLE tq_trades AS
-       SELECT symbol, t, tr_seqnum AS seq, ex, coalesce(trim(tr_scond), '') AS cond, size, price
-       FROM (SELECT ${SYMBOL} AS symbol, ${T} AS t, * FROM raw_ctm)
+       SELECT symbol, sid, t, tr_seqnum AS seq, ex, coalesce(trim(tr_scond), '') AS cond, size, price
+       FROM (SELECT ${SYMBOL} AS symbol, ${SID} AS sid, ${T} AS t, * FROM raw_ctm)
        WHERE ${keepTradeSql(w)}`,
     // A view: read once (by tq_nbbo), so not materialized (bench/taq.ts).
     `CREATE OR REPLACE VIEW tq_quotes AS
-       SELECT symbol, t, seq, ex, bid, bidsiz, ask, asksiz, qu_source, natbbo_ind FROM (
-         SELECT ${SYMBOL} AS symbol, ${T} AS t, qu_seqnum AS seq, ex,
+       SELECT symbol, sid, t, seq, ex, bid, bidsiz, ask, asksiz, qu_source, natbbo_ind FROM (
+         SELECT ${SYMBOL} AS symbol, ${SID} AS sid, ${T} AS t, qu_seqnum AS seq, ex,
                 ${sideSql('bid', 'bidsiz', 'bid')} AS bid, ${sideSql('bid', 'bidsiz', 'bidsiz')} AS bidsiz,
                 ${sideSql('ask', 'asksiz', 'ask')} AS ask, ${sideSql('ask', 'asksiz', 'asksiz')} AS asksiz,
                 qu_cond, qu_cancel, qu_source, natbbo_ind
@@ -84,42 +91,45 @@ export function cleanDaySql(w: SessionWindow): string[] {
     // One window pass both keeps the last row of each timestamp (the highest sequence number; a row
     // without one loses the tie) and gives each kept row the time of the next, where it ends.
     `CREATE OR REPLACE TABLE tq_nbbo AS
-       SELECT symbol, t, seq, bid, bidsize, ask, asksize, ${usableNbboSql('bid', 'ask')} AS usable, (bid + ask) / 2 AS mid, next_t FROM (
-         SELECT *, lead(t) OVER (PARTITION BY symbol ORDER BY t, seq NULLS FIRST) AS next_t FROM (
-           SELECT ${SYMBOL} AS symbol, ${T} AS t, qu_seqnum AS seq,
+       SELECT symbol, sid, t, seq, bid, bidsize, ask, asksize, ${usableNbboSql('bid', 'ask')} AS usable, (bid + ask) / 2 AS mid, next_t FROM (
+         SELECT *, lead(t) OVER (PARTITION BY sid ORDER BY t, seq NULLS FIRST) AS next_t FROM (
+           SELECT ${SYMBOL} AS symbol, ${SID} AS sid, ${T} AS t, qu_seqnum AS seq,
                   ${sideSql('best_bid', 'best_bidsizeshares', 'best_bid')} AS bid, ${sideSql('best_bid', 'best_bidsizeshares', 'best_bidsizeshares')} AS bidsize,
                   ${sideSql('best_ask', 'best_asksizeshares', 'best_ask')} AS ask, ${sideSql('best_ask', 'best_asksizeshares', 'best_asksizeshares')} AS asksize
            FROM raw_nbbo WHERE ${quoteWindowSql(T, w)} AND ${normalQuoteSql('qu_cond', "''")}
            UNION ALL
-           SELECT symbol, t, seq, bid, bidsiz * ${ROUND_LOT}, ask, asksiz * ${ROUND_LOT} FROM tq_quotes WHERE ${carriesNbboSql('qu_source', 'natbbo_ind')}))
+           SELECT symbol, sid, t, seq, bid, bidsiz * ${ROUND_LOT}, ask, asksiz * ${ROUND_LOT} FROM tq_quotes WHERE ${carriesNbboSql('qu_source', 'natbbo_ind')}))
        WHERE next_t IS NULL OR next_t > t`,
     `CREATE OR REPLACE TABLE tq_minute AS
        SELECT symbol, (t // ${NS_PER_MINUTE}) * ${NS_PER_MINUTE} AS m, (t // ${NS_PER_MINUTE}) * ${NS_PER_MINUTE} + ${NS_PER_MINUTE} AS m_end,
               first(price ORDER BY t, seq) AS open, max(price) AS high, min(price) AS low, last(price ORDER BY t, seq) AS close,
               sum(size)::BIGINT AS volume, ${exactSum('price * size', 12)} / sum(size) AS vwap, count(*)::BIGINT AS trades
        FROM tq_trades GROUP BY ALL`,
-    // Windows and ASOF joins partition by an INTEGER symbol id: sorting on it is much cheaper than on
-    // the VARCHAR symbol (bench/taq.ts). Every symbol of the batch's trades and NBBO gets one.
-    `CREATE OR REPLACE TABLE tq_ids AS
-       SELECT symbol, row_number() OVER (ORDER BY symbol)::INTEGER AS sid FROM (SELECT symbol FROM tq_trades UNION SELECT symbol FROM tq_nbbo)`,
+    // Never fails in practice; if two symbols of the batch shared a hash, their rows would be one partition.
+    `CREATE OR REPLACE TABLE tq_sid_check AS
+       SELECT CASE WHEN count(*) > 0 THEN error('two symbols of the batch share a hashed id (' || string_agg(symbol, ', ') || ', odds about 1 in 10^14): sync them in separate runs of wh taq sync --symbols') END AS clash
+       FROM (SELECT sid, symbol FROM (SELECT DISTINCT sid, symbol FROM tq_trades UNION SELECT DISTINCT sid, symbol FROM tq_nbbo) QUALIFY count(*) OVER (PARTITION BY sid) > 1)`,
     `CREATE OR REPLACE TABLE tq_matched AS
-       WITH nb AS (SELECT i.sid, n.t, n.usable, n.bid, n.ask, n.mid FROM tq_nbbo n JOIN tq_ids i USING (symbol)),
-       ticked AS (
+       WITH ticked AS (
          SELECT *, ${tickTestSql('tick', 'PARTITION BY sid ORDER BY t, seq')} AS tick_test FROM (
            SELECT *, ${tickSql('price - lag(price) OVER (PARTITION BY sid ORDER BY t, seq)')} AS tick FROM (
-             SELECT i.sid, tr.* FROM tq_trades tr JOIN tq_ids i USING (symbol)))),
+             SELECT rowid AS rid, * FROM tq_trades))),
+       -- Both lookups of every trade in one ASOF join (the NBBO in force at time "at"): its match and 5 minutes later.
+       probes AS (
+         SELECT sid, rowid AS rid, false AS later, ${matchingNbboTimeSql('t')} AS at FROM tq_trades
+         UNION ALL
+         SELECT sid, rowid, true, least(t + ${REALIZED_HORIZON_NS}, ${w.closeNs}) FROM tq_trades),
+       hits AS (
+         SELECT p.rid, p.later, CASE WHEN n.usable THEN n.bid END AS bid, CASE WHEN n.usable THEN n.ask END AS ask, CASE WHEN n.usable THEN n.mid END AS mid
+         FROM probes p ASOF LEFT JOIN tq_nbbo n ON p.sid = n.sid AND n.t <= p.at),
        m AS (
-         SELECT tr.*, least(tr.t + ${REALIZED_HORIZON_NS}, ${w.closeNs}) AS t5,
-                CASE WHEN n.usable THEN n.bid END AS bid, CASE WHEN n.usable THEN n.ask END AS ask, CASE WHEN n.usable THEN n.mid END AS mid
-         FROM ticked tr ASOF LEFT JOIN nb n ON tr.sid = n.sid AND ${matchingNbboSql('n.t', 'tr.t')}),
-       m5 AS (
-         SELECT m.*, CASE WHEN n5.usable THEN n5.mid END AS mid5
-         FROM m ASOF LEFT JOIN nb n5 ON m.sid = n5.sid AND n5.t <= m.t5)
+         SELECT tr.*, h.bid, h.ask, h.mid, h5.mid AS mid5
+         FROM ticked tr JOIN hits h ON h.rid = tr.rid AND NOT h.later JOIN hits h5 ON h5.rid = tr.rid AND h5.later)
        SELECT symbol, t, seq, ex, cond, size, price, bid, ask, mid, mid5, tick_test,
               ${leeReadySql('price', 'bid', 'ask', 'tick_test')} AS d_lr,
               ${emoSql('price', 'bid', 'ask', 'tick_test')} AS d_emo,
               ${clnvSql('price', 'bid', 'ask', 'tick_test')} AS d_clnv
-       FROM m5`,
+       FROM m`,
   ];
 }
 

@@ -23,7 +23,7 @@ export const DEFAULT_BATCH_SYMBOLS = 100;
  * temporary, peak RSS at 10x the symbols rose from 1.14x to 1.47x (DuckDB kept the memory of
  * dropped temporary tables).
  */
-const TRANSIENT = ['tq_quotes', 'raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_nbbo', 'tq_minute', 'tq_ids', 'tq_matched'];
+const TRANSIENT = ['tq_quotes', 'raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_nbbo', 'tq_minute', 'tq_sid_check', 'tq_matched'];
 
 /** `symbols` cut into batches of `size`. */
 export function batchesOf<T>(symbols: readonly T[], size: number = DEFAULT_BATCH_SYMBOLS): T[][] {

@@ -183,8 +183,8 @@ export function nbboAt<R extends { t: number }>(nbbo: readonly R[], t: number): 
 export function matchingNbbo<R extends { t: number }>(nbbo: readonly R[], tradeT: number): R | undefined {
   return nbboAt(nbbo, tradeT - 1);
 }
-/** SQL join condition for the same match in an ASOF JOIN (`n.t <= tr.t - 1`). */
-export const matchingNbboSql = (nbboT: string, tradeT: string): string => `${nbboT} <= ${tradeT} - 1`;
+/** SQL: the time whose NBBO in force a trade at `tradeT` meets (an ASOF JOIN on `n.t <= <it>`). */
+export const matchingNbboTimeSql = (tradeT: string): string => `${tradeT} - 1`;
 
 /** Locked (bid = ask) and crossed (bid > ask) NBBOs, and one-sided ones, are left out of every spread. */
 export function isUsableNbbo(bid: number | null, ask: number | null): boolean {
