@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuck, type Duck } from '../../src/engine/index.js';
 import { hms, simulateSymbolDay, type TaqSymbol } from '../../src/dev/wrds-sample/index.js';
-import { aggregateInBatches, attachRawFiles, carriesNbbo, dailyRv, minuteBars, sessionWindow, spreads, type RawKind } from '../../src/sync/taq/index.js';
+import { aggregateInBatches, attachRawFiles, carriesNbbo, dailyRv, minuteBars, sessionWindow, spreads, ticks, type RawKind } from '../../src/sync/taq/index.js';
 
 const DAY = '2024-03-15';
 const datasets = [minuteBars, dailyRv, spreads];
@@ -70,6 +70,18 @@ describe('TAQ aggregation on two threads', () => {
         expect({ dataset: d.name, run: r, differing: differing.rows[0]!.n }).toEqual({ dataset: d.name, run: r, differing: 0 });
       }
     }
+  }, 120_000);
+
+  it('gives the same rows whether the matched trades are stored (with taq_ticks) or computed by their one reader', async () => {
+    await aggregateInBatches(duck, DAY, sessionWindow('16:00'), [...datasets, ticks], [day], (b, conn) => attachRawFiles(conn, b.files), { partsDir: join(dir, 'parts-ticks') });
+    for (const d of datasets) {
+      const differing = await duck.all(
+        `SELECT (SELECT count(*) FROM (SELECT * FROM run0_${d.name} EXCEPT ALL SELECT * FROM acc_${d.name}))::INTEGER + (SELECT count(*) FROM (SELECT * FROM acc_${d.name} EXCEPT ALL SELECT * FROM run0_${d.name}))::INTEGER AS n`,
+      );
+      expect({ dataset: d.name, differing: differing.rows[0]!.n }).toEqual({ dataset: d.name, differing: 0 });
+    }
+    const t = await duck.all(`SELECT count(*)::INTEGER AS n FROM acc_taq_ticks WHERE kind = 'trade'`);
+    expect(t.rows[0]!.n).toBeGreaterThan(0);
   }, 120_000);
 
   it('gives the same rows when the symbols are cleaned in two batches at once, on two connections', async () => {

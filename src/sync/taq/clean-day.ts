@@ -15,6 +15,7 @@
  * - `tq_matched`: each trade with the NBBO in force 1 ns before it and 5 minutes later (one ASOF
  *   join for both lookups, so the NBBO is sorted once), and its tick-test, Lee–Ready, EMO and CLNV
  *   signs.
+ * Without taq_ticks, `tq_matched` is a view (CleanOptions): its one reader computes it, nothing stores it.
  * Times `t` are BIGINT nanoseconds after midnight, New York time. Every predicate is a rule of
  * rules.ts / signing.ts.
  */
@@ -68,8 +69,16 @@ const T = `(epoch_us(time_m) * 1000 + coalesce(time_m_nano, 0))::BIGINT`;
 /** The symbol's id within the batch (see the module comment). */
 const SID = `hash(${SYMBOL})`;
 
+export interface CleanOptions {
+  /**
+   * `tq_matched` as a view, computed by its one reader (taq_spreads) instead of stored: for a
+   * batch whose datasets read it once (no taq_ticks). Default: a table.
+   */
+  readonly matchedView?: boolean;
+}
+
 /** The statements that clean a day loaded into the raw tables. */
-export function cleanDaySql(w: SessionWindow): string[] {
+export function cleanDaySql(w: SessionWindow, o: CleanOptions = {}): string[] {
   return [
     `CREATE OR REPLACE TABLE tq_symbols AS SELECT DISTINCT ${SYMBOL} AS symbol FROM raw_master`,
     // Pulled from the source by the sync; computed here when the raw quotes are all present (tests, benchmarks).
@@ -109,7 +118,7 @@ export function cleanDaySql(w: SessionWindow): string[] {
     `CREATE OR REPLACE TABLE tq_sid_check AS
        SELECT CASE WHEN count(*) > 0 THEN error('two symbols of the batch share a hashed id (' || string_agg(symbol, ', ') || ', odds about 1 in 10^14): sync them in separate runs of wh taq sync --symbols') END AS clash
        FROM (SELECT sid, symbol FROM (SELECT DISTINCT sid, symbol FROM tq_trades UNION SELECT DISTINCT sid, symbol FROM tq_nbbo) QUALIFY count(*) OVER (PARTITION BY sid) > 1)`,
-    `CREATE OR REPLACE TABLE tq_matched AS
+    `CREATE OR REPLACE ${o.matchedView === true ? 'VIEW' : 'TABLE'} tq_matched AS
        WITH ticked AS (
          SELECT *, ${tickTestSql('tick', 'PARTITION BY sid ORDER BY t, seq')} AS tick_test FROM (
            SELECT *, ${tickSql('price - lag(price) OVER (PARTITION BY sid ORDER BY t, seq)')} AS tick FROM (
@@ -134,6 +143,6 @@ export function cleanDaySql(w: SessionWindow): string[] {
 }
 
 /** Clean the day already loaded into the raw tables. */
-export async function cleanDay(duck: Duck, w: SessionWindow): Promise<void> {
-  for (const sql of cleanDaySql(w)) await duck.run(sql);
+export async function cleanDay(duck: Duck, w: SessionWindow, o: CleanOptions = {}): Promise<void> {
+  for (const sql of cleanDaySql(w, o)) await duck.run(sql);
 }

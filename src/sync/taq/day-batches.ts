@@ -18,12 +18,12 @@ import type { SessionWindow } from './rules.js';
 export const DEFAULT_BATCH_SYMBOLS = 100;
 
 /**
- * The batch's relations, dropped after it (views before the relations they read: tq_quotes, then
+ * The batch's relations, dropped after it (views before the relations they read: tq_quotes and tq_matched, then
  * the raw ones). All are ordinary tables and views: with the cleaned tables made
  * temporary, peak RSS at 10x the symbols rose from 1.14x to 1.47x (DuckDB kept the memory of
  * dropped temporary tables).
  */
-const TRANSIENT = ['tq_quotes', 'raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_nbbo', 'tq_minute', 'tq_sid_check', 'tq_matched'];
+const TRANSIENT = ['tq_quotes', 'tq_matched', 'raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_nbbo', 'tq_minute', 'tq_sid_check'];
 
 /** `symbols` cut into batches of `size`. */
 export function batchesOf<T>(symbols: readonly T[], size: number = DEFAULT_BATCH_SYMBOLS): T[][] {
@@ -96,7 +96,7 @@ export async function aggregateInBatches<B>(
     await pool(batches, conns, async (batch, index, conn) => {
       const release = await load(batch, conn);
       try {
-        await cleanDay(conn, w);
+        await cleanDay(conn, w, { matchedView: !datasets.some((d) => d.name === 'taq_ticks') });
         for (const r of results) await conn.run(`COPY (${r.select}) TO ${quoteLiteral(part(r.name, index))} (FORMAT parquet)`);
       } finally {
         await dropRelations(conn, TRANSIENT).catch(() => undefined);
