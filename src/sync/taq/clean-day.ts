@@ -3,10 +3,6 @@
  * `raw_master` (WRDS's columns, as pulled) to
  * - `tq_symbols`: the master's symbols (every symbol gets bars, even without trades);
  * - `tq_trades`: trades passing the trade filter;
- * Trades, quotes and the NBBO carry `sid`, a 64-bit hash of the symbol given as each row is parsed:
- *   windows and ASOF joins partition by it (an integer sorts much faster than the VARCHAR symbol,
- *   bench/taq.ts), with no join to a table of ids. `tq_sid_check` fails the batch if two of its
- *   symbols ever shared a hash (about 10^-14 for 500 symbols).
  * - `tq_quotes` (a view): quotes passing the quote filter, withdrawn sides NULL (the sync pulls only those
  *   carrying the NBBO; `tq_quote_counts` has every symbol's count of clean quotes);
  * - `tq_nbbo`: the official complete NBBO (one row per symbol and timestamp), with `usable` and
@@ -15,6 +11,10 @@
  * - `tq_matched`: each trade with the NBBO in force 1 ns before it and 5 minutes later (one ASOF
  *   join for both lookups, so the NBBO is sorted once), and its tick-test, Lee–Ready, EMO and CLNV
  *   signs.
+ * Trades, quotes and the NBBO carry `sid`, a 64-bit hash of the symbol given as each row is parsed:
+ * windows and ASOF joins partition by it (an integer sorts much faster than the VARCHAR symbol,
+ * bench/taq.ts), with no join to a table of ids. `tq_sid_check` fails the batch if two of its
+ * symbols ever shared a hash (about 10^-14 for 500 symbols).
  * Without taq_ticks, `tq_matched` is a view (CleanOptions): its one reader computes it, nothing stores it.
  * Times `t` are BIGINT nanoseconds after midnight, New York time. Every predicate is a rule of
  * rules.ts / signing.ts.
