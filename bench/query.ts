@@ -13,7 +13,7 @@ import { openDuck, quoteLiteral } from '../src/engine/index.js';
 import type { EventLog } from '../src/log/index.js';
 import { initWarehouse, objectFaults, objectPath, openWarehouseLog, recordedDamage } from '../src/store/index.js';
 import { manifestAt, resolvePoint } from '../src/projections/index.js';
-import { runQuery, viewStatements } from '../src/query/index.js';
+import { runQuery, toArrow, toArrowByBuilders, viewStatements } from '../src/query/index.js';
 import { ingestFile } from '../src/sync/index.js';
 import { isMain, nowMs, parseCli, report, row, say, stats, tempDir, timeAsync, timeSync, type BenchRow, type CommonOptions } from './harness.js';
 
@@ -185,11 +185,38 @@ export async function runQueryBench(options: QueryBenchOptions): Promise<BenchRo
     const prep = preparationMs(dir, log, 200);
     say(`  wh's work before DuckDB (resolvePoint + manifestAt + viewStatements): median ${prep.toFixed(3)} ms`);
     rows.push(row('query', "  wh's work before DuckDB (resolve, manifest, view SQL)", prep, 'ms', rows[0]?.baseline ?? null, 'share of raw'));
+    rows.push(...(await arrowConversion(objects, options.threads, Math.max(3, Math.round(reps / 8)))));
     log.close();
   } finally {
     tmp.dispose();
   }
   return rows;
+}
+
+/**
+ * The Arrow table a library read returns (`wh.sql`, the providers): a result of up to 1M rows of
+ * every column type the prices carry (INTEGER, DATE, DOUBLE, BIGINT) plus a VARCHAR, converted by
+ * toArrow (typed arrays) against Arrow's builders, the previous path, on the same DuckDB result.
+ */
+async function arrowConversion(objects: readonly string[], threads: number, reps: number): Promise<BenchRow[]> {
+  const duck = await openDuck({ threads });
+  try {
+    const result = await duck.columns(`SELECT *, 'P' || permno AS ticker FROM read_parquet([${objects.map(quoteLiteral).join(', ')}]) LIMIT 1000000`);
+    const n = result.data[0]?.length ?? 0;
+    await toArrow(result);
+    await toArrowByBuilders(result);
+    const fast: number[] = [];
+    const builders: number[] = [];
+    for (let k = 0; k < reps; k++) {
+      fast.push(await timeAsync(() => toArrow(result)));
+      builders.push(await timeAsync(() => toArrowByBuilders(result)));
+    }
+    const [f, b] = [stats(fast).median, stats(builders).median];
+    say(`  Arrow conversion of ${n.toLocaleString('en-US')} rows x ${result.names.length} columns: toArrow ${f.toFixed(0)} ms (${Math.round((n / f) * 1000).toLocaleString('en-US')} rows/s) vs Arrow's builders ${b.toFixed(0)} ms`);
+    return [row('query', `  Arrow conversion, ${n.toLocaleString('en-US')} rows`, f, 'ms', b, 'toArrow/builders (lower is better)')];
+  } finally {
+    duck.close();
+  }
 }
 
 if (isMain(import.meta.url)) {
