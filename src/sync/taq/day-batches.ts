@@ -18,8 +18,8 @@ import type { SessionWindow } from './rules.js';
 export const DEFAULT_BATCH_SYMBOLS = 100;
 
 /**
- * The batch's relations, dropped after it (views before the relations they read: tq_quotes and tq_matched, then
- * the raw ones). All are ordinary tables and views: with the cleaned tables made
+ * The batch's relations, dropped after it (views before the relations they read: tq_quotes and
+ * tq_matched, then the raw ones). All are ordinary tables and views: with the cleaned tables made
  * temporary, peak RSS at 10x the symbols rose from 1.14x to 1.47x (DuckDB kept the memory of
  * dropped temporary tables).
  */
