@@ -102,6 +102,10 @@ describe('the TAQ provider', () => {
     const wh = await openWarehouse(dir);
     try {
       await expect(taqMinuteBars(wh.session, { symbols: ['ZZZZ'], start: days[0]!, end: days[0]! })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('ZZZZ') });
+      // A known symbol with no rows in the range is no error, alone or with others; an unknown one among known ones is.
+      expect((await taqMinuteBars(wh.session, { symbols: [symbols[0]!], start: '1990-01-02', end: '1990-01-05' })).numRows).toBe(0);
+      expect((await taqMinuteBars(wh.session, { symbols: [symbols[0]!, symbols[0]!], start: days[0]!, end: days[0]! })).numRows).toBeGreaterThan(0);
+      await expect(taqMinuteBars(wh.session, { symbols: [symbols[0]!, 'ZZZZ'], start: days[0]!, end: days[0]! })).rejects.toMatchObject({ message: expect.stringContaining('ZZZZ') });
       await expect(taqSpreads(wh.session, { symbols, start: days[1]!, end: days[0]! })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('reversed') });
     } finally {
       wh.close();
