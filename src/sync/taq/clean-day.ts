@@ -13,7 +13,7 @@
  *   signs.
  * Trades, quotes and the NBBO carry `sid`, a 64-bit hash of the symbol given as each row is parsed:
  * windows and ASOF joins partition by it (an integer sorts much faster than the VARCHAR symbol,
- * bench/taq.ts), with no join to a table of ids. `tq_sid_check` fails the batch if two of its
+ * bench/taq.ts), with no join to a table of ids. `tq_sids` lists them; `tq_sid_check` fails the batch if two of its
  * symbols ever shared a hash (about 10^-14 for 500 symbols).
  * Without taq_ticks, `tq_matched` is a view (CleanOptions): its one reader computes it, nothing stores it.
  * Times `t` are BIGINT nanoseconds after midnight, New York time. Every predicate is a rule of
@@ -114,10 +114,12 @@ export function cleanDaySql(w: SessionWindow, o: CleanOptions = {}): string[] {
               first(price ORDER BY t, seq) AS open, max(price) AS high, min(price) AS low, last(price ORDER BY t, seq) AS close,
               sum(size)::BIGINT AS volume, ${exactSum('price * size', 12)} / sum(size) AS vwap, count(*)::BIGINT AS trades
        FROM tq_trades GROUP BY ALL`,
-    // Never fails in practice; if two symbols of the batch shared a hash, their rows would be one partition.
+    // Every symbol traded or quoted, with its id: the orphans (day-batches.ts) read it, and the check
+    // below (never failing in practice: two symbols sharing a hash would be one partition).
+    `CREATE OR REPLACE TABLE tq_sids AS SELECT DISTINCT sid, symbol FROM (SELECT sid, symbol FROM tq_trades UNION ALL SELECT sid, symbol FROM tq_nbbo)`,
     `CREATE OR REPLACE TABLE tq_sid_check AS
        SELECT CASE WHEN count(*) > 0 THEN error('two symbols of the batch share a hashed id (' || string_agg(symbol, ', ') || ', odds about 1 in 10^14): sync them in separate runs of wh taq sync --symbols') END AS clash
-       FROM (SELECT sid, symbol FROM (SELECT DISTINCT sid, symbol FROM tq_trades UNION SELECT DISTINCT sid, symbol FROM tq_nbbo) QUALIFY count(*) OVER (PARTITION BY sid) > 1)`,
+       FROM (SELECT sid, symbol FROM tq_sids QUALIFY count(*) OVER (PARTITION BY sid) > 1)`,
     `CREATE OR REPLACE ${o.matchedView === true ? 'VIEW' : 'TABLE'} tq_matched AS
        WITH ticked AS (
          SELECT *, ${tickTestSql('tick', 'PARTITION BY sid ORDER BY t, seq')} AS tick_test FROM (

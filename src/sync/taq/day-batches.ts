@@ -23,7 +23,7 @@ export const DEFAULT_BATCH_SYMBOLS = 100;
  * temporary, peak RSS at 10x the symbols rose from 1.14x to 1.47x (DuckDB kept the memory of
  * dropped temporary tables).
  */
-const TRANSIENT = ['tq_quotes', 'tq_matched', 'raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_nbbo', 'tq_minute', 'tq_sid_check'];
+const TRANSIENT = ['tq_quotes', 'tq_matched', 'raw_ctm', 'raw_cqm', 'raw_nbbo', 'raw_master', 'raw_qcount', 'tq_quote_counts', 'tq_symbols', 'tq_trades', 'tq_nbbo', 'tq_minute', 'tq_sids', 'tq_sid_check'];
 
 /** `symbols` cut into batches of `size`. */
 export function batchesOf<T>(symbols: readonly T[], size: number = DEFAULT_BATCH_SYMBOLS): T[][] {
@@ -77,7 +77,7 @@ export async function aggregateInBatches<B>(
     { name: 'acc_symbols', select: 'SELECT symbol FROM tq_symbols', columns: 'symbol VARCHAR' },
     {
       name: 'acc_orphans',
-      select: 'SELECT DISTINCT symbol FROM (SELECT symbol FROM tq_trades UNION ALL SELECT symbol FROM tq_nbbo) WHERE symbol NOT IN (SELECT symbol FROM tq_symbols)',
+      select: 'SELECT symbol FROM tq_sids WHERE symbol NOT IN (SELECT symbol FROM tq_symbols)',
       columns: 'symbol VARCHAR',
     },
   ];
