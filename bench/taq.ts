@@ -58,6 +58,14 @@ const optionsSchema = z.object({
 });
 
 const DAY = '2024-03-15';
+/**
+ * Rows of one S&P 500 day, 2022-2024 (sources and ranges in docs/concepts/taq.md): trades ~27M (the
+ * TAQ trade file holds 71-77M a day, the S&P 500 an assumed 35-40 % of them), NBBO-file rows ~110M
+ * (about four per trade), and the quotes that carry the NBBO ~20M (the complete NBBO is up to ~20 %
+ * larger than the NBBO file); a month is 21 of them.
+ */
+const SP500_ROWS_PER_DAY = 27e6 + 110e6 + 20e6;
+const MONTH_ROWS = 21 * SP500_ROWS_PER_DAY;
 const symRoot = (i: number): string => `S${String(i).padStart(4, '0')}`;
 const SESSION = sessionWindow('16:00');
 type Kind = keyof typeof RAW_COLUMNS;
@@ -189,33 +197,50 @@ async function profile(batches: readonly Batch[], reps: number, threads: number)
   say(`${total.toFixed(0).padStart(6)} ms  total`);
 }
 
+/** Generate a day (writeDay) and say what it holds; `total` counts the rows the aggregation reads. */
+async function generateDay(what: string, dir: string, n: number, k: number, kq: number): Promise<{ day: Awaited<ReturnType<typeof writeDay>>; total: number }> {
+  say(`generating ${what}: ${n} symbols, trade intensity ${k}, quote intensity ${kq} ...`);
+  const day = await writeDay(dir, n, k, kq);
+  const mib = day.batches.flatMap((b) => Object.values(b.files) as string[]).reduce((s, f) => s + statSync(f).size, 0) / 2 ** 20;
+  say(`  ${day.rows.ctm.toLocaleString()} trades, ${day.rows.cqm.toLocaleString()} quotes, ${day.rows.nbbo.toLocaleString()} NBBO rows (${mib.toFixed(1)} MiB of CSV)`);
+  return { day, total: day.rows.ctm + day.rows.cqm + day.rows.nbbo };
+}
+
+/**
+ * `reps` rounds of the baseline (the scan into tables), optionally the parse-only floor, and the
+ * subject, interleaved; the ms of each run.
+ */
+async function interleaved(duck: Duck, batches: readonly Batch[], reps: number, parseToo: boolean): Promise<{ subj: number[]; base: number[]; parse: number[] }> {
+  const out = { subj: [] as number[], base: [] as number[], parse: [] as number[] };
+  for (let i = 0; i < reps; i++) {
+    out.base.push(await timeAsync(() => scanIntoTables(duck, batches)));
+    // Untimed: the next run starts, like the subject's, with no table of raw rows left over.
+    for (const kind of Object.keys(RAW_COLUMNS)) await duck.run(`DROP TABLE IF EXISTS scan_${kind}`);
+    if (parseToo) out.parse.push(await timeAsync(() => scanOnly(duck, batches)));
+    out.subj.push(await timeAsync(() => aggregate(duck, batches)));
+  }
+  return out;
+}
+
 /**
  * The largest sample this machine holds: one batch of DEFAULT_BATCH_SYMBOLS symbols at S&P 500
  * volumes (docs/concepts/taq.md: ~54k trades and ~160k NBBO rows per symbol-day), aggregated as
  * the sync does it, against the scan of the same files into tables (interleaved, `reps` each).
  */
 async function spBatch(dir: string, n: number, k: number, kq: number, reps: number, threads: number): Promise<BenchRow[]> {
-  say(`generating one batch at S&P 500 volumes: ${n} symbols, trade intensity ${k}, quote intensity ${kq} ...`);
-  const day = await writeDay(dir, n, k, kq);
-  const total = day.rows.ctm + day.rows.cqm + day.rows.nbbo;
-  const mib = day.batches.flatMap((b) => Object.values(b.files) as string[]).reduce((s, f) => s + statSync(f).size, 0) / 2 ** 20;
-  say(`  ${day.rows.ctm.toLocaleString()} trades, ${day.rows.cqm.toLocaleString()} quotes, ${day.rows.nbbo.toLocaleString()} NBBO rows (${mib.toFixed(0)} MiB of CSV)`);
+  const { day, total } = await generateDay('one batch at S&P 500 volumes', dir, n, k, kq);
   const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true, tempDirectory: join(dir, 'duckdb') });
-  const subj: number[] = [];
-  const base: number[] = [];
+  let subj: number[];
+  let base: number[];
   try {
-    for (let i = 0; i < reps; i++) {
-      base.push(await timeAsync(() => scanIntoTables(duck, day.batches)));
-      for (const kind of Object.keys(RAW_COLUMNS)) await duck.run(`DROP TABLE IF EXISTS scan_${kind}`);
-      subj.push(await timeAsync(() => aggregate(duck, day.batches)));
-    }
+    ({ subj, base } = await interleaved(duck, day.batches, reps, false));
   } finally {
     duck.close();
   }
   const subjRate = total / (stats(subj).median / 1000);
   const baseRate = total / (stats(base).median / 1000);
   const rss = peakRssMiB(day.batches, threads);
-  const monthMin = (21 * 157e6) / subjRate / 60;
+  const monthMin = MONTH_ROWS / subjRate / 60;
   say(`  aggregation ${(stats(subj).median / 1000).toFixed(1)} s (${Math.round(subjRate).toLocaleString()} rows/s); scan into tables ${(stats(base).median / 1000).toFixed(1)} s (${Math.round(baseRate).toLocaleString()} rows/s); peak RSS ${rss.toFixed(0)} MiB; S&P 500 month at this rate ${monthMin.toFixed(0)} min`);
   return [
     row('taq', `S&P-volume batch (${n} sym, ${(total / 1e6).toFixed(1)}M rows)`, subjRate, 'rows/s', baseRate, 'subject/raw scan into tables'),
@@ -241,11 +266,7 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
   const tmp = tempDir('taq', o.keep);
   const rows: BenchRow[] = [];
   try {
-    say(`generating a day: ${n} symbols, trade intensity ${k}, quote intensity ${kq} ...`);
-    const day = await writeDay(tmp.path, n, k, kq);
-    const total = day.rows.ctm + day.rows.cqm + day.rows.nbbo;
-    const mib = day.batches.flatMap((b) => Object.values(b.files) as string[]).reduce((s, f) => s + statSync(f).size, 0) / 2 ** 20;
-    say(`  ${day.rows.ctm.toLocaleString()} trades, ${day.rows.cqm.toLocaleString()} quotes, ${day.rows.nbbo.toLocaleString()} NBBO rows (${mib.toFixed(1)} MiB of CSV)`);
+    const { day, total } = await generateDay('a day', tmp.path, n, k, kq);
 
     if (o.profile === true) {
       await profile(day.batches, reps, threads);
@@ -253,17 +274,8 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
     }
     // 1. Throughput, interleaved.
     const duck = await openDuck({ threads, memoryLimit: '1GB', returnMemory: true });
-    const subj: number[] = [];
-    const base: number[] = [];
-    const parse: number[] = [];
     await aggregate(duck, day.batches); // warm-up
-    for (let i = 0; i < reps; i++) {
-      base.push(await timeAsync(() => scanIntoTables(duck, day.batches)));
-      // Untimed: the next run starts, like the subject's, with no table of raw rows left over.
-      for (const kind of Object.keys(RAW_COLUMNS)) await duck.run(`DROP TABLE IF EXISTS scan_${kind}`);
-      parse.push(await timeAsync(() => scanOnly(duck, day.batches)));
-      subj.push(await timeAsync(() => aggregate(duck, day.batches)));
-    }
+    const { subj, base, parse } = await interleaved(duck, day.batches, reps, true);
     const subjRate = total / (stats(subj).median / 1000);
     const baseRate = total / (stats(base).median / 1000);
     const parseRate = total / (stats(parse).median / 1000);
@@ -308,17 +320,12 @@ export async function runTaqBench(o: CommonOptions & z.infer<typeof optionsSchem
     rows.push(row('taq', 'bars 1 sym x 1 day (provider)', stats(prov).median, 'ms', stats(rawT).median, 'provider/raw read_parquet', { text: '<= 1.1', met: (r) => r <= 1.1 }));
     rows.push(row('taq', 'bars 1 sym x 1 day cold', cold, 'ms', null, null, { text: '< 2000 ms', met: (_r, v) => v < 2000 }));
 
-    // 3. The S&P 500 x 1 month SLO, estimated. Volumes of one S&P 500 day, 2022-2024 (sources and
-    // ranges in docs/concepts/taq.md): trades ~27M (the TAQ trade file holds 71-77M a day, the
-    // S&P 500 an assumed 35-40 % of them), NBBO-file rows ~110M (about four per trade), and the
-    // quotes that carry the NBBO ~20M (the complete NBBO is up to ~20 % larger than the NBBO file).
-    const perDay = { trades: 27e6, nbbo: 110e6, carryingQuotes: 20e6 };
-    const monthRows = 21 * (perDay.trades + perDay.nbbo + perDay.carryingQuotes);
-    const estMin = monthRows / subjRate / 60;
-    say(`SLO estimate: 21 days x ${(perDay.trades + perDay.nbbo + perDay.carryingQuotes) / 1e6}M rows/day = ${(monthRows / 1e9).toFixed(2)}B rows at ${Math.round(subjRate).toLocaleString()} rows/s = ${estMin.toFixed(0)} min of local aggregation (transfer not included)`);
+    // 3. The S&P 500 x 1 month SLO, estimated from the measured rate.
+    const estMin = MONTH_ROWS / subjRate / 60;
+    say(`SLO estimate: 21 days x ${SP500_ROWS_PER_DAY / 1e6}M rows/day = ${(MONTH_ROWS / 1e9).toFixed(2)}B rows at ${Math.round(subjRate).toLocaleString()} rows/s = ${estMin.toFixed(0)} min of local aggregation (transfer not included)`);
     rows.push(row('taq', 'S&P 500 x 1 month aggregation (est.)', estMin, 'min', null, null, { text: '<= 30 min', met: (_r, v) => v <= 30 }));
     // The floor of any local design: only reading the month's rows, at the raw scan's rate.
-    const floorMin = monthRows / parseRate / 60;
+    const floorMin = MONTH_ROWS / parseRate / 60;
     say(`  the same rows only parsed (no cleaning, no aggregation, nothing stored): ${floorMin.toFixed(0)} min on ${threads} thread(s)`);
     rows.push(row('taq', 'S&P 500 x 1 month, parse only (floor)', floorMin, 'min', null, null));
 

@@ -107,27 +107,20 @@ function columnData(A: Arrow, values: readonly unknown[], type: DataType, duckTy
 }
 
 /** Build an Arrow table from a column-major DuckDB result. */
-export async function toArrow(result: DuckColumns): Promise<Table> {
+export const toArrow = (result: DuckColumns): Promise<Table> => tableOf(result, true);
+
+/** {@link toArrow} through Arrow's builders only: the reference the typed-array path is tested against. */
+export const toArrowByBuilders = (result: DuckColumns): Promise<Table> => tableOf(result, false);
+
+async function tableOf(result: DuckColumns, typed: boolean): Promise<Table> {
   const A = await loadArrow();
   const vectors: Record<string, Vector> = {};
   result.names.forEach((name, i) => {
     const duckType = result.types[i] ?? 'VARCHAR';
     const type = arrowType(A, duckType);
     const values = result.data[i] ?? [];
-    const data = columnData(A, values, type, duckType);
+    const data = typed ? columnData(A, values, type, duckType) : null;
     vectors[name] = (data === null ? A.vectorFromArray(convert(A, values, type, duckType), type) : A.makeVector(data)) as Vector;
-  });
-  return A.makeTable(vectors as never) as unknown as Table;
-}
-
-/** {@link toArrow} through Arrow's builders only: the reference the typed-array path is tested against. */
-export async function toArrowByBuilders(result: DuckColumns): Promise<Table> {
-  const A = await loadArrow();
-  const vectors: Record<string, Vector> = {};
-  result.names.forEach((name, i) => {
-    const duckType = result.types[i] ?? 'VARCHAR';
-    const type = arrowType(A, duckType);
-    vectors[name] = A.vectorFromArray(convert(A, result.data[i] ?? [], type, duckType), type) as Vector;
   });
   return A.makeTable(vectors as never) as unknown as Table;
 }
