@@ -74,7 +74,7 @@ module.exports = {
       comment: 'only src/engine (and the log adapter for SQLite) import a database driver',
       severity: 'error',
       from: { pathNot: ['^src/engine/', '^src/log/sqlite-adapter\\.ts$', '^(test|bench)/'] },
-      to: { path: 'node_modules/(pg|pg-copy-streams|pg-pool|@duckdb/node-api|better-sqlite3)/' },
+      to: { path: 'node_modules/(pg|pg-copy-streams|pg-pool|@duckdb/node-api|@duckdb/node-bindings|better-sqlite3)/' },
     },
   ],
   options: {

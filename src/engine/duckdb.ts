@@ -1,13 +1,18 @@
 /**
- * The only file that imports DuckDB (`@duckdb/node-api`). Sync writes objects through it and
+ * With columnar.ts, the only files that import DuckDB (`@duckdb/node-api`, `@duckdb/node-bindings`). Sync writes objects through it and
  * query reads them; both see this narrow interface only.
  */
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue, DuckDBValueConverter, Json } from '@duckdb/node-api';
+import { columnsOf, resultChunks, type DuckColumn, type DuckModules } from './columnar.js';
 
 type DuckApi = typeof import('@duckdb/node-api');
 let api: Promise<DuckApi> | undefined;
 /** DuckDB's native library is loaded on first use (about 0.15 s), so commands that never open one start faster. */
 const loadApi = (): Promise<DuckApi> => (api ??= import('@duckdb/node-api'));
+let modules: Promise<DuckModules> | undefined;
+/** node-api and its bindings (result vectors are read through the bindings: columnar.ts). */
+const loadModules = (): Promise<DuckModules> =>
+  (modules ??= Promise.all([loadApi(), import('@duckdb/node-bindings')]).then(([a, b]) => ({ api: a, bindings: b.default })));
 
 /** A value bound to a `$1`-style SQL parameter. */
 export type DuckParam = string | number | boolean | null | bigint;
@@ -55,11 +60,11 @@ export interface DuckResult {
   readonly rows: readonly Record<string, unknown>[];
 }
 
-/** A result column-major, with JS values: what Arrow conversion needs. */
+/** A result column-major, in Arrow's layout (columnar.ts): what Arrow conversion needs. */
 export interface DuckColumns {
   readonly names: readonly string[];
   readonly types: readonly string[];
-  readonly data: readonly (readonly unknown[])[];
+  readonly columns: readonly DuckColumn[];
 }
 
 export interface Duck {
@@ -67,8 +72,12 @@ export interface Duck {
   run(sql: string, params?: readonly DuckParam[]): Promise<void>;
   /** Run a query and read every row (use `chunks` for large results). */
   all(sql: string, params?: readonly DuckParam[]): Promise<DuckResult>;
-  /** Run a query and read it column by column as JS values (Date, bigint, number, string, boolean). */
-  columns(sql: string, params?: readonly DuckParam[]): Promise<DuckColumns>;
+  /**
+   * Run a query and read it column by column in Arrow's layout, straight from DuckDB's vectors
+   * (columnar.ts); `asValues` reads every column as JS values instead (Date, bigint, number,
+   * string, boolean): the slower reference path.
+   */
+  columns(sql: string, params?: readonly DuckParam[], options?: { readonly asValues?: boolean }): Promise<DuckColumns>;
   /** Stream a query's rows in chunks of about 2048 rows (bounded memory). */
   chunks(sql: string, params?: readonly DuckParam[]): AsyncGenerator<DuckResult>;
   /** DuckDB's own statement types of `sql` (parsed and bound, not run): e.g. ['SELECT'], ['COPY'], ['SELECT', 'SELECT']. */
@@ -122,9 +131,12 @@ class DuckAdapter implements Duck {
     return { columns, types, rows: jsonSafe(reader.getRowObjectsJson() as Record<string, unknown>[], columns, types) };
   }
 
-  async columns(sql: string, params: readonly DuckParam[] = []): Promise<DuckColumns> {
-    const reader = await this.conn.runAndReadAll(sql, params.length > 0 ? (params as DuckDBValue[]) : undefined);
-    return { names: reader.deduplicatedColumnNames(), types: reader.columnTypes().map((t) => t.toString()), data: reader.getColumnsJS() as unknown[][] };
+  async columns(sql: string, params: readonly DuckParam[] = [], options: { readonly asValues?: boolean } = {}): Promise<DuckColumns> {
+    const result = await this.conn.run(sql, params.length > 0 ? (params as DuckDBValue[]) : undefined);
+    const types = result.columnTypes();
+    const m = await loadModules();
+    const chunks = await resultChunks(m, result);
+    return { names: result.deduplicatedColumnNames(), types: types.map((t) => t.toString()), columns: columnsOf(m, chunks, types, options.asValues === true) };
   }
 
   async *chunks(sql: string, params: readonly DuckParam[] = []): AsyncGenerator<DuckResult> {

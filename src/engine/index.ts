@@ -4,5 +4,6 @@
  */
 export { openDuck, quoteIdent, quoteLiteral } from './duckdb.js';
 export type { Duck, DuckColumns, DuckOptions, DuckParam, DuckResult } from './duckdb.js';
+export type { DuckBufferColumn, DuckColumn, DuckValuesColumn } from './columnar.js';
 export { createPgPool, isPgSession, openPgSession, quotePgIdent } from './postgres.js';
 export type { CopyOutStream, PgClientLike, PgConnectionConfig, PgPool, PgPoolOptions, PgSession } from './postgres.js';

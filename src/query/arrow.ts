@@ -1,11 +1,12 @@
 /**
  * DuckDB results as Apache Arrow tables. Types map as DuckDB → Arrow: integers up to 32 bits →
  * Int32, BIGINT → Int64, DOUBLE/FLOAT/DECIMAL → Float64, VARCHAR → Utf8, DATE → DateDay,
- * TIMESTAMP → TimestampMillisecond, BOOLEAN → Bool; anything else as its text.
+ * TIMESTAMP → TimestampMillisecond, BOOLEAN → Bool; anything else as its text. The engine reads
+ * the common types straight into Arrow's layout (engine/columnar.ts); the rest come as JS values.
  * apache-arrow loads on first use (a command that prints rows never pays for it).
  */
 import type { DataType, Table, Vector } from 'apache-arrow';
-import type { DuckColumns } from '../engine/index.js';
+import type { DuckBufferColumn, DuckColumns } from '../engine/index.js';
 
 type Arrow = typeof import('apache-arrow');
 let arrowModule: Promise<Arrow> | undefined;
@@ -34,93 +35,49 @@ function convert(A: Arrow, values: readonly unknown[], type: DataType, duckType:
   return values as unknown[];
 }
 
-const MS_PER_DAY = 86_400_000;
-
-/**
- * The column's Arrow data built straight into typed arrays (one pass, no per-value builder call)
- * for the types results mostly hold: numbers, integers, dates, timestamps and text. Values come as
- * the DuckDB adapter gives them (numbers, bigints, Dates, strings; null for NULL). Returns null
- * for the other types, which take Arrow's builders. bench/query.ts measures both.
- */
-function columnData(A: Arrow, values: readonly unknown[], type: DataType, duckType: string): import('apache-arrow').Data | null {
-  const n = values.length;
-  const bitmap = new Uint8Array((n + 7) >> 3);
-  let nulls = 0;
-  // `put` returns false for a value this path does not take (the column then goes to the builders).
-  const each = (put: (v: unknown, i: number) => boolean | void): boolean => {
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      if (v === null || v === undefined) nulls++;
-      else {
-        if (put(v, i) === false) return false;
-        bitmap[i >> 3]! |= 1 << (i & 7);
-      }
-    }
-    return true;
-  };
-  const made = (data: Record<string, unknown>) => A.makeData({ type, length: n, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null, ...data } as never);
-  if (type instanceof A.Float64) {
-    const out = new Float64Array(n);
-    each((v, i) => void (out[i] = Number(v)));
-    return made({ data: out });
+/** The Arrow type of a column read in Arrow's layout (engine/columnar.ts). */
+function layoutType(A: Arrow, layout: DuckBufferColumn['layout']): DataType {
+  switch (layout) {
+    case 'float64':
+      return new A.Float64();
+    case 'int32':
+      return new A.Int32();
+    case 'int64':
+      return new A.Int64();
+    case 'date-day':
+      return new A.DateDay();
+    case 'timestamp-ms':
+      return new A.TimestampMillisecond();
+    case 'bool':
+      return new A.Bool();
+    case 'utf8':
+      return new A.Utf8();
   }
-  if (type instanceof A.Int32) {
-    const out = new Int32Array(n);
-    each((v, i) => void (out[i] = Number(v)));
-    return made({ data: out });
-  }
-  if (type instanceof A.Int64) {
-    const out = new BigInt64Array(n);
-    each((v, i) => void (out[i] = BigInt(v as bigint)));
-    return made({ data: out });
-  }
-  if (type instanceof A.DateDay) {
-    const out = new Int32Array(n);
-    const ok = each((v, i) => {
-      if (!(v instanceof Date)) return false;
-      out[i] = Math.floor(v.getTime() / MS_PER_DAY);
-    });
-    return ok ? made({ data: out }) : null;
-  }
-  if (type instanceof A.TimestampMillisecond) {
-    const out = new BigInt64Array(n);
-    const ok = each((v, i) => {
-      if (!(v instanceof Date) || Number.isNaN(v.getTime())) return false;
-      out[i] = BigInt(v.getTime());
-    });
-    return ok ? made({ data: out }) : null;
-  }
-  if (type instanceof A.Utf8 && duckType === 'VARCHAR') {
-    const offsets = new Int32Array(n + 1);
-    let bytes = 0;
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      if (typeof v === 'string') bytes += Buffer.byteLength(v);
-      else if (v !== null && v !== undefined) return null;
-      offsets[i + 1] = bytes;
-    }
-    const text = Buffer.allocUnsafe(bytes);
-    each((v, i) => void text.write(v as string, offsets[i]!));
-    return made({ valueOffsets: offsets, data: new Uint8Array(text.buffer, text.byteOffset, bytes) });
-  }
-  return null;
 }
 
-/** Build an Arrow table from a column-major DuckDB result. */
-export const toArrow = (result: DuckColumns): Promise<Table> => tableOf(result, true);
+/** A column the engine read in Arrow's layout, wrapped without a copy. */
+function bufferVector(A: Arrow, c: DuckBufferColumn): Vector {
+  const base = { type: layoutType(A, c.layout), length: c.length, nullCount: c.nullCount, nullBitmap: c.validity };
+  const data = c.layout === 'utf8' ? A.makeData({ ...base, valueOffsets: c.offsets, data: c.data } as never) : A.makeData({ ...base, data: c.data } as never);
+  return A.makeVector(data) as Vector;
+}
 
-/** {@link toArrow} through Arrow's builders only: the reference the typed-array path is tested against. */
-export const toArrowByBuilders = (result: DuckColumns): Promise<Table> => tableOf(result, false);
-
-async function tableOf(result: DuckColumns, typed: boolean): Promise<Table> {
+/**
+ * Build an Arrow table from a column-major DuckDB result: the columns the engine read in Arrow's
+ * layout are wrapped as they are; columns of JS values (`asValues`, or types the engine leaves as
+ * values) go through Arrow's builders, the reference the fast path is tested against.
+ */
+export async function toArrow(result: DuckColumns): Promise<Table> {
   const A = await loadArrow();
   const vectors: Record<string, Vector> = {};
   result.names.forEach((name, i) => {
-    const duckType = result.types[i] ?? 'VARCHAR';
-    const type = arrowType(A, duckType);
-    const values = result.data[i] ?? [];
-    const data = typed ? columnData(A, values, type, duckType) : null;
-    vectors[name] = (data === null ? A.vectorFromArray(convert(A, values, type, duckType), type) : A.makeVector(data)) as Vector;
+    const c = result.columns[i]!;
+    if (c.layout !== 'values') vectors[name] = bufferVector(A, c);
+    else {
+      const duckType = result.types[i] ?? 'VARCHAR';
+      const type = arrowType(A, duckType);
+      vectors[name] = A.vectorFromArray(convert(A, c.values, type, duckType), type) as Vector;
+    }
   });
   return A.makeTable(vectors as never) as unknown as Table;
 }
