@@ -337,48 +337,37 @@ function sinkFor(DuckDBTypeId: DuckModules['api']['DuckDBTypeId'], type: DuckDBT
 }
 
 /** A column read as JS values, chunk by chunk. */
-function valuesOf(m: DuckModules, chunks: readonly Bindings.DataChunk[], column: number): DuckValuesColumn {
+function valuesOf(m: DuckModules, result: DuckDBMaterializedResult, column: number): DuckValuesColumn {
   const values: unknown[] = [];
-  for (const c of chunks) for (const v of new m.api.DuckDBDataChunk(c).convertColumnValues(column, m.api.JSDuckDBValueConverter)) values.push(v);
+  for (let i = 0; i < result.chunkCount; i++) for (const v of result.getChunk(i).convertColumnValues(column, m.api.JSDuckDBValueConverter)) values.push(v);
   return { layout: 'values', values };
 }
 
 /**
- * A materialized result's chunks. Taken synchronously by index (`duckdb_result_get_chunk`) where
- * the bindings offer it: node-api's `fetchChunk` is a round trip through the thread pool per
- * 2,048 rows, which costs more than copying a numeric column (23–40 ms against about 2 ms per
- * million rows here).
+ * Every column of a materialized result in Arrow's layout (`values` for the rest, or all of them
+ * with `asValues`). Chunks are taken one at a time by index (`getChunk`, synchronous: node-api's
+ * `fetchChunk` is a round trip through the thread pool per 2,048 rows, which costs more than
+ * copying a numeric column: 23–40 ms against about 2 ms per million rows here).
  */
-export async function resultChunks(m: DuckModules, result: DuckDBMaterializedResult): Promise<Bindings.DataChunk[]> {
-  // node-api keeps the bindings' handle in a protected field (the version is pinned exactly).
-  const raw = (result as unknown as { result?: Bindings.Result }).result;
-  if (raw !== undefined && typeof m.bindings.result_get_chunk === 'function' && !m.bindings.result_is_streaming(raw)) {
-    return Array.from({ length: m.bindings.result_chunk_count(raw) }, (_, i) => m.bindings.result_get_chunk(raw, i));
-  }
-  return (await result.fetchAllChunks()).map((c) => c.chunk);
-}
-
-/**
- * Every column of a result's chunks in Arrow's layout (`values` for the rest, or all of them
- * with `asValues`).
- */
-export function columnsOf(m: DuckModules, chunks: readonly Bindings.DataChunk[], types: readonly DuckDBType[], asValues = false): DuckColumn[] {
+export function columnsOf(m: DuckModules, result: DuckDBMaterializedResult, asValues = false): DuckColumn[] {
   duckdb = m.bindings;
-  const sizes = chunks.map((c) => m.bindings.data_chunk_get_size(c));
-  const total = sizes.reduce((n, k) => n + k, 0);
-  return types.map((type, col) => {
-    const sink = asValues ? null : sinkFor(m.api.DuckDBTypeId, type, total);
-    if (sink === null) return valuesOf(m, chunks, col);
-    try {
-      let at = 0;
-      chunks.forEach((c, k) => {
-        sink.take(duckdb.data_chunk_get_vector(c, col), at, sizes[k]!);
-        at += sizes[k]!;
-      });
-      return sink.finish();
-    } catch (e) {
-      if (e instanceof NeedsValues) return valuesOf(m, chunks, col);
-      throw e;
-    }
-  });
+  const types = result.columnTypes();
+  const sinks = types.map((type) => (asValues ? null : sinkFor(m.api.DuckDBTypeId, type, result.rowCount)));
+  const asJs = new Set<number>();
+  let at = 0;
+  for (let i = 0; i < result.chunkCount; i++) {
+    const chunk = result.getChunk(i);
+    const n = chunk.rowCount;
+    sinks.forEach((sink, col) => {
+      if (sink === null || asJs.has(col)) return;
+      try {
+        sink.take(duckdb.data_chunk_get_vector(chunk.chunk, col), at, n);
+      } catch (e) {
+        if (!(e instanceof NeedsValues)) throw e;
+        asJs.add(col);
+      }
+    });
+    at += n;
+  }
+  return sinks.map((sink, col) => (sink === null || asJs.has(col) ? valuesOf(m, result, col) : sink.finish()));
 }

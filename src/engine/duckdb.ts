@@ -3,7 +3,7 @@
  * query reads them; both see this narrow interface only.
  */
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue, DuckDBValueConverter, Json } from '@duckdb/node-api';
-import { columnsOf, resultChunks, type DuckColumn, type DuckModules } from './columnar.js';
+import { columnsOf, type DuckColumn, type DuckModules } from './columnar.js';
 
 type DuckApi = typeof import('@duckdb/node-api');
 let api: Promise<DuckApi> | undefined;
@@ -133,10 +133,8 @@ class DuckAdapter implements Duck {
 
   async columns(sql: string, params: readonly DuckParam[] = [], options: { readonly asValues?: boolean } = {}): Promise<DuckColumns> {
     const result = await this.conn.run(sql, params.length > 0 ? (params as DuckDBValue[]) : undefined);
-    const types = result.columnTypes();
-    const m = await loadModules();
-    const chunks = await resultChunks(m, result);
-    return { names: result.deduplicatedColumnNames(), types: types.map((t) => t.toString()), columns: columnsOf(m, chunks, types, options.asValues === true) };
+    const columns = columnsOf(await loadModules(), result, options.asValues === true);
+    return { names: result.deduplicatedColumnNames(), types: result.columnTypes().map((t) => t.toString()), columns };
   }
 
   async *chunks(sql: string, params: readonly DuckParam[] = []): AsyncGenerator<DuckResult> {
