@@ -140,25 +140,28 @@ export function selectFor(def: DatasetDef, columns: readonly SourceColumn[], par
 /** Sync every dataset in turn; a failing dataset does not stop the others. */
 export async function syncDatasets(options: SyncOptions): Promise<DatasetSyncResult[]> {
   const results: DatasetSyncResult[] = [];
-  await checkCredentialExpiry(options);
   const workers = Math.max(1, Math.min(3, options.concurrency ?? 2));
-  // One DuckDB per worker (a connection runs one query at a time), each with bounded memory.
-  const ducks: Duck[] = [];
   // The FIFOs and DuckDB's spill files go to a directory this process owns: `wh gc` (under the
   // warehouse lease, which a sync does not hold) leaves it alone while the sync runs and collects
   // it after a crash.
   const spill = makeOwnedTempDir(options.dir, 'sync');
+  // One DuckDB per worker (a connection runs one query at a time), each with bounded memory. They
+  // open (about 0.1 s, more when DuckDB's library loads) while the source answers the first
+  // questions: credentials, comment, columns and the year range, which scans the table.
+  const opening = Array.from({ length: workers }, () => openDuck({ threads: 1, memoryLimit: '128MB', tempDirectory: join(spill, 'duckdb'), returnMemory: true }));
+  for (const d of opening) d.catch(() => undefined); // a failure surfaces where a dataset awaits them, not as an unhandled rejection
+  const ducks = async (): Promise<Duck[]> => Promise.all(opening);
   try {
-    for (let i = 0; i < workers; i++) ducks.push(await openDuck({ threads: 1, memoryLimit: '128MB', tempDirectory: join(spill, 'duckdb'), returnMemory: true }));
+    await checkCredentialExpiry(options);
     for (const def of options.datasets) results.push(await syncOne(options, def, ducks, spill));
   } finally {
-    for (const d of ducks) d.close();
+    for (const d of await Promise.allSettled(opening)) if (d.status === 'fulfilled') d.value.close();
     rmSync(spill, { recursive: true, force: true });
   }
   return results;
 }
 
-async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[], work: string): Promise<DatasetSyncResult> {
+async function syncOne(o: SyncOptions, def: DatasetDef, openedDucks: () => Promise<readonly Duck[]>, work: string): Promise<DatasetSyncResult> {
   const logger = (o.logger ?? silent).child({ dataset: def.name });
   const started = Date.now();
   const base = { dataset: def.name, partitions: [] as PartitionOutcome[], rows: 0 };
@@ -187,6 +190,7 @@ async function syncOne(o: SyncOptions, def: DatasetDef, ducks: readonly Duck[], 
     if (o.dryRun) {
       return { ...base, status: 'planned', vintage, partitions: parts.map((p) => ({ partition: p, status: 'planned' as const, rows: 0 })), durationMs: Date.now() - started };
     }
+    const ducks = await openedDucks();
     return await withLease(o.log, `dataset:${def.name}`, { purpose: `sync ${def.name}`, ttlMs: o.leaseTtlMs }, async (lease) => {
       const runId = randomUUID();
       for (const broken of staleLeasesBrokenBy(o.log, lease)) {
