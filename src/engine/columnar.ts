@@ -7,7 +7,8 @@
  * (bench/query.ts prints both).
  *
  * The values are exactly those the JS values would give (the same conversions, checked by
- * test/query/arrow.test.ts against Arrow's builders fed with those values): DECIMAL, FLOAT and
+ * test/query/arrow.test.ts against Arrow's builders fed with those values; chunks of any size by
+ * test/engine/columnar.test.ts): DECIMAL, FLOAT and
  * UINTEGER become doubles, DECIMAL by DuckDB's own formula; small integers widen to 32 bits;
  * TIMESTAMP (microseconds) truncates to milliseconds towards zero. A NULL's slot holds zero, so
  * equal results give equal bytes. Other types, and any value a JS Date cannot hold (which the JS
