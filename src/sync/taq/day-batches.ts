@@ -96,7 +96,7 @@ export async function aggregateInBatches<B>(
     await pool(batches, conns, async (batch, index, conn) => {
       const release = await load(batch, conn);
       try {
-        await cleanDay(conn, w, { matchedView: !datasets.some((d) => d.name === 'taq_ticks') });
+        await cleanDay(conn, w, { ticks: datasets.some((d) => d.name === 'taq_ticks') });
         for (const r of results) await conn.run(`COPY (${r.select}) TO ${quoteLiteral(part(r.name, index))} (FORMAT parquet)`);
       } finally {
         await dropRelations(conn, TRANSIENT).catch(() => undefined);
