@@ -22,6 +22,7 @@ export interface DuckModules {
   readonly api: typeof import('@duckdb/node-api');
   readonly bindings: typeof Bindings;
 }
+/** The bindings module (one per process), set by columnsOf before any sink reads a vector. */
 let duckdb: DuckModules['bindings'];
 
 /** A column in Arrow's layout. */

@@ -105,7 +105,7 @@ export function cleanDaySql(w: SessionWindow, o: CleanOptions = {}): string[] {
     // One window pass both keeps the last row of each timestamp (the highest sequence number; a row
     // without one loses the tie) and gives each kept row the time of the next, where it ends.
     `CREATE OR REPLACE TABLE tq_nbbo AS
-       SELECT symbol, sid, t, ${narrow ? '' : 'seq, '}bid, ${narrow ? '' : 'bidsize, '}ask, ${narrow ? '' : 'asksize, '}${usableNbboSql('bid', 'ask')} AS usable, (bid + ask) / 2 AS mid, next_t FROM (
+       SELECT symbol, sid, t, bid, ask, ${narrow ? '' : 'seq, bidsize, asksize, '}${usableNbboSql('bid', 'ask')} AS usable, (bid + ask) / 2 AS mid, next_t FROM (
          SELECT *, lead(t) OVER (PARTITION BY sid ORDER BY t, seq NULLS FIRST) AS next_t FROM (
            SELECT ${SYMBOL} AS symbol, ${SID} AS sid, ${T} AS t, qu_seqnum AS seq,
                   ${sideSql('best_bid', 'best_bidsizeshares', 'best_bid')} AS bid, ${sideSql('best_bid', 'best_bidsizeshares', 'best_bidsizeshares')} AS bidsize,
